@@ -1,0 +1,268 @@
+/**
+ * The claim machine: the business flow of an insurance-claim intake.
+ *
+ *   initial ──acknowledged──▶ ongoing(collectingDate ▸ collectingAmount ▸ verifying) ──confirmed──▶ done
+ *
+ * Pure: no invoke, no after, no I/O (so `xstate/graph` can walk it and QA can replay it).
+ * Its events are the dialogue's tools (see `claim.events.ts`). A value that fails a guard is not an
+ * exception: the machine stays where it is and records `lastRejection`, which the dialogue reads as
+ * the tool result and uses to ask again.
+ */
+import { and, assign, setup } from 'xstate';
+import type { ClaimEvent } from './claim.events.js';
+import { validateClaimAmount, validateClaimDate } from './claim.validation.js';
+
+/** How the call machine should treat the caller's turns while the claim is in a state. */
+export interface TurnPolicy {
+  /** May the caller cut the bot off while it speaks in this state? */
+  interruptible: boolean;
+  /** Extra silence (ms) to wait after the STT says the caller stopped, before answering. */
+  endpointingPatienceMs: number;
+}
+
+/** What each claim state's `meta` holds: the bot's goal there (LLM prompt) and the turn policy. */
+export interface ClaimStateMeta {
+  goal: string;
+  turnPolicy: TurnPolicy;
+}
+
+/** Why the last value offered to the machine was refused (shown to the dialogue). */
+export interface ClaimRejection {
+  eventType: ClaimEvent['type'];
+  field: 'date' | 'amount' | null;
+  value: string;
+  reason: string;
+}
+
+/** The claim machine's context. Serializable data only. */
+export interface ClaimContext {
+  claimId: string;
+  claimDate: string | null;
+  claimAmount: number | null;
+  claimStatus: 'Open' | 'Pending';
+  numberAcknowledged: boolean;
+  detailsConfirmed: boolean;
+  /** How many times the caller asked to hear the claim number again. */
+  numberRepeats: number;
+  lastRejection: ClaimRejection | null;
+  /** Reference date (YYYY-MM-DD) for date guards, fixed at call start so replays are deterministic. */
+  today: string;
+  maxAmount: number;
+  maxAgeDays: number;
+}
+
+/** Input to start a claim: the issued number and the validation limits. */
+export interface ClaimInput {
+  claimId: string;
+  today: string;
+  maxAmount?: number;
+  maxAgeDays?: number;
+}
+
+/** Default cap on a claim amount, dollars. */
+export const DEFAULT_MAX_CLAIM_AMOUNT = 1_000_000;
+/** Default maximum age of an incident, days (about 5 years). */
+export const DEFAULT_MAX_CLAIM_AGE_DAYS = 5 * 366;
+
+type E<T extends ClaimEvent['type']> = Extract<ClaimEvent, { type: T }>;
+
+function correctionCheck(ctx: ClaimContext, e: E<'claim.field.corrected'>) {
+  return e.field === 'date'
+    ? validateClaimDate(e.value, ctx.today, ctx.maxAgeDays)
+    : validateClaimAmount(e.value, ctx.maxAmount);
+}
+
+/** The claim machine definition (see file header). */
+export const claimMachine = setup({
+  types: {
+    context: {} as ClaimContext,
+    events: {} as ClaimEvent,
+    input: {} as ClaimInput,
+    meta: {} as ClaimStateMeta,
+    output: {} as ClaimContext,
+  },
+  guards: {
+    dateValid: ({ context, event }) =>
+      event.type === 'claim.date.provided' &&
+      validateClaimDate(event.date, context.today, context.maxAgeDays).ok,
+    amountValid: ({ context, event }) =>
+      event.type === 'claim.amount.provided' && validateClaimAmount(event.amount, context.maxAmount).ok,
+    correctionValid: ({ context, event }) =>
+      event.type === 'claim.field.corrected' && correctionCheck(context, event).ok,
+    hasDate: ({ context }) => context.claimDate !== null,
+    hasAmount: ({ context }) => context.claimAmount !== null,
+    /** After this correction, would both fields be known? */
+    completeAfterCorrection: ({ context, event }) =>
+      event.type === 'claim.field.corrected' &&
+      (event.field === 'date' ? context.claimAmount !== null : context.claimDate !== null),
+  },
+  actions: {
+    acknowledgeNumber: assign({ numberAcknowledged: true, lastRejection: null }),
+    countRepeat: assign({ numberRepeats: ({ context }) => context.numberRepeats + 1 }),
+    acceptDate: assign(({ event }) => ({
+      claimDate: event.type === 'claim.date.provided' ? event.date : null,
+      lastRejection: null,
+    })),
+    acceptAmount: assign(({ context, event }) => {
+      if (event.type !== 'claim.amount.provided') return {};
+      const v = validateClaimAmount(event.amount, context.maxAmount);
+      return { claimAmount: v.ok ? v.value : context.claimAmount, lastRejection: null };
+    }),
+    acceptCorrection: assign(({ context, event }) => {
+      if (event.type !== 'claim.field.corrected') return {};
+      const v = correctionCheck(context, event);
+      if (!v.ok) return {};
+      return event.field === 'date'
+        ? { claimDate: String(v.value), lastRejection: null }
+        : { claimAmount: Number(v.value), lastRejection: null };
+    }),
+    rejectDate: assign(({ context, event }) => {
+      if (event.type !== 'claim.date.provided') return {};
+      const v = validateClaimDate(event.date, context.today, context.maxAgeDays);
+      return {
+        lastRejection: {
+          eventType: event.type,
+          field: 'date' as const,
+          value: event.date,
+          reason: v.ok ? 'not accepted' : v.reason,
+        },
+      };
+    }),
+    rejectAmount: assign(({ context, event }) => {
+      if (event.type !== 'claim.amount.provided') return {};
+      const v = validateClaimAmount(event.amount, context.maxAmount);
+      return {
+        lastRejection: {
+          eventType: event.type,
+          field: 'amount' as const,
+          value: String(event.amount),
+          reason: v.ok ? 'not accepted' : v.reason,
+        },
+      };
+    }),
+    rejectCorrection: assign(({ context, event }) => {
+      if (event.type !== 'claim.field.corrected') return {};
+      const v = correctionCheck(context, event);
+      return {
+        lastRejection: {
+          eventType: event.type,
+          field: event.field,
+          value: event.value,
+          reason: v.ok ? 'not accepted' : v.reason,
+        },
+      };
+    }),
+    markPending: assign({ claimStatus: 'Pending' as const, detailsConfirmed: true, lastRejection: null }),
+  },
+}).createMachine({
+  id: 'claim',
+  initial: 'initial',
+  context: ({ input }) => ({
+    claimId: input.claimId,
+    claimDate: null,
+    claimAmount: null,
+    claimStatus: 'Open',
+    numberAcknowledged: false,
+    detailsConfirmed: false,
+    numberRepeats: 0,
+    lastRejection: null,
+    today: input.today,
+    maxAmount: input.maxAmount ?? DEFAULT_MAX_CLAIM_AMOUNT,
+    maxAgeDays: input.maxAgeDays ?? DEFAULT_MAX_CLAIM_AGE_DAYS,
+  }),
+  output: ({ context }) => context,
+  states: {
+    initial: {
+      meta: {
+        goal:
+          'Greet the caller, tell them a new claim has been opened and read out their claim number ' +
+          'digit by digit in groups. Ask them to note it down and say when they have it. If they ask, repeat it.',
+        turnPolicy: { interruptible: false, endpointingPatienceMs: 0 },
+      },
+      on: {
+        'claim.number.acknowledged': { target: 'ongoing', actions: 'acknowledgeNumber' },
+        'claim.number.repeat_requested': { target: 'initial', reenter: true, actions: 'countRepeat' },
+      },
+    },
+    ongoing: {
+      initial: 'collectingDate',
+      on: {
+        'claim.field.corrected': [
+          {
+            guard: and(['correctionValid', 'completeAfterCorrection']),
+            target: '.verifying',
+            reenter: true,
+            actions: 'acceptCorrection',
+          },
+          { guard: 'correctionValid', actions: 'acceptCorrection' },
+          { actions: 'rejectCorrection' },
+        ],
+      },
+      states: {
+        collectingDate: {
+          meta: {
+            goal: 'Ask the caller on what date the incident happened.',
+            turnPolicy: { interruptible: true, endpointingPatienceMs: 400 },
+          },
+          on: {
+            'claim.date.provided': [
+              { guard: and(['dateValid', 'hasAmount']), target: 'verifying', actions: 'acceptDate' },
+              { guard: 'dateValid', target: 'collectingAmount', actions: 'acceptDate' },
+              { actions: 'rejectDate' },
+            ],
+            'claim.amount.provided': [
+              { guard: 'amountValid', actions: 'acceptAmount' },
+              { actions: 'rejectAmount' },
+            ],
+          },
+        },
+        collectingAmount: {
+          meta: {
+            goal: 'Ask the caller how much they are claiming, in US dollars.',
+            turnPolicy: { interruptible: true, endpointingPatienceMs: 400 },
+          },
+          on: {
+            'claim.amount.provided': [
+              { guard: and(['amountValid', 'hasDate']), target: 'verifying', actions: 'acceptAmount' },
+              { guard: 'amountValid', actions: 'acceptAmount' },
+              { actions: 'rejectAmount' },
+            ],
+            'claim.date.provided': [
+              { guard: and(['dateValid', 'hasAmount']), target: 'verifying', actions: 'acceptDate' },
+              { guard: 'dateValid', actions: 'acceptDate' },
+              { actions: 'rejectDate' },
+            ],
+          },
+        },
+        verifying: {
+          meta: {
+            goal:
+              'Read the claim date and amount back to the caller and ask them to confirm both are correct, ' +
+              'or to say which one to change.',
+            turnPolicy: { interruptible: true, endpointingPatienceMs: 0 },
+          },
+          on: {
+            'claim.details.confirmed': { target: '#claim.done', actions: 'markPending' },
+            'claim.date.provided': [
+              { guard: 'dateValid', target: 'verifying', reenter: true, actions: 'acceptDate' },
+              { actions: 'rejectDate' },
+            ],
+            'claim.amount.provided': [
+              { guard: 'amountValid', target: 'verifying', reenter: true, actions: 'acceptAmount' },
+              { actions: 'rejectAmount' },
+            ],
+          },
+        },
+      },
+    },
+    done: {
+      type: 'final',
+      meta: {
+        goal:
+          'Tell the caller their claim is filed with status Pending and that an adjuster will be in touch, ' +
+          'thank them and say goodbye.',
+        turnPolicy: { interruptible: false, endpointingPatienceMs: 0 },
+      },
+    },
+  },
+});
