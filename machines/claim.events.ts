@@ -20,9 +20,7 @@ export const claimToolArgSchemas = {
   'claim.number.acknowledged': z
     .object({})
     .describe('The caller has noted or acknowledged their claim number and is ready to continue.'),
-  'claim.number.repeat_requested': z
-    .object({})
-    .describe('The caller asked to hear the claim number again.'),
+  'claim.number.repeat_requested': z.object({}).describe('The caller asked to hear the claim number again.'),
   'claim.date.provided': z
     .object({ date: isoDate })
     .describe('The caller said the date the incident happened.'),
@@ -47,8 +45,14 @@ export type ClaimToolEventType = keyof typeof claimToolArgSchemas;
 
 /** All dialogue-originated events, typed from their schemas. */
 export type ClaimToolEvent = {
-  [K in ClaimToolEventType]: { type: K } & z.infer<(typeof claimToolArgSchemas)[K]>;
+  [K in ClaimToolEventType]: { type: K } & ArgsOf<K>;
 }[ClaimToolEventType];
+
+/** Arguments of an event; an argument-less event is just `{type}`. */
+type ArgsOf<K extends ClaimToolEventType> =
+  z.infer<(typeof claimToolArgSchemas)[K]> extends Record<string, never>
+    ? unknown
+    : z.infer<(typeof claimToolArgSchemas)[K]>;
 
 /** Every event the claim machine accepts. */
 export type ClaimEvent = ClaimToolEvent;
@@ -104,7 +108,10 @@ export function parseToolCall(
   }
   const parsed = claimToolArgSchemas[type].safeParse(args);
   if (!parsed.success) {
-    return { ok: false, error: parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ') };
+    return {
+      ok: false,
+      error: parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '),
+    };
   }
   return { ok: true, event: { type, ...parsed.data } as ClaimToolEvent };
 }

@@ -42,7 +42,8 @@ export function validateClaimAmount(amount: number | string, maxAmount: number):
   if (!Number.isFinite(n)) return { ok: false, reason: `${String(amount)} is not a number` };
   if (n <= 0) return { ok: false, reason: 'the amount must be more than zero' };
   const cents = Math.round(n * 100);
-  if (Math.abs(cents - n * 100) > 1e-6) return { ok: false, reason: 'the amount can have at most two decimals' };
+  if (Math.abs(cents - n * 100) > 1e-6)
+    return { ok: false, reason: 'the amount can have at most two decimals' };
   if (n > maxAmount) return { ok: false, reason: `the amount is above the limit of ${maxAmount} dollars` };
   return { ok: true, value: cents / 100 };
 }

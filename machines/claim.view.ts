@@ -36,7 +36,10 @@ export function claimViewOf(snapshot: ClaimSnapshot): ClaimView {
   const path = claimPathOf(snapshot);
   const phase = path.split('.')[0] as ClaimPhase;
   const metas = snapshot.getMeta() as Record<string, ClaimStateMeta | undefined>;
-  const meta = metas[`claim.${path}`] ?? { goal: '', turnPolicy: { interruptible: true, endpointingPatienceMs: 0 } };
+  const meta = metas[`claim.${path}`] ?? {
+    goal: '',
+    turnPolicy: { interruptible: true, endpointingPatienceMs: 0 },
+  };
   const own = new Set(snapshot._nodes.flatMap((n) => n.ownEvents));
   return {
     path,

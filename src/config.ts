@@ -1,0 +1,124 @@
+/**
+ * Every environment variable the server reads, parsed once with zod.
+ * An invalid value stops start-up with a message naming the variable; secrets are never printed.
+ */
+import { z } from 'zod';
+
+const optionalString = z
+  .string()
+  .trim()
+  .transform((s) => (s === '' ? undefined : s))
+  .optional();
+
+const optionalUrl = z
+  .string()
+  .trim()
+  .transform((s) => (s === '' ? undefined : s))
+  .pipe(z.url().optional())
+  .optional();
+
+const intWithDefault = (def: number, min: number, max: number) =>
+  z
+    .string()
+    .trim()
+    .optional()
+    .transform((s) => (s === undefined || s === '' ? String(def) : s))
+    .transform(Number)
+    .pipe(z.number().int().min(min).max(max));
+
+const flag = z
+  .string()
+  .trim()
+  .optional()
+  .transform((s) => s !== undefined && ['1', 'true', 'yes', 'on'].includes(s.toLowerCase()));
+
+/** Schema of the environment. Keys are the variable names. */
+export const envSchema = z.object({
+  PORT: intWithDefault(3000, 0, 65535),
+  HOST: z.string().trim().optional().default('0.0.0.0'),
+  PUBLIC_URL: optionalUrl,
+  DATA_DIR: z.string().trim().optional().default('./data'),
+  DATABASE_URL: optionalString,
+  SUPABASE_URL: optionalUrl,
+  SUPABASE_KEY: optionalString,
+  OPENAI_API_KEY: optionalString,
+  OPENAI_BASE_URL: optionalUrl,
+  OPENAI_MODEL: z.string().trim().optional().default('gpt-4o-mini'),
+  DEEPGRAM_API_KEY: optionalString,
+  DEEPGRAM_URL: optionalUrl,
+  CARTESIA_API_KEY: optionalString,
+  CARTESIA_URL: optionalUrl,
+  CARTESIA_VOICE_ID: z.string().trim().optional().default('694f9389-aac1-45b6-b726-9d9369183238'),
+  CARTESIA_MODEL: z.string().trim().optional().default('sonic-3'),
+  TWILIO_ACCOUNT_SID: optionalString,
+  TWILIO_AUTH_TOKEN: optionalString,
+  TWILIO_API_URL: optionalUrl,
+  MAX_CONCURRENT_CALLS: intWithDefault(50, 1, 10_000),
+  DASHBOARD_TOKEN: optionalString,
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).optional().default('info'),
+  MAX_CLAIM_AMOUNT: intWithDefault(1_000_000, 1, 1_000_000_000),
+  COMPANY_NAME: z.string().trim().optional().default('Acme Insurance'),
+  INSPECT: flag,
+  INSPECT_PORT: intWithDefault(8080, 1, 65535),
+});
+
+/** Parsed configuration. */
+export type Env = z.infer<typeof envSchema>;
+
+/** Which implementation serves each provider role, decided from the keys present. */
+export interface ProviderSelection {
+  stt: 'deepgram' | 'local';
+  llm: 'openai' | 'local';
+  tts: 'cartesia' | 'local';
+}
+
+/** The application configuration. */
+export interface AppConfig extends Env {
+  providers: ProviderSelection;
+}
+
+/** Thrown when the environment is invalid; the message names each bad variable, never its value. */
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Parses the environment (default: process.env). Throws ConfigError naming every bad variable. */
+export function loadConfig(env: Record<string, string | undefined> = process.env): AppConfig {
+  const parsed = envSchema.safeParse(env);
+  if (!parsed.success) {
+    // Zod messages describe the expectation; they never echo the offending value.
+    throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`));
+  }
+  const e = parsed.data;
+  const problems: string[] = [];
+  if ((e.SUPABASE_URL === undefined) !== (e.SUPABASE_KEY === undefined)) {
+    problems.push('SUPABASE_URL and SUPABASE_KEY must be set together');
+  }
+  if (e.DATABASE_URL && !/^postgres(ql)?:\/\//.test(e.DATABASE_URL)) {
+    problems.push('DATABASE_URL: must start with postgres:// or postgresql://');
+  }
+  if (e.TWILIO_AUTH_TOKEN && !e.PUBLIC_URL) {
+    problems.push('PUBLIC_URL: required when TWILIO_AUTH_TOKEN is set (signatures are checked against it)');
+  }
+  if (problems.length) throw new ConfigError(problems);
+  return {
+    ...e,
+    providers: {
+      stt: e.DEEPGRAM_API_KEY ? 'deepgram' : 'local',
+      llm: e.OPENAI_API_KEY ? 'openai' : 'local',
+      tts: e.CARTESIA_API_KEY ? 'cartesia' : 'local',
+    },
+  };
+}
+
+/** The public URL's wss:// form for Twilio `<Stream url>`, e.g. wss://example.ngrok.app/twilio/stream. */
+export function streamUrlOf(publicUrl: string, path = '/twilio/stream'): string {
+  const u = new URL(publicUrl);
+  u.protocol = u.protocol === 'http:' ? 'ws:' : 'wss:';
+  u.pathname = path;
+  u.search = '';
+  return u.toString();
+}

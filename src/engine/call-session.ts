@@ -1,0 +1,347 @@
+/**
+ * One call session: wires a transport (phone, browser, terminal) to the call machine, its claim
+ * child, the providers, the metrics and the store. One instance per call; no state shared between
+ * calls except the injected dependencies.
+ *
+ * Lifecycle: `startCallSession` issues a unique claim number, creates the conversation row, starts
+ * the call machine and sends `call.started`. The session ends when the call machine reaches `ended`
+ * (after a hang-up, the caller leaving, or a watchdog); `done` then resolves after the final rows
+ * were queued. Nothing here throws into the transport: failures become events or log lines.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Logger } from 'pino';
+import { createActor, fromCallback, fromPromise, type ActorRefFrom, type AnyActorLogic, type InspectionEvent } from 'xstate';
+import { callMachine, type CallEvent, type RespondInput } from '../../machines/call.machine.js';
+import type { claimMachine } from '../../machines/claim.machine.js';
+import { claimViewOf, type ClaimSnapshot, type ClaimView } from '../../machines/claim.view.js';
+import { generateClaimNumber } from '../../machines/claim-number.js';
+import { ConversationMetrics } from '../metrics/conversation-metrics.js';
+import { maskPhoneNumber } from '../providers/local/speech-format.js';
+import { dtmfToClaimEvents } from '../providers/local/dtmf-dialogue.js';
+import type { DialogueMessage, DialogueProvider } from '../providers/types.js';
+import { ClaimIdConflictError, type ConversationStore, type MessageRow } from '../store/types.js';
+import { ClaimGateway } from './claim-gateway.js';
+import { runRespondTurn } from './respond-turn.js';
+import type { ConversationWriter, SessionOptions, SessionTransport } from './session-types.js';
+import { createTransitionRecorder } from './transition-recorder.js';
+import { machineVersion } from './machine-version.js';
+
+/** Dependencies shared by all sessions (built once in the composition root). */
+export interface SessionDeps {
+  store: ConversationStore;
+  writer: ConversationWriter;
+  dialogue: DialogueProvider;
+  fallbackDialogue: DialogueProvider;
+  logger: Logger;
+  companyName: string;
+  maxClaimAmount: number;
+  /** Today's date (YYYY-MM-DD) for claim date guards. */
+  today(): string;
+  /** Uniform random integer in [0, max). */
+  randomInt(max: number): number;
+  /** Extra inspection (Stately inspector); receives every actor event. */
+  inspect?: (ev: InspectionEvent) => void;
+  /** STT actor for transports that carry audio; a no-op actor otherwise. */
+  sttLogic?: AnyActorLogic;
+  /** Names of the providers recorded in metrics. */
+  providerNames: { stt: string | null; llm: string; tts: string | null };
+}
+
+/** A running call. */
+export interface CallSession {
+  readonly conversationId: string;
+  readonly claimId: string;
+  /** Forwards a transport event (speech, transcript, DTMF, typed text) to the call machine. */
+  send(event: CallEvent): void;
+  /** Marks when the caller stopped speaking (VAD), for the overall-latency metric. */
+  noteUserStopped(atMs: number): void;
+  /** The transport went away (caller hung up, socket closed). Idempotent. */
+  stop(reason: string): void;
+  /** Current machine states, for UIs and tests. */
+  snapshot(): { call: unknown; claim: ClaimView | null };
+  /** Resolves when the call has ended and its final rows were queued. */
+  readonly done: Promise<{ endReason: string }>;
+}
+
+async function issueClaimNumber(deps: SessionDeps, base: Omit<Parameters<ConversationStore['createConversation']>[0], 'claim_id'>) {
+  for (let attempt = 0; attempt < 8; attempt++) {
+    const claimId = generateClaimNumber(deps.randomInt);
+    const row = { ...base, claim_id: claimId };
+    try {
+      await withTimeout(deps.store.createConversation(row), 3000);
+      return claimId;
+    } catch (err) {
+      if (err instanceof ClaimIdConflictError) continue;
+      // The database is slow or down: the call goes on; the outbox writes (or journals) the row.
+      deps.logger.warn({ err: (err as Error).message }, 'conversation insert deferred to outbox');
+      deps.writer.createConversation(row);
+      return claimId;
+    }
+  }
+  throw new Error('could not issue a unique claim number');
+}
+
+function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const t = setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms);
+    p.then(
+      (v) => {
+        clearTimeout(t);
+        resolve(v);
+      },
+      (e: unknown) => {
+        clearTimeout(t);
+        reject(e instanceof Error ? e : new Error(String(e)));
+      },
+    );
+  });
+}
+
+/** Starts a session for a transport (see file header). */
+export async function startCallSession(
+  deps: SessionDeps,
+  transport: SessionTransport,
+  opts: SessionOptions = {},
+): Promise<CallSession> {
+  const conversationId = opts.conversationId ?? randomUUID();
+  const log = deps.logger.child({ conversationId, channel: transport.channel });
+  const now = () => new Date().toISOString();
+  const claimId = await issueClaimNumber(deps, {
+    id: conversationId,
+    call_sid: opts.callSid ?? null,
+    stream_sid: opts.streamSid ?? null,
+    from_number: maskPhoneNumber(opts.from),
+    to_number: maskPhoneNumber(opts.to),
+    channel: transport.channel,
+    machine_version: machineVersion,
+    created_at: now(),
+  });
+  const today = deps.today();
+  const metrics = new ConversationMetrics(conversationId, {
+    stt: deps.providerNames.stt,
+    llm: deps.providerNames.llm,
+    tts: deps.providerNames.tts ?? transport.speaker.name,
+  });
+  const history: DialogueMessage[] = [];
+  let messageSeq = 0;
+  let misunderstandings = 0;
+  let userStoppedAt: number | null = null;
+  let claimRef: ActorRefFrom<typeof claimMachine> | null = null;
+  let lastClaimKey = '';
+  let ended = false;
+  let resolveDone!: (v: { endReason: string }) => void;
+  const done = new Promise<{ endReason: string }>((r) => (resolveDone = r));
+
+  const message = (role: MessageRow['role'], text: string, turn: number, extra: Partial<MessageRow> = {}): MessageRow => ({
+    conversation_id: conversationId,
+    seq: messageSeq++,
+    role,
+    text,
+    heard_text: null,
+    interrupted: false,
+    turn,
+    created_at: now(),
+    ...extra,
+  });
+
+  const persistClaim = (snapshot: ClaimSnapshot) => {
+    const view = claimViewOf(snapshot);
+    const c = view.context;
+    const key = JSON.stringify([c.claimDate, c.claimAmount, c.claimStatus, view.phase, view.path]);
+    if (key === lastClaimKey) return;
+    lastClaimKey = key;
+    deps.writer.updateConversation(conversationId, {
+      claim_date: c.claimDate,
+      claim_amount: c.claimAmount,
+      claim_status: c.claimStatus,
+      state: view.phase,
+      updated_at: now(),
+    });
+    transport.notify({
+      type: 'claim.updated',
+      claim: {
+        claimId: c.claimId,
+        claimDate: c.claimDate,
+        claimAmount: c.claimAmount,
+        claimStatus: c.claimStatus,
+        state: view.phase,
+        path: view.path,
+      },
+    });
+  };
+
+  const recorder = createTransitionRecorder(conversationId, {
+    transition: (row) => {
+      deps.writer.appendTransitions([row]);
+      transport.notify({ type: 'state.changed', actor: row.actor, value: row.state_value, event: row.event_type });
+    },
+    claimSnapshot: (s) => persistClaim(s as ClaimSnapshot),
+  });
+
+  const respondLogic = fromCallback<CallEvent, RespondInput>(({ input, sendBack, system }) => {
+    claimRef ??= (system.get('claim') as ActorRefFrom<typeof claimMachine> | undefined) ?? null;
+    const ac = new AbortController();
+    let stopped = false;
+    const send = (e: CallEvent) => {
+      if (!stopped) sendBack(e);
+    };
+    if (!claimRef) {
+      send({ type: 'bot.turn.failed', turn: input.turn, message: 'claim not started' });
+      return () => {};
+    }
+    const gateway = new ClaimGateway(claimRef);
+    const botTurn = input.turn;
+    transport.notify({ type: 'bot.turn.started', turn: botTurn });
+    const ctx = {
+      gateway,
+      history,
+      dialogue: deps.dialogue,
+      fallback: deps.fallbackDialogue,
+      speaker: transport.speaker,
+      callInfo: { channel: transport.channel, fromMasked: maskPhoneNumber(opts.from), companyName: deps.companyName },
+      misunderstandings,
+      userStoppedAt,
+      dtmfEvents: (entry: string) => dtmfToClaimEvents(gateway.view(), entry),
+      onPolicy: (policy: ClaimView['turnPolicy']) => send({ type: 'bot.turn.policy', turn: botTurn, policy }),
+      onFirstAudio: () => send({ type: 'bot.speech.started', turn: botTurn }),
+      onUserMessage: (text: string) => {
+        deps.writer.upsertMessages([message('user', text, botTurn)]);
+        transport.notify({ type: 'user.turn', turn: botTurn, text });
+      },
+      onToolCall: (name: string, args: string, result: string) => {
+        deps.writer.upsertMessages([message('tool', `${name}(${args}) -> ${result}`, botTurn)]);
+        transport.notify({ type: 'tool.called', turn: botTurn, name, arguments: args, result });
+      },
+      onDialogueFailure: (err: unknown, vendor: string) => {
+        log.warn({ vendor, err: (err as Error).message }, 'dialogue failed; local dialogue answers this turn');
+        metrics.setProvider('llm', deps.fallbackDialogue.name);
+      },
+      onBotText: () => {},
+    };
+    runRespondTurn(input, ctx, ac.signal)
+      .then((r) => {
+        misunderstandings = ctx.misunderstandings;
+        const text = r.speech.spokenText;
+        if (text) {
+          deps.writer.upsertMessages([
+            message('assistant', text, botTurn, {
+              heard_text: r.speech.interrupted ? r.speech.heardText : null,
+              interrupted: r.speech.interrupted,
+            }),
+          ]);
+        }
+        transport.notify({ type: 'bot.turn.ended', turn: botTurn, text, heardText: r.speech.heardText, interrupted: r.speech.interrupted });
+        metrics.addTurn(r.timing);
+        transport.notify({ type: 'metrics.turn', timing: r.timing });
+        deps.writer.upsertMetrics(metrics.toRow());
+        send({ type: 'bot.turn.completed', turn: botTurn, hangUp: r.hangUp });
+      })
+      .catch((err: unknown) => {
+        log.error({ err: (err as Error).message }, 'bot turn failed');
+        send({ type: 'bot.turn.failed', turn: botTurn, message: (err as Error).message });
+      });
+    return () => {
+      stopped = true;
+      ac.abort();
+    };
+  });
+
+  const machine = callMachine.provide({
+    actors: {
+      respond: respondLogic,
+      hangUp: fromPromise<void, { reason: string }>(async ({ input }) => transport.hangUp(input.reason)),
+      ...(deps.sttLogic ? { stt: deps.sttLogic as never } : {}),
+    },
+    actions: {
+      interruptPlayback: () => {
+        try {
+          transport.interrupt();
+        } catch (err) {
+          log.warn({ err: (err as Error).message }, 'interrupt failed');
+        }
+      },
+    },
+  });
+
+  const actor = createActor(machine, {
+    input: {
+      conversationId,
+      channel: transport.channel,
+      claim: { claimId, today, maxAmount: deps.maxClaimAmount },
+      timings: opts.timings,
+    },
+    inspect: (ev) => {
+      recorder(ev);
+      deps.inspect?.(ev);
+    },
+  });
+
+  const finish = (endReason: string) => {
+    if (ended) return;
+    ended = true;
+    const claim = claimRef ? claimViewOf(claimRef.getSnapshot()) : null;
+    deps.writer.updateConversation(conversationId, {
+      ended_at: now(),
+      end_reason: endReason,
+      ...(claim ? { state: claim.phase } : {}),
+      updated_at: now(),
+    });
+    deps.writer.upsertMetrics(metrics.toRow());
+    transport.speaker.close();
+    transport.notify({ type: 'session.ended', reason: endReason });
+    log.info({ endReason, claimState: claim?.path }, 'call ended');
+    resolveDone({ endReason });
+  };
+
+  actor.subscribe({
+    next: (s) => {
+      if (!claimRef) {
+        const child = s.children.claim as ActorRefFrom<typeof claimMachine> | undefined;
+        if (child) claimRef = child;
+      }
+      if (s.status === 'done') finish(s.context.endReason ?? 'ended');
+    },
+    error: (err) => {
+      log.error({ err: (err as Error).message }, 'call machine error');
+      finish('error');
+    },
+  });
+
+  actor.start();
+  transport.notify({ type: 'session.started', conversationId, claimId, channel: transport.channel });
+  actor.send({
+    type: 'call.started',
+    callSid: opts.callSid ?? null,
+    streamSid: opts.streamSid ?? null,
+    from: opts.from ?? null,
+    to: opts.to ?? null,
+    customParameters: opts.customParameters ?? {},
+  });
+  log.info({ claimId }, 'call started');
+
+  return {
+    conversationId,
+    claimId,
+    send(event) {
+      if (ended) return;
+      if (event.type === 'stt.transcript.partial') transport.notify({ type: 'transcript.partial', text: event.text });
+      if (event.type === 'stt.transcript.final') transport.notify({ type: 'transcript.final', text: event.text });
+      actor.send(event);
+    },
+    noteUserStopped(atMs) {
+      userStoppedAt = atMs;
+    },
+    stop(reason) {
+      if (ended) return;
+      actor.send({ type: 'call.stopped', reason });
+      if (actor.getSnapshot().status !== 'done') {
+        actor.stop();
+        finish(reason);
+      }
+    },
+    snapshot() {
+      return { call: actor.getSnapshot().value, claim: claimRef ? claimViewOf(claimRef.getSnapshot()) : null };
+    },
+    done,
+  };
+}

@@ -1,0 +1,192 @@
+/**
+ * One bot turn: dialogue (with tool rounds) → sentence splitter → speech → playback.
+ *
+ * Lifecycle: `runRespondTurn` is called by the call machine's `respond` actor when it enters
+ * `responding`; the actor's cleanup aborts `signal` (barge-in, hang-up), which aborts the LLM
+ * request and cancels the speech turn. The returned promise never rejects for provider failures:
+ * the primary dialogue failing falls back to the local one for this turn.
+ */
+import type { RespondInput } from '../../machines/call.machine.js';
+import type { ClaimToolEvent } from '../../machines/claim.events.js';
+import { toolNameOf } from '../../machines/claim.events.js';
+import type { TurnPolicy } from '../../machines/claim.machine.js';
+import type { ClaimGateway } from './claim-gateway.js';
+import { SentenceSplitter } from './sentence-splitter.js';
+import type {
+  DialogueCallInfo,
+  DialogueMessage,
+  DialogueProvider,
+  Speaker,
+  SpeechResult,
+} from '../providers/types.js';
+import type { TurnTiming } from '../metrics/conversation-metrics.js';
+
+/** Session state the turn reads and updates (owned by the call session). */
+export interface RespondContext {
+  gateway: ClaimGateway;
+  history: DialogueMessage[];
+  dialogue: DialogueProvider;
+  fallback: DialogueProvider;
+  speaker: Speaker;
+  callInfo: DialogueCallInfo;
+  /** Consecutive caller turns that the claim accepted nothing from. */
+  misunderstandings: number;
+  /** When the caller stopped speaking for this turn (performance.now()), if known. */
+  userStoppedAt: number | null;
+  /** Maps a completed keypad entry to claim events for the current state. */
+  dtmfEvents(entry: string): ClaimToolEvent[];
+  onPolicy(policy: TurnPolicy): void;
+  onFirstAudio(): void;
+  onUserMessage(text: string): void;
+  onToolCall(name: string, args: string, result: string): void;
+  onDialogueFailure(error: unknown, vendor: string): void;
+  onBotText(text: string): void;
+}
+
+/** What a finished (or interrupted) turn reports. */
+export interface RespondResult {
+  speech: SpeechResult;
+  hangUp: boolean;
+  timing: TurnTiming;
+  acceptedEvents: number;
+}
+
+const MAX_TOOL_ROUNDS = 4;
+
+/** Runs one bot turn (see file header). */
+export async function runRespondTurn(
+  input: RespondInput,
+  ctx: RespondContext,
+  signal: AbortSignal,
+): Promise<RespondResult> {
+  const turnStartedAt = performance.now();
+  const latencyFrom = input.reason === 'user' || input.reason === 'dtmf' ? (ctx.userStoppedAt ?? turnStartedAt) : turnStartedAt;
+  const timing: TurnTiming = { turn: input.turn, interrupted: false };
+  let accepted = 0;
+  let rejected = 0;
+
+  if (input.userText) {
+    ctx.history.push({ role: 'user', content: input.userText });
+    ctx.onUserMessage(input.userText);
+  }
+
+  const speech = ctx.speaker.startTurn(input.turn, { onFirstAudio: () => ctx.onFirstAudio() });
+  const stopSpeech = () => speech.cancel();
+  signal.addEventListener('abort', stopSpeech, { once: true });
+
+  const applyEvents = (events: ClaimToolEvent[], idPrefix: string) => {
+    if (events.length === 0) return;
+    const calls = events.map((e, i) => {
+      const { type, ...args } = e;
+      return { id: `${idPrefix}_${input.turn}_${i}`, name: toolNameOf(type), arguments: JSON.stringify(args) };
+    });
+    ctx.history.push({ role: 'assistant', content: null, toolCalls: calls });
+    for (const call of calls) {
+      const outcome = ctx.gateway.apply(call);
+      if (outcome.ok) accepted += 1;
+      else rejected += 1;
+      ctx.history.push({ role: 'tool', toolCallId: call.id, content: outcome.content });
+      ctx.onToolCall(call.name, call.arguments, outcome.content);
+    }
+  };
+
+  if (input.dtmf) applyEvents(ctx.dtmfEvents(input.dtmf), 'dtmf');
+  ctx.onPolicy(ctx.gateway.view().turnPolicy);
+
+  const splitter = new SentenceSplitter();
+  let spokenAny = false;
+  let dialogue = ctx.dialogue;
+  let llmStartedAt: number | null = null;
+
+  for (let round = 0; round < MAX_TOOL_ROUNDS && !signal.aborted; round++) {
+    const view = ctx.gateway.view();
+    const toolCalls: { id: string; name: string; arguments: string }[] = [];
+    let text = '';
+    const requestAt = performance.now();
+    llmStartedAt ??= requestAt;
+    let firstChunk = true;
+    try {
+      const stream = dialogue.respond({
+        claim: view,
+        history: ctx.history,
+        reason: input.reason,
+        callInfo: ctx.callInfo,
+        misunderstandings: ctx.misunderstandings,
+        signal,
+      });
+      for await (const chunk of stream) {
+        if (signal.aborted) break;
+        if (firstChunk && chunk.type !== 'usage') {
+          firstChunk = false;
+          if (timing.llmTtfbMs === undefined) timing.llmTtfbMs = performance.now() - requestAt;
+        }
+        if (chunk.type === 'text') {
+          text += chunk.text;
+          for (const piece of splitter.push(chunk.text)) {
+            spokenAny = true;
+            speech.push(piece);
+            ctx.onBotText(piece);
+          }
+        } else if (chunk.type === 'tool_call') {
+          toolCalls.push(chunk.call);
+        } else {
+          timing.promptTokens = (timing.promptTokens ?? 0) + chunk.promptTokens;
+          timing.completionTokens = (timing.completionTokens ?? 0) + chunk.completionTokens;
+        }
+      }
+    } catch (err) {
+      if (signal.aborted) break;
+      ctx.onDialogueFailure(err, dialogue.name);
+      if (dialogue !== ctx.fallback && !spokenAny && toolCalls.length === 0) {
+        dialogue = ctx.fallback;
+        round -= 1;
+        continue;
+      }
+      break;
+    }
+    if (signal.aborted) break;
+    if (toolCalls.length > 0) {
+      ctx.history.push({ role: 'assistant', content: text || null, toolCalls });
+      for (const call of toolCalls) {
+        const outcome = ctx.gateway.apply(call);
+        if (outcome.ok) accepted += 1;
+        else rejected += 1;
+        ctx.history.push({ role: 'tool', toolCallId: call.id, content: outcome.content });
+        ctx.onToolCall(call.name, call.arguments, outcome.content);
+      }
+      ctx.onPolicy(ctx.gateway.view().turnPolicy);
+      continue;
+    }
+    break;
+  }
+  if (llmStartedAt !== null) timing.llmProcessingMs = performance.now() - llmStartedAt;
+
+  if (!signal.aborted) {
+    for (const piece of splitter.flush()) {
+      spokenAny = true;
+      speech.push(piece);
+      ctx.onBotText(piece);
+    }
+  }
+  speech.end();
+  const result = await speech.done;
+  signal.removeEventListener('abort', stopSpeech);
+
+  if (result.spokenText || result.heardText) {
+    ctx.history.push({ role: 'assistant', content: result.interrupted ? result.heardText : result.spokenText });
+  }
+  if (input.reason === 'user' || input.reason === 'dtmf') {
+    ctx.misunderstandings = accepted > 0 ? 0 : rejected > 0 ? ctx.misunderstandings : ctx.misunderstandings + 1;
+  }
+
+  const t = speech.timings;
+  timing.interrupted = result.interrupted;
+  if (t.firstAudioAt !== null) timing.latencyMs = t.firstAudioAt - latencyFrom;
+  if (t.firstHeardAt !== null) timing.heardLatencyMs = t.firstHeardAt - latencyFrom;
+  if (t.firstTextAt !== null && t.firstAudioAt !== null) timing.ttsTtfbMs = t.firstAudioAt - t.firstTextAt;
+  if (t.firstTextAt !== null && t.doneAt !== null) timing.ttsProcessingMs = t.doneAt - t.firstTextAt;
+
+  const view = ctx.gateway.view();
+  const hangUp = !result.interrupted && (view.phase === 'done' || input.reason === 'goodbye');
+  return { speech: result, hangUp, timing, acceptedEvents: accepted };
+}

@@ -1,0 +1,69 @@
+/**
+ * Shapes shared by the call session and the transports that carry a call (Twilio media stream,
+ * browser WebSocket, terminal).
+ */
+import type { CallChannel, CallTimings } from '../../machines/call.machine.js';
+import type { ConversationPatch, MessageRow, MetricsRow, NewConversation, TransitionRow } from '../store/types.js';
+import type { TurnTiming } from '../metrics/conversation-metrics.js';
+import type { Speaker } from '../providers/types.js';
+
+/**
+ * Where a session's records go. Every method is synchronous and never throws: implementations
+ * enqueue into the outbox, which writes in the background (never on the audio path).
+ */
+export interface ConversationWriter {
+  createConversation(row: NewConversation): void;
+  updateConversation(id: string, patch: ConversationPatch): void;
+  appendTransitions(rows: TransitionRow[]): void;
+  upsertMessages(rows: MessageRow[]): void;
+  upsertMetrics(row: MetricsRow): void;
+}
+
+/** What a session tells its observers (browser UI, terminal chat, tests). Never audio. */
+export type SessionNotice =
+  | { type: 'session.started'; conversationId: string; claimId: string; channel: CallChannel }
+  | { type: 'state.changed'; actor: 'call' | 'claim'; value: unknown; event: string }
+  | {
+      type: 'claim.updated';
+      claim: {
+        claimId: string;
+        claimDate: string | null;
+        claimAmount: number | null;
+        claimStatus: string;
+        state: string;
+        path: string;
+      };
+    }
+  | { type: 'transcript.partial'; text: string }
+  | { type: 'transcript.final'; text: string }
+  | { type: 'user.turn'; turn: number; text: string }
+  | { type: 'bot.turn.started'; turn: number }
+  | { type: 'bot.text'; turn: number; text: string }
+  | { type: 'bot.turn.ended'; turn: number; text: string; heardText: string; interrupted: boolean }
+  | { type: 'tool.called'; turn: number; name: string; arguments: string; result: string }
+  | { type: 'metrics.turn'; timing: TurnTiming }
+  | { type: 'session.ended'; reason: string };
+
+/** The channel-specific side of a call: how the bot speaks, interrupts itself and hangs up. */
+export interface SessionTransport {
+  readonly channel: CallChannel;
+  /** Speaks bot turns (TTS + playback, or text). */
+  readonly speaker: Speaker;
+  /** Barge-in: drop queued bot audio at the far end (Twilio `clear`). Synchronous, never throws. */
+  interrupt(): void;
+  /** Ends the call on the transport (REST hang-up, socket close). Must settle; errors are logged. */
+  hangUp(reason: string): Promise<void>;
+  /** Observers' feed. Synchronous, never throws. */
+  notify(notice: SessionNotice): void;
+}
+
+/** Per-session options. */
+export interface SessionOptions {
+  conversationId?: string;
+  callSid?: string | null;
+  streamSid?: string | null;
+  from?: string | null;
+  to?: string | null;
+  customParameters?: Record<string, string>;
+  timings?: Partial<CallTimings>;
+}

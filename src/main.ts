@@ -1,0 +1,41 @@
+/**
+ * Composition root: config → logger → server. `npm start` runs this; with no .env at all it uses
+ * PGlite in DATA_DIR and the local providers, and prints the URL of the browser client.
+ */
+import { ConfigError, loadConfig } from './config.js';
+import { createLogger } from './logger.js';
+import { startServer } from './server/start-server.js';
+
+async function main(): Promise<void> {
+  let config;
+  try {
+    config = loadConfig();
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      console.error(err.message);
+      process.exit(1);
+    }
+    throw err;
+  }
+  const logger = createLogger(config.LOG_LEVEL);
+  const p = config.providers;
+  logger.info(
+    `providers: stt=${p.stt}${p.stt === 'local' ? ' (no DEEPGRAM_API_KEY)' : ''}, llm=${p.llm}${p.llm === 'local' ? ' (no OPENAI_API_KEY)' : ''}, tts=${p.tts}${p.tts === 'local' ? ' (no CARTESIA_API_KEY)' : ''}`,
+  );
+  const server = await startServer(config, logger);
+  console.log(`\n  statecall is running: ${server.url}\n  browser client: ${server.url}/\n  talk in a terminal: npm run chat\n`);
+
+  const shutdown = (signal: string) => {
+    logger.info({ signal }, 'shutting down');
+    const force = setTimeout(() => process.exit(1), 10_000);
+    force.unref();
+    void server.stop().then(() => process.exit(0));
+  };
+  process.once('SIGINT', () => shutdown('SIGINT'));
+  process.once('SIGTERM', () => shutdown('SIGTERM'));
+}
+
+main().catch((err: unknown) => {
+  console.error('statecall failed to start:', err instanceof Error ? err.message : err);
+  process.exit(1);
+});

@@ -1,0 +1,107 @@
+/**
+ * Provider ports. The machines and the engine know only these shapes, never a vendor.
+ * Each vendor folder (deepgram/, openai/, cartesia/, local/) implements one or more of them.
+ */
+import type { ClaimView } from '../../machines/claim.view.js';
+import type { TurnReason } from '../../machines/call.machine.js';
+
+/** A tool call as the dialogue produced it (arguments are raw JSON text, untrusted). */
+export interface DialogueToolCall {
+  id: string;
+  name: string;
+  arguments: string;
+}
+
+/** One message of the dialogue history (OpenAI chat shape, vendor neutral). */
+export type DialogueMessage =
+  | { role: 'user'; content: string }
+  | { role: 'assistant'; content: string | null; toolCalls?: DialogueToolCall[] }
+  | { role: 'tool'; toolCallId: string; content: string };
+
+/** Facts about the caller the dialogue may use (e.g. in the greeting). Numbers are masked. */
+export interface DialogueCallInfo {
+  channel: 'phone' | 'browser' | 'terminal';
+  fromMasked: string | null;
+  companyName: string;
+}
+
+/** One request to the dialogue for a bot step. */
+export interface DialogueRequest {
+  claim: ClaimView;
+  history: readonly DialogueMessage[];
+  reason: TurnReason;
+  callInfo: DialogueCallInfo;
+  /** Consecutive caller turns that produced nothing the claim accepted (to offer the keypad). */
+  misunderstandings: number;
+  signal: AbortSignal;
+}
+
+/** What a dialogue streams back. */
+export type DialogueChunk =
+  | { type: 'text'; text: string }
+  | { type: 'tool_call'; call: DialogueToolCall }
+  | { type: 'usage'; promptTokens: number; completionTokens: number };
+
+/** Decides what the bot says and which claim events (tools) to fire. */
+export interface DialogueProvider {
+  /** Name stored in metrics (`openai`, `local`). */
+  readonly name: string;
+  /**
+   * Streams text and tool calls for one step. Honors `signal` (abort on barge-in).
+   * Throws `ProviderError` on failure (the engine then falls back to the local dialogue).
+   */
+  respond(request: DialogueRequest): AsyncIterable<DialogueChunk>;
+}
+
+/** A provider failure mapped into the engine's small vocabulary. */
+export class ProviderError extends Error {
+  constructor(
+    readonly provider: 'stt' | 'llm' | 'tts',
+    readonly vendor: string,
+    message: string,
+    readonly retryable: boolean,
+    readonly status?: number,
+  ) {
+    super(message);
+    this.name = 'ProviderError';
+  }
+}
+
+/** How one bot turn's speech ended. */
+export interface SpeechResult {
+  /** Everything the bot meant to say this turn. */
+  spokenText: string;
+  /** What the caller actually heard (all of it unless interrupted). */
+  heardText: string;
+  interrupted: boolean;
+}
+
+/** Timing facts a speech turn reports for metrics (ms, `performance.now()` clock). */
+export interface SpeechTimings {
+  firstTextAt: number | null;
+  firstAudioAt: number | null;
+  doneAt: number | null;
+  /** When the caller heard the first audio (echo of the first mark), if known. */
+  firstHeardAt: number | null;
+}
+
+/** One bot turn of speech: text goes in sentence by sentence; audio goes out to the caller. */
+export interface TurnSpeech {
+  /** Queue a sentence or clause for speaking. */
+  push(text: string): void;
+  /** No more text this turn. */
+  end(): void;
+  /** Stop now (barge-in): drop queued text and audio. Idempotent. */
+  cancel(): void;
+  /** Resolves when all audio was played (or the turn was cancelled). Never rejects. */
+  readonly done: Promise<SpeechResult>;
+  readonly timings: SpeechTimings;
+}
+
+/** Produces speech for bot turns on one call (TTS + playback, or plain text for text channels). */
+export interface Speaker {
+  /** Name stored in metrics (`cartesia`, `local`, `text`). */
+  readonly name: string;
+  startTurn(turn: number, hooks: { onFirstAudio: () => void }): TurnSpeech;
+  close(): void;
+}

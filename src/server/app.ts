@@ -1,0 +1,120 @@
+/**
+ * `createApp(deps)`: the HTTP app and WebSocket routing, without `listen` (tests bind it to an
+ * ephemeral port; `main.ts` to PORT).
+ *
+ * Routes: GET /healthz, /api/* (conversation data), WS /client/stream (browser/terminal calls).
+ * The Twilio routes are mounted by `registerTwilioRoutes` when present.
+ */
+import http from 'node:http';
+import express, { type Express } from 'express';
+import { WebSocketServer, type WebSocket } from 'ws';
+import type { Logger } from 'pino';
+import type { ConversationStore } from '../store/types.js';
+import { createApiRouter } from './api-routes.js';
+import { checkDashboardAccess, type AccessConfig } from './access.js';
+import { handleBrowserStream, type SessionStarter } from './browser-stream.js';
+import type { SessionRegistry } from './session-registry.js';
+
+/** What the app needs from the composition root. */
+export interface AppDeps {
+  store: ConversationStore;
+  logger: Logger;
+  access: AccessConfig;
+  sessions: SessionRegistry;
+  startSession: SessionStarter;
+  /** Extra numbers for /healthz (outbox counters, providers). */
+  health?: () => Record<string, unknown>;
+  /** Static folder served at / (the built browser client), if present. */
+  clientDir?: string;
+}
+
+/** A WebSocket route: path → connection handler (after the upgrade was accepted). */
+export type WsRoute = {
+  path: string;
+  /** Checks the upgrade request; return a status to refuse it. */
+  authorize?: (req: http.IncomingMessage) => { ok: true } | { ok: false; status: number; message: string };
+  onConnection: (ws: WebSocket, req: http.IncomingMessage) => void;
+};
+
+/** The app plus its WebSocket routing. */
+export interface App {
+  express: Express;
+  /** Adds a WebSocket route (before `attach`). */
+  addWsRoute(route: WsRoute): void;
+  /** Hooks the WebSocket upgrade handling into an HTTP server. */
+  attach(server: http.Server): void;
+  /** Closes every WebSocket. */
+  close(): void;
+}
+
+/** Builds the app (see file header). */
+export function createApp(deps: AppDeps): App {
+  const app = express();
+  app.disable('x-powered-by');
+  app.use(express.urlencoded({ extended: false, limit: '64kb' }));
+  app.use(express.json({ limit: '64kb' }));
+
+  app.get('/healthz', (_req, res) => {
+    res.json({ ok: true, activeCalls: deps.sessions.size(), store: deps.store.kind, ...deps.health?.() });
+  });
+  app.use('/api', createApiRouter(deps.store, deps.access));
+  if (deps.clientDir) app.use(express.static(deps.clientDir, { index: 'index.html' }));
+
+  const routes = new Map<string, { wss: WebSocketServer; route: WsRoute }>();
+  const addWsRoute = (route: WsRoute) => {
+    const wss = new WebSocketServer({ noServer: true, maxPayload: 256 * 1024 });
+    wss.on('connection', (ws, req) => route.onConnection(ws, req));
+    routes.set(route.path, { wss, route });
+  };
+
+  addWsRoute({
+    path: '/client/stream',
+    authorize: (req) => checkDashboardAccess(req, deps.access),
+    onConnection: (ws) => {
+      if (!deps.sessions.tryReserve()) {
+        ws.send(JSON.stringify({ event: 'error', message: 'the bot is at capacity, try again shortly' }));
+        ws.close(1013, 'at capacity');
+        return;
+      }
+      const release = () => deps.sessions.release();
+      ws.once('close', release);
+      void handleBrowserStream(ws, deps.startSession, deps.logger);
+    },
+  });
+
+  // Errors thrown by async handlers (express 5 forwards rejections here).
+  app.use((err: Error, _req: express.Request, res: express.Response, _next: express.NextFunction) => {
+    deps.logger.error({ err: err.message }, 'request failed');
+    if (!res.headersSent) res.status(500).json({ error: 'internal error' });
+  });
+
+  return {
+    express: app,
+    addWsRoute,
+    attach(server) {
+      server.on('upgrade', (req, socket, head) => {
+        const path = new URL(req.url ?? '/', 'http://x').pathname;
+        const entry = routes.get(path);
+        if (!entry) {
+          socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\n\r\n');
+          return;
+        }
+        const decision = entry.route.authorize?.(req) ?? { ok: true as const };
+        if (!decision.ok) {
+          const body = JSON.stringify({ error: decision.message });
+          socket.end(
+            `HTTP/1.1 ${decision.status} ${http.STATUS_CODES[decision.status] ?? ''}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+          );
+          return;
+        }
+        entry.wss.handleUpgrade(req, socket, head, (ws) => entry.wss.emit('connection', ws, req));
+      });
+    },
+    close() {
+      for (const { wss } of routes.values()) {
+        for (const c of wss.clients) c.terminate();
+        wss.close();
+      }
+    },
+  };
+}

@@ -1,0 +1,102 @@
+/**
+ * `/client/stream`: talk to the bot from a browser (or the terminal chat) over one WebSocket.
+ *
+ * Client → server (JSON text frames, validated):
+ *   {"event":"text","text":"..."}      a typed caller turn
+ *   {"event":"dtmf","digit":"1"}       a keypad digit (0-9 * #)
+ *   {"event":"hangup"}                 the caller leaves
+ * Server → client: every SessionNotice as {"event": notice.type, ...fields}, plus
+ *   {"event":"clear"}                  barge-in: stop local playback now
+ *   {"event":"error","message":"..."}  a message was refused (the session goes on)
+ * The session starts when the socket opens (the bot speaks first) and ends when either side hangs up.
+ */
+import type { WebSocket } from 'ws';
+import type { Logger } from 'pino';
+import { z } from 'zod';
+import type { CallSession } from '../engine/call-session.js';
+import type { SessionNotice, SessionTransport, SessionOptions } from '../engine/session-types.js';
+import { createTextSpeaker } from '../engine/text-speaker.js';
+
+const clientMessage = z.discriminatedUnion('event', [
+  z.object({ event: z.literal('text'), text: z.string().trim().min(1).max(2000) }),
+  z.object({ event: z.literal('dtmf'), digit: z.string().regex(/^[0-9*#]$/) }),
+  z.object({ event: z.literal('hangup') }),
+  z.object({ event: z.literal('ping') }),
+]);
+
+/** Starts a session for a transport; injected so the handler knows nothing of the engine's deps. */
+export type SessionStarter = (transport: SessionTransport, opts?: SessionOptions) => Promise<CallSession>;
+
+const MAX_BAD_MESSAGES = 20;
+const MAX_FRAME_BYTES = 64 * 1024;
+
+/** Serves one browser/terminal connection until it closes. */
+export async function handleBrowserStream(ws: WebSocket, startSession: SessionStarter, logger: Logger): Promise<void> {
+  let badMessages = 0;
+  let session: CallSession | null = null;
+  const pending: string[] = [];
+  const sendJson = (obj: Record<string, unknown>) => {
+    if (ws.readyState === ws.OPEN) ws.send(JSON.stringify(obj));
+  };
+  const notify = (n: SessionNotice) => sendJson({ event: n.type, ...n, type: undefined });
+  const transport: SessionTransport = {
+    channel: 'browser',
+    speaker: createTextSpeaker((turn, text) => notify({ type: 'bot.text', turn, text })),
+    interrupt: () => sendJson({ event: 'clear' }),
+    hangUp: async (reason) => {
+      sendJson({ event: 'hangup', reason });
+      ws.close(1000, 'call ended');
+    },
+    notify,
+  };
+
+  const onMessage = (raw: string) => {
+    let data: unknown;
+    try {
+      data = JSON.parse(raw);
+    } catch {
+      return refuse('invalid JSON');
+    }
+    const parsed = clientMessage.safeParse(data);
+    if (!parsed.success) return refuse(`unsupported message: ${parsed.error.issues[0]?.message ?? 'invalid'}`);
+    const m = parsed.data;
+    if (!session) return;
+    if (m.event === 'text') session.send({ type: 'user.text.received', text: m.text });
+    else if (m.event === 'dtmf') session.send({ type: 'dtmf.received', digit: m.digit });
+    else if (m.event === 'hangup') {
+      session.stop('caller_hung_up');
+      ws.close(1000, 'bye');
+    } else sendJson({ event: 'pong' });
+  };
+
+  const refuse = (message: string) => {
+    badMessages += 1;
+    logger.warn({ badMessages }, `browser stream: ${message}`);
+    sendJson({ event: 'error', message });
+    if (badMessages >= MAX_BAD_MESSAGES) ws.close(1008, 'too many invalid messages');
+  };
+
+  ws.on('message', (data, isBinary) => {
+    const size = Array.isArray(data) ? data.reduce((a, b) => a + b.length, 0) : (data as Buffer).byteLength;
+    if (isBinary || size > MAX_FRAME_BYTES) return refuse(isBinary ? 'binary frames are not accepted' : 'frame too large');
+    const text = Buffer.isBuffer(data) ? data.toString('utf8') : String(data);
+    if (!session) pending.push(text);
+    else onMessage(text);
+  });
+  ws.on('close', () => session?.stop('caller_hung_up'));
+  ws.on('error', (err) => logger.warn({ err: err.message }, 'browser stream socket error'));
+
+  try {
+    session = await startSession(transport);
+  } catch (err) {
+    logger.error({ err: (err as Error).message }, 'could not start browser session');
+    sendJson({ event: 'error', message: 'could not start a session' });
+    ws.close(1011, 'session start failed');
+    return;
+  }
+  if (ws.readyState !== ws.OPEN) {
+    session.stop('caller_hung_up');
+    return;
+  }
+  for (const m of pending.splice(0)) onMessage(m);
+}

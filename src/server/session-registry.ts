@@ -1,0 +1,28 @@
+/**
+ * Counts live calls against MAX_CONCURRENT_CALLS. A slot is reserved before a session starts and
+ * released when its socket closes, so a burst of calls cannot overshoot the limit.
+ */
+export interface SessionRegistry {
+  /** Takes a slot if one is free. */
+  tryReserve(): boolean;
+  release(): void;
+  size(): number;
+  readonly limit: number;
+}
+
+/** Creates a registry with `limit` slots. */
+export function createSessionRegistry(limit: number): SessionRegistry {
+  let active = 0;
+  return {
+    limit,
+    tryReserve() {
+      if (active >= limit) return false;
+      active += 1;
+      return true;
+    },
+    release() {
+      active = Math.max(0, active - 1);
+    },
+    size: () => active,
+  };
+}

@@ -1,0 +1,143 @@
+/**
+ * Builds and starts the whole server from a config: store → outbox → providers → app → listen.
+ * Used by `main.ts`, the terminal chat (when no server is running) and end-to-end tests.
+ *
+ * `stop()` closes sockets, ends live calls, flushes the outbox (journaling what the database
+ * refuses) and closes the store. It never throws.
+ */
+import http from 'node:http';
+import path from 'node:path';
+import fs from 'node:fs';
+import { randomInt } from 'node:crypto';
+import type { Logger } from 'pino';
+import type { AppConfig } from '../config.js';
+import { createStoreFromConfig } from '../store/create-store.js';
+import { createOutbox } from '../store/outbox.js';
+import type { ConversationStore } from '../store/types.js';
+import { createLocalDialogue } from '../providers/local/local-dialogue.js';
+import type { DialogueProvider } from '../providers/types.js';
+import { startCallSession, type CallSession, type SessionDeps } from '../engine/call-session.js';
+import { createOutboxWriter } from '../engine/outbox-writer.js';
+import type { SessionOptions, SessionTransport } from '../engine/session-types.js';
+import { createApp, type App } from './app.js';
+import { createSessionRegistry } from './session-registry.js';
+
+/** Optional replacements, mostly for tests. */
+export interface ServerOverrides {
+  store?: ConversationStore;
+  dialogue?: DialogueProvider;
+  today?: () => string;
+  /** Extra wiring (e.g. Twilio routes) before listening. */
+  extend?: (app: App, ctx: { startSession: StartSession; deps: SessionDeps }) => void;
+}
+
+/** Starts a session on a transport. */
+export type StartSession = (transport: SessionTransport, opts?: SessionOptions) => Promise<CallSession>;
+
+/** A running server. */
+export interface RunningServer {
+  url: string;
+  port: number;
+  store: ConversationStore;
+  app: App;
+  /** Waits until every queued write reached the store (or the journal). */
+  flush(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+const todayIso = () => new Date().toISOString().slice(0, 10);
+
+/** Builds and starts the server (see file header). */
+export async function startServer(config: AppConfig, logger: Logger, overrides: ServerOverrides = {}): Promise<RunningServer> {
+  fs.mkdirSync(config.DATA_DIR, { recursive: true });
+  const built = overrides.store
+    ? { store: overrides.store, description: overrides.store.kind }
+    : createStoreFromConfig({
+        databaseUrl: config.DATABASE_URL,
+        supabaseUrl: config.SUPABASE_URL,
+        supabaseKey: config.SUPABASE_KEY,
+        dataDir: config.DATA_DIR,
+      });
+  const store = built.store;
+  await store.init();
+  const outbox = createOutbox({
+    store,
+    journalPath: path.join(config.DATA_DIR, 'outbox-journal.jsonl'),
+    logger: logger.child({ component: 'outbox' }),
+  });
+  await outbox.start();
+
+  const today = overrides.today ?? todayIso;
+  const local = createLocalDialogue({ today });
+  const dialogue = overrides.dialogue ?? local;
+  const sessions = createSessionRegistry(config.MAX_CONCURRENT_CALLS);
+  const live = new Set<CallSession>();
+
+  const deps: SessionDeps = {
+    store,
+    writer: createOutboxWriter(outbox),
+    dialogue,
+    fallbackDialogue: local,
+    logger,
+    companyName: config.COMPANY_NAME,
+    maxClaimAmount: config.MAX_CLAIM_AMOUNT,
+    today,
+    randomInt: (max) => randomInt(max),
+    providerNames: { stt: null, llm: dialogue.name, tts: null },
+  };
+  const startSession: StartSession = async (transport, opts) => {
+    const s = await startCallSession(deps, transport, opts);
+    live.add(s);
+    void s.done.then(() => live.delete(s));
+    return s;
+  };
+
+  const clientDir = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../../client/dist');
+  const app = createApp({
+    store,
+    logger,
+    access: { dashboardToken: config.DASHBOARD_TOKEN, publicUrl: config.PUBLIC_URL },
+    sessions,
+    startSession,
+    health: () => ({ outbox: outbox.stats(), providers: config.providers }),
+    clientDir: fs.existsSync(clientDir) ? clientDir : undefined,
+  });
+  overrides.extend?.(app, { startSession, deps });
+
+  const server = http.createServer(app.express);
+  app.attach(server);
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(config.PORT, config.HOST, () => resolve());
+  });
+  const port = (server.address() as { port: number }).port;
+  const host = config.HOST === '0.0.0.0' || config.HOST === '::' ? 'localhost' : config.HOST;
+  logger.info({ store: built.description, providers: config.providers }, 'statecall ready');
+
+  let stopping: Promise<void> | null = null;
+  return {
+    url: `http://${host}:${port}`,
+    port,
+    store,
+    app,
+    flush: () => outbox.flush(),
+    stop() {
+      stopping ??= (async () => {
+        for (const s of live) s.stop('server_shutdown');
+        app.close();
+        await new Promise<void>((r) => server.close(() => r()));
+        try {
+          await outbox.close();
+        } catch (err) {
+          logger.error({ err: (err as Error).message }, 'outbox close failed');
+        }
+        try {
+          await store.close();
+        } catch (err) {
+          logger.error({ err: (err as Error).message }, 'store close failed');
+        }
+      })();
+      return stopping;
+    },
+  };
+}
