@@ -20,7 +20,7 @@ import { isBargeInUtterance } from './barge-in.js';
 export type CallChannel = 'phone' | 'browser' | 'terminal';
 
 /** Why a bot turn is being produced. */
-export type TurnReason = 'greeting' | 'user' | 'dtmf' | 'reprompt' | 'goodbye' | 'recover';
+export type TurnReason = 'greeting' | 'user' | 'dtmf' | 'unheard' | 'reprompt' | 'goodbye' | 'recover';
 
 /** Timers of the turn loop, ms. */
 export interface CallTimings {
@@ -29,6 +29,8 @@ export interface CallTimings {
   maxIdleReprompts: number;
   /** After the VAD says the caller stopped, how long to wait for a transcript. */
   transcriptWaitMs: number;
+  /** Speech at least this long that produced no transcript gets a "sorry, I didn't catch that". */
+  unheardMinSpeechMs: number;
   /** Longest a caller turn may last before we answer anyway. */
   userTurnWatchdogMs: number;
   /** Longest the bot may think before a recovery turn is forced. */
@@ -42,6 +44,7 @@ export const DEFAULT_CALL_TIMINGS: CallTimings = {
   idleTimeoutMs: 8_000,
   maxIdleReprompts: 2,
   transcriptWaitMs: 2_500,
+  unheardMinSpeechMs: 600,
   userTurnWatchdogMs: 30_000,
   thinkingWatchdogMs: 12_000,
   hangUpTimeoutMs: 5_000,
@@ -126,6 +129,8 @@ export interface CallContext {
   recoveries: number;
   interruptions: number;
   turnPolicy: TurnPolicy;
+  /** Duration of the caller's last stretch of speech (VAD), ms. */
+  lastSpeechMs: number;
   endReason: string | null;
 }
 
@@ -197,6 +202,11 @@ export const callMachine = setup({
           : context.reason,
     })),
     markUserTurn: assign({ reason: 'user' as const, idleReprompts: 0, recoveries: 0 }),
+    markUnheard: assign({ reason: 'unheard' as const }),
+    recordSpeechLength: assign({
+      lastSpeechMs: ({ context, event }) =>
+        event.type === 'user.speech.stopped' ? event.durationMs : context.lastSpeechMs,
+    }),
     markReprompt: assign({
       reason: 'reprompt' as const,
       idleReprompts: ({ context }) => context.idleReprompts + 1,
@@ -229,6 +239,7 @@ export const callMachine = setup({
     canReprompt: ({ context }) => context.idleReprompts < context.timings.maxIdleReprompts,
     canRecover: ({ context }) => context.recoveries < 2,
     interruptible: ({ context }) => context.turnPolicy.interruptible,
+    substantialSpeech: ({ context }) => context.lastSpeechMs >= context.timings.unheardMinSpeechMs,
     noPatience: ({ context }) => context.turnPolicy.endpointingPatienceMs <= 0,
     isBargeIn: ({ context, event }) =>
       context.turnPolicy.interruptible &&
@@ -271,6 +282,7 @@ export const callMachine = setup({
     recoveries: 0,
     interruptions: 0,
     turnPolicy: { interruptible: false, endpointingPatienceMs: 0 },
+    lastSpeechMs: 0,
     endReason: null,
   }),
   states: {
@@ -335,12 +347,15 @@ export const callMachine = setup({
             ],
           },
           states: {
-            talking: { on: { 'user.speech.stopped': 'awaitingTranscript' } },
+            talking: {
+              on: { 'user.speech.stopped': { target: 'awaitingTranscript', actions: 'recordSpeechLength' } },
+            },
             awaitingTranscript: {
               on: { 'user.speech.started': 'talking' },
               after: {
                 transcriptWait: [
                   { guard: 'hasUserText', target: '#call.active.responding', actions: 'markUserTurn' },
+                  { guard: 'substantialSpeech', target: '#call.active.responding', actions: 'markUnheard' },
                   { target: '#call.active.listening' },
                 ],
               },

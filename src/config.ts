@@ -55,7 +55,10 @@ export const envSchema = z.object({
   TWILIO_API_URL: optionalUrl,
   MAX_CONCURRENT_CALLS: intWithDefault(50, 1, 10_000),
   DASHBOARD_TOKEN: optionalString,
-  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).optional().default('info'),
+  LOG_LEVEL: z
+    .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
+    .optional()
+    .default('info'),
   MAX_CLAIM_AMOUNT: intWithDefault(1_000_000, 1, 1_000_000_000),
   COMPANY_NAME: z.string().trim().optional().default('Acme Insurance'),
   INSPECT: flag,

@@ -30,7 +30,12 @@ export function createLogger(level: string, opts: { pretty?: boolean } = {}): Lo
     redact: { paths: REDACT_PATHS, censor: '[redacted]' },
     base: undefined,
     ...(pretty
-      ? { transport: { target: 'pino-pretty', options: { colorize: true, translateTime: 'HH:MM:ss.l', ignore: 'pid,hostname' } } }
+      ? {
+          transport: {
+            target: 'pino-pretty',
+            options: { colorize: true, translateTime: 'HH:MM:ss.l', ignore: 'pid,hostname' },
+          },
+        }
       : {}),
   });
 }

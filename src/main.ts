@@ -23,7 +23,9 @@ async function main(): Promise<void> {
     `providers: stt=${p.stt}${p.stt === 'local' ? ' (no DEEPGRAM_API_KEY)' : ''}, llm=${p.llm}${p.llm === 'local' ? ' (no OPENAI_API_KEY)' : ''}, tts=${p.tts}${p.tts === 'local' ? ' (no CARTESIA_API_KEY)' : ''}`,
   );
   const server = await startServer(config, logger);
-  console.log(`\n  statecall is running: ${server.url}\n  browser client: ${server.url}/\n  talk in a terminal: npm run chat\n`);
+  console.log(
+    `\n  statecall is running: ${server.url}\n  browser client: ${server.url}/\n  talk in a terminal: npm run chat\n`,
+  );
 
   const shutdown = (signal: string) => {
     logger.info({ signal }, 'shutting down');

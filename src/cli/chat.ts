@@ -36,7 +36,10 @@ async function main(): Promise<void> {
   let embedded: RunningServer | null = null;
   if (!(await reachable(base))) {
     console.log(c.dim(`no server at ${base}; starting one in this process`));
-    embedded = await startServer({ ...config, PORT: 0, HOST: '127.0.0.1' }, createLogger('warn', { pretty: false }));
+    embedded = await startServer(
+      { ...config, PORT: 0, HOST: '127.0.0.1' },
+      createLogger('warn', { pretty: false }),
+    );
     base = embedded.url;
   }
   const wsUrl = new URL('/client/stream', base.replace(/^http/, 'ws'));
@@ -111,7 +114,12 @@ async function main(): Promise<void> {
   });
   ws.on('error', (err) => console.error(c.err(`connection error: ${err.message}`)));
   ws.on('close', async () => {
-    if (conversationId) console.log(c.dim(`\nconversation id: ${conversationId}\n  ${base}/api/conversations/${conversationId}\n  npm run replay -- ${conversationId}`));
+    if (conversationId)
+      console.log(
+        c.dim(
+          `\nconversation id: ${conversationId}\n  ${base}/api/conversations/${conversationId}\n  npm run replay -- ${conversationId}`,
+        ),
+      );
     if (embedded) {
       await embedded.flush();
       await embedded.stop();

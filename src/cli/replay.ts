@@ -13,7 +13,11 @@ import { formatReplayReport, replayTransitions } from '../replay/replay.js';
 import { createStoreFromConfig } from '../store/create-store.js';
 import type { ConversationDetail } from '../store/types.js';
 
-async function fromServer(base: string, id: string, token?: string): Promise<ConversationDetail | null | 'unreachable'> {
+async function fromServer(
+  base: string,
+  id: string,
+  token?: string,
+): Promise<ConversationDetail | null | 'unreachable'> {
   try {
     const res = await fetch(`${base}/api/conversations/${encodeURIComponent(id)}`, {
       headers: token ? { authorization: `Bearer ${token}` } : {},
@@ -31,7 +35,11 @@ async function fromServer(base: string, id: string, token?: string): Promise<Con
 async function load(arg: string): Promise<ConversationDetail | null> {
   if (fs.existsSync(arg)) return JSON.parse(fs.readFileSync(arg, 'utf8')) as ConversationDetail;
   const config = loadConfig();
-  const remote = await fromServer(process.env.REPLAY_URL ?? `http://localhost:${config.PORT}`, arg, config.DASHBOARD_TOKEN);
+  const remote = await fromServer(
+    process.env.REPLAY_URL ?? `http://localhost:${config.PORT}`,
+    arg,
+    config.DASHBOARD_TOKEN,
+  );
   if (remote !== 'unreachable') return remote;
   const { store } = createStoreFromConfig({
     databaseUrl: config.DATABASE_URL,
@@ -59,7 +67,10 @@ async function main(): Promise<void> {
     process.exit(2);
   }
   const c = detail.conversation;
-  if (c) console.log(`conversation ${c.id} · claim ${c.claim_id} · state ${c.state} · machines ${c.machine_version}`);
+  if (c)
+    console.log(
+      `conversation ${c.id} · claim ${c.claim_id} · state ${c.state} · machines ${c.machine_version}`,
+    );
   const report = replayTransitions(detail.transitions);
   console.log(formatReplayReport(report));
   process.exit(report.ok ? 0 : 1);

@@ -10,7 +10,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
-import { createActor, fromCallback, fromPromise, type ActorRefFrom, type AnyActorLogic, type InspectionEvent } from 'xstate';
+import { createActor, fromCallback, fromPromise, type ActorRefFrom, type InspectionEvent } from 'xstate';
 import { callMachine, type CallEvent, type RespondInput } from '../../machines/call.machine.js';
 import type { claimMachine } from '../../machines/claim.machine.js';
 import { claimViewOf, type ClaimSnapshot, type ClaimView } from '../../machines/claim.view.js';
@@ -41,8 +41,6 @@ export interface SessionDeps {
   randomInt(max: number): number;
   /** Extra inspection (Stately inspector); receives every actor event. */
   inspect?: (ev: InspectionEvent) => void;
-  /** STT actor for transports that carry audio; a no-op actor otherwise. */
-  sttLogic?: AnyActorLogic;
   /** Names of the providers recorded in metrics. */
   providerNames: { stt: string | null; llm: string; tts: string | null };
 }
@@ -55,6 +53,8 @@ export interface CallSession {
   send(event: CallEvent): void;
   /** Marks when the caller stopped speaking (VAD), for the overall-latency metric. */
   noteUserStopped(atMs: number): void;
+  /** STT timings of the caller turn in progress (see README, Metrics). */
+  noteSttTiming(t: { ttfbMs?: number; processingMs?: number }): void;
   /** The transport went away (caller hung up, socket closed). Idempotent. */
   stop(reason: string): void;
   /** Current machine states, for UIs and tests. */
@@ -63,7 +63,10 @@ export interface CallSession {
   readonly done: Promise<{ endReason: string }>;
 }
 
-async function issueClaimNumber(deps: SessionDeps, base: Omit<Parameters<ConversationStore['createConversation']>[0], 'claim_id'>) {
+async function issueClaimNumber(
+  deps: SessionDeps,
+  base: Omit<Parameters<ConversationStore['createConversation']>[0], 'claim_id'>,
+) {
   for (let attempt = 0; attempt < 8; attempt++) {
     const claimId = generateClaimNumber(deps.randomInt);
     const row = { ...base, claim_id: claimId };
@@ -126,13 +129,19 @@ export async function startCallSession(
   let messageSeq = 0;
   let misunderstandings = 0;
   let userStoppedAt: number | null = null;
+  let sttTiming: { ttfbMs?: number; processingMs?: number } = {};
   let claimRef: ActorRefFrom<typeof claimMachine> | null = null;
   let lastClaimKey = '';
   let ended = false;
   let resolveDone!: (v: { endReason: string }) => void;
   const done = new Promise<{ endReason: string }>((r) => (resolveDone = r));
 
-  const message = (role: MessageRow['role'], text: string, turn: number, extra: Partial<MessageRow> = {}): MessageRow => ({
+  const message = (
+    role: MessageRow['role'],
+    text: string,
+    turn: number,
+    extra: Partial<MessageRow> = {},
+  ): MessageRow => ({
     conversation_id: conversationId,
     seq: messageSeq++,
     role,
@@ -173,7 +182,12 @@ export async function startCallSession(
   const recorder = createTransitionRecorder(conversationId, {
     transition: (row) => {
       deps.writer.appendTransitions([row]);
-      transport.notify({ type: 'state.changed', actor: row.actor, value: row.state_value, event: row.event_type });
+      transport.notify({
+        type: 'state.changed',
+        actor: row.actor,
+        value: row.state_value,
+        event: row.event_type,
+      });
     },
     claimSnapshot: (s) => persistClaim(s as ClaimSnapshot),
   });
@@ -191,6 +205,8 @@ export async function startCallSession(
     }
     const gateway = new ClaimGateway(claimRef);
     const botTurn = input.turn;
+    const turnStt = sttTiming;
+    sttTiming = {};
     transport.notify({ type: 'bot.turn.started', turn: botTurn });
     const ctx = {
       gateway,
@@ -198,7 +214,11 @@ export async function startCallSession(
       dialogue: deps.dialogue,
       fallback: deps.fallbackDialogue,
       speaker: transport.speaker,
-      callInfo: { channel: transport.channel, fromMasked: maskPhoneNumber(opts.from), companyName: deps.companyName },
+      callInfo: {
+        channel: transport.channel,
+        fromMasked: maskPhoneNumber(opts.from),
+        companyName: deps.companyName,
+      },
       misunderstandings,
       userStoppedAt,
       dtmfEvents: (entry: string) => dtmfToClaimEvents(gateway.view(), entry),
@@ -213,7 +233,10 @@ export async function startCallSession(
         transport.notify({ type: 'tool.called', turn: botTurn, name, arguments: args, result });
       },
       onDialogueFailure: (err: unknown, vendor: string) => {
-        log.warn({ vendor, err: (err as Error).message }, 'dialogue failed; local dialogue answers this turn');
+        log.warn(
+          { vendor, err: (err as Error).message },
+          'dialogue failed; local dialogue answers this turn',
+        );
         metrics.setProvider('llm', deps.fallbackDialogue.name);
       },
       onBotText: () => {},
@@ -230,7 +253,15 @@ export async function startCallSession(
             }),
           ]);
         }
-        transport.notify({ type: 'bot.turn.ended', turn: botTurn, text, heardText: r.speech.heardText, interrupted: r.speech.interrupted });
+        transport.notify({
+          type: 'bot.turn.ended',
+          turn: botTurn,
+          text,
+          heardText: r.speech.heardText,
+          interrupted: r.speech.interrupted,
+        });
+        if (input.reason === 'user')
+          Object.assign(r.timing, { sttTtfbMs: turnStt.ttfbMs, sttProcessingMs: turnStt.processingMs });
         metrics.addTurn(r.timing);
         transport.notify({ type: 'metrics.turn', timing: r.timing });
         deps.writer.upsertMetrics(metrics.toRow());
@@ -250,7 +281,7 @@ export async function startCallSession(
     actors: {
       respond: respondLogic,
       hangUp: fromPromise<void, { reason: string }>(async ({ input }) => transport.hangUp(input.reason)),
-      ...(deps.sttLogic ? { stt: deps.sttLogic as never } : {}),
+      ...(transport.sttLogic ? { stt: transport.sttLogic as never } : {}),
     },
     actions: {
       interruptPlayback: () => {
@@ -324,12 +355,18 @@ export async function startCallSession(
     claimId,
     send(event) {
       if (ended) return;
-      if (event.type === 'stt.transcript.partial') transport.notify({ type: 'transcript.partial', text: event.text });
-      if (event.type === 'stt.transcript.final') transport.notify({ type: 'transcript.final', text: event.text });
+      if (event.type === 'stt.transcript.partial')
+        transport.notify({ type: 'transcript.partial', text: event.text });
+      if (event.type === 'stt.transcript.final')
+        transport.notify({ type: 'transcript.final', text: event.text });
       actor.send(event);
     },
     noteUserStopped(atMs) {
       userStoppedAt = atMs;
+    },
+    noteSttTiming(t) {
+      if (t.ttfbMs !== undefined) sttTiming.ttfbMs = t.ttfbMs;
+      if (t.processingMs !== undefined) sttTiming.processingMs = t.processingMs;
     },
     stop(reason) {
       if (ended) return;
@@ -340,7 +377,10 @@ export async function startCallSession(
       }
     },
     snapshot() {
-      return { call: actor.getSnapshot().value, claim: claimRef ? claimViewOf(claimRef.getSnapshot()) : null };
+      return {
+        call: actor.getSnapshot().value,
+        claim: claimRef ? claimViewOf(claimRef.getSnapshot()) : null,
+      };
     },
     done,
   };

@@ -27,7 +27,8 @@ export class ClaimGateway {
   /** Validates and applies a tool call; reports acceptance, rejection reason or misuse. */
   apply(call: DialogueToolCall): ToolOutcome {
     const parsed = parseToolCall(call.name, call.arguments);
-    if (!parsed.ok) return { ok: false, event: null, content: JSON.stringify({ ok: false, error: parsed.error }) };
+    if (!parsed.ok)
+      return { ok: false, event: null, content: JSON.stringify({ ok: false, error: parsed.error }) };
     return this.applyEvent(parsed.event);
   }
 
@@ -39,7 +40,10 @@ export class ClaimGateway {
       return {
         ok: false,
         event,
-        content: JSON.stringify({ ok: false, error: `${event.type} is not expected now (state ${view.path})` }),
+        content: JSON.stringify({
+          ok: false,
+          error: `${event.type} is not expected now (state ${view.path})`,
+        }),
       };
     }
     this.ref.send(event);

@@ -60,7 +60,8 @@ export async function runRespondTurn(
   signal: AbortSignal,
 ): Promise<RespondResult> {
   const turnStartedAt = performance.now();
-  const latencyFrom = input.reason === 'user' || input.reason === 'dtmf' ? (ctx.userStoppedAt ?? turnStartedAt) : turnStartedAt;
+  const answersCaller = input.reason === 'user' || input.reason === 'dtmf' || input.reason === 'unheard';
+  const latencyFrom = answersCaller ? (ctx.userStoppedAt ?? turnStartedAt) : turnStartedAt;
   const timing: TurnTiming = { turn: input.turn, interrupted: false };
   let accepted = 0;
   let rejected = 0;
@@ -78,7 +79,11 @@ export async function runRespondTurn(
     if (events.length === 0) return;
     const calls = events.map((e, i) => {
       const { type, ...args } = e;
-      return { id: `${idPrefix}_${input.turn}_${i}`, name: toolNameOf(type), arguments: JSON.stringify(args) };
+      return {
+        id: `${idPrefix}_${input.turn}_${i}`,
+        name: toolNameOf(type),
+        arguments: JSON.stringify(args),
+      };
     });
     ctx.history.push({ role: 'assistant', content: null, toolCalls: calls });
     for (const call of calls) {
@@ -129,7 +134,7 @@ export async function runRespondTurn(
           }
         } else if (chunk.type === 'tool_call') {
           toolCalls.push(chunk.call);
-        } else {
+        } else if (chunk.type === 'usage') {
           timing.promptTokens = (timing.promptTokens ?? 0) + chunk.promptTokens;
           timing.completionTokens = (timing.completionTokens ?? 0) + chunk.completionTokens;
         }
@@ -173,10 +178,15 @@ export async function runRespondTurn(
   signal.removeEventListener('abort', stopSpeech);
 
   if (result.spokenText || result.heardText) {
-    ctx.history.push({ role: 'assistant', content: result.interrupted ? result.heardText : result.spokenText });
+    ctx.history.push({
+      role: 'assistant',
+      content: result.interrupted ? result.heardText : result.spokenText,
+    });
   }
-  if (input.reason === 'user' || input.reason === 'dtmf') {
-    ctx.misunderstandings = accepted > 0 ? 0 : rejected > 0 ? ctx.misunderstandings : ctx.misunderstandings + 1;
+  if (input.reason === 'unheard') ctx.misunderstandings += 1;
+  else if (input.reason === 'user' || input.reason === 'dtmf') {
+    ctx.misunderstandings =
+      accepted > 0 ? 0 : rejected > 0 ? ctx.misunderstandings : ctx.misunderstandings + 1;
   }
 
   const t = speech.timings;

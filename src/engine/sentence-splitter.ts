@@ -8,7 +8,22 @@
  * time-to-first-audio is won. Later pieces wait for whole sentences, which sound more natural.
  */
 
-const ABBREVIATIONS = new Set(['mr', 'mrs', 'ms', 'dr', 'st', 'jr', 'sr', 'no', 'vs', 'etc', 'e.g', 'i.e', 'approx', 'inc']);
+const ABBREVIATIONS = new Set([
+  'mr',
+  'mrs',
+  'ms',
+  'dr',
+  'st',
+  'jr',
+  'sr',
+  'no',
+  'vs',
+  'etc',
+  'e.g',
+  'i.e',
+  'approx',
+  'inc',
+]);
 
 /** Options of the splitter. */
 export interface SentenceSplitterOptions {
@@ -67,7 +82,11 @@ export class SentenceSplitter {
         if (ABBREVIATIONS.has(word) || /^[a-z]$/i.test(word)) continue;
         return i + 1;
       }
-      if (this.emitted === 0 && (ch === ',' || ch === ';' || ch === ':') && i + 1 >= this.firstClauseMinChars) {
+      if (
+        this.emitted === 0 &&
+        (ch === ',' || ch === ';' || ch === ':') &&
+        i + 1 >= this.firstClauseMinChars
+      ) {
         return i + 1;
       }
     }

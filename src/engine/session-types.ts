@@ -2,8 +2,15 @@
  * Shapes shared by the call session and the transports that carry a call (Twilio media stream,
  * browser WebSocket, terminal).
  */
+import type { AnyActorLogic } from 'xstate';
 import type { CallChannel, CallTimings } from '../../machines/call.machine.js';
-import type { ConversationPatch, MessageRow, MetricsRow, NewConversation, TransitionRow } from '../store/types.js';
+import type {
+  ConversationPatch,
+  MessageRow,
+  MetricsRow,
+  NewConversation,
+  TransitionRow,
+} from '../store/types.js';
 import type { TurnTiming } from '../metrics/conversation-metrics.js';
 import type { Speaker } from '../providers/types.js';
 
@@ -55,6 +62,11 @@ export interface SessionTransport {
   hangUp(reason: string): Promise<void>;
   /** Observers' feed. Synchronous, never throws. */
   notify(notice: SessionNotice): void;
+  /**
+   * The call machine's `stt` actor for transports that carry audio (speech in, transcript events
+   * out); text transports leave it out and get a no-op actor.
+   */
+  readonly sttLogic?: AnyActorLogic;
 }
 
 /** Per-session options. */

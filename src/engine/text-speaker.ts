@@ -10,7 +10,12 @@ export function createTextSpeaker(deliver: (turn: number, text: string) => void)
     name: 'text',
     startTurn(turn, hooks): TurnSpeech {
       const pieces: string[] = [];
-      const timings: SpeechTimings = { firstTextAt: null, firstAudioAt: null, doneAt: null, firstHeardAt: null };
+      const timings: SpeechTimings = {
+        firstTextAt: null,
+        firstAudioAt: null,
+        doneAt: null,
+        firstHeardAt: null,
+      };
       let finished = false;
       let cancelled = false;
       let resolve!: (r: SpeechResult) => void;

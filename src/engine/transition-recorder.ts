@@ -18,7 +18,11 @@ export interface TransitionSink {
 }
 
 /** Creates an `inspect` callback for `createActor(callMachine, { inspect })`. */
-export function createTransitionRecorder(conversationId: string, sink: TransitionSink, now = () => new Date()) {
+export function createTransitionRecorder(
+  conversationId: string,
+  sink: TransitionSink,
+  now = () => new Date(),
+) {
   const seq: Record<RecordedActor, number> = { call: 0, claim: 0 };
   return (ev: InspectionEvent): void => {
     if (ev.type !== '@xstate.snapshot') return;

@@ -40,6 +40,8 @@ export interface DialogueRequest {
 export type DialogueChunk =
   | { type: 'text'; text: string }
   | { type: 'tool_call'; call: DialogueToolCall }
+  /** A tool call started streaming (its arguments are not complete yet): marks the first token. */
+  | { type: 'tool_call_started' }
   | { type: 'usage'; promptTokens: number; completionTokens: number };
 
 /** Decides what the bot says and which claim events (tools) to fire. */

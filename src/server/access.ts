@@ -34,14 +34,18 @@ export function checkDashboardAccess(req: IncomingMessage, cfg: AccessConfig): A
   if (cfg.dashboardToken) {
     const given = tokenOf(req);
     if (given && same(given, cfg.dashboardToken)) return { ok: true };
-    return { ok: false, status: 401, message: 'missing or wrong dashboard token (Authorization: Bearer <DASHBOARD_TOKEN>)' };
+    return {
+      ok: false,
+      status: 401,
+      message: 'missing or wrong dashboard token (Authorization: Bearer <DASHBOARD_TOKEN>)',
+    };
   }
   if (cfg.publicUrl) {
     return {
       ok: false,
       status: 403,
       message:
-        'this server is public (PUBLIC_URL is set) and holds callers\' personal data: set DASHBOARD_TOKEN to enable the dashboard API and browser client',
+        "this server is public (PUBLIC_URL is set) and holds callers' personal data: set DASHBOARD_TOKEN to enable the dashboard API and browser client",
     };
   }
   return { ok: true };

@@ -31,7 +31,11 @@ const MAX_BAD_MESSAGES = 20;
 const MAX_FRAME_BYTES = 64 * 1024;
 
 /** Serves one browser/terminal connection until it closes. */
-export async function handleBrowserStream(ws: WebSocket, startSession: SessionStarter, logger: Logger): Promise<void> {
+export async function handleBrowserStream(
+  ws: WebSocket,
+  startSession: SessionStarter,
+  logger: Logger,
+): Promise<void> {
   let badMessages = 0;
   let session: CallSession | null = null;
   const pending: string[] = [];
@@ -58,7 +62,8 @@ export async function handleBrowserStream(ws: WebSocket, startSession: SessionSt
       return refuse('invalid JSON');
     }
     const parsed = clientMessage.safeParse(data);
-    if (!parsed.success) return refuse(`unsupported message: ${parsed.error.issues[0]?.message ?? 'invalid'}`);
+    if (!parsed.success)
+      return refuse(`unsupported message: ${parsed.error.issues[0]?.message ?? 'invalid'}`);
     const m = parsed.data;
     if (!session) return;
     if (m.event === 'text') session.send({ type: 'user.text.received', text: m.text });
@@ -78,7 +83,8 @@ export async function handleBrowserStream(ws: WebSocket, startSession: SessionSt
 
   ws.on('message', (data, isBinary) => {
     const size = Array.isArray(data) ? data.reduce((a, b) => a + b.length, 0) : (data as Buffer).byteLength;
-    if (isBinary || size > MAX_FRAME_BYTES) return refuse(isBinary ? 'binary frames are not accepted' : 'frame too large');
+    if (isBinary || size > MAX_FRAME_BYTES)
+      return refuse(isBinary ? 'binary frames are not accepted' : 'frame too large');
     const text = Buffer.isBuffer(data) ? data.toString('utf8') : String(data);
     if (!session) pending.push(text);
     else onMessage(text);

@@ -48,7 +48,11 @@ export interface RunningServer {
 const todayIso = () => new Date().toISOString().slice(0, 10);
 
 /** Builds and starts the server (see file header). */
-export async function startServer(config: AppConfig, logger: Logger, overrides: ServerOverrides = {}): Promise<RunningServer> {
+export async function startServer(
+  config: AppConfig,
+  logger: Logger,
+  overrides: ServerOverrides = {},
+): Promise<RunningServer> {
   fs.mkdirSync(config.DATA_DIR, { recursive: true });
   const built = overrides.store
     ? { store: overrides.store, description: overrides.store.kind }

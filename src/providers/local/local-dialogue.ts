@@ -96,7 +96,9 @@ export function speechFor(req: DialogueRequest, today: string): string {
   const question = questionFor(claim);
   const hint = req.misunderstandings >= 2 ? ` ${KEYPAD_HINTS[claim.path] ?? ''}`.trimEnd() : '';
   if (reason === 'greeting') {
-    const caller = callInfo.fromMasked ? ` I see you're calling from the number ending in ${callInfo.fromMasked.replace('…', '')}.` : '';
+    const caller = callInfo.fromMasked
+      ? ` I see you're calling from the number ending in ${callInfo.fromMasked.replace('…', '')}.`
+      : '';
     return `Hello, and thank you for calling ${callInfo.companyName} claims.${caller} I've opened a new claim for you. ${question}`;
   }
   if (reason === 'goodbye') {
@@ -104,6 +106,7 @@ export function speechFor(req: DialogueRequest, today: string): string {
   }
   if (reason === 'reprompt') return `Are you still there? ${question}${hint}`;
   if (reason === 'recover') return `Sorry about that. ${question}`;
+  if (reason === 'unheard') return `Sorry, I didn't catch that. ${question}${hint}`;
   const failed = results.find((r) => !r.ok);
   if (failed) return `Sorry, ${failed.error ?? 'I could not use that'}. ${question}${hint}`;
   if (results.length > 0) {
@@ -126,7 +129,9 @@ export function speechFor(req: DialogueRequest, today: string): string {
 let toolCallCounter = 0;
 
 /** Creates the local dialogue provider. `today()` gives the reference date for relative dates. */
-export function createLocalDialogue(opts: { today: () => string } = { today: () => new Date().toISOString().slice(0, 10) }): DialogueProvider {
+export function createLocalDialogue(
+  opts: { today: () => string } = { today: () => new Date().toISOString().slice(0, 10) },
+): DialogueProvider {
   return {
     name: 'local',
     async *respond(req: DialogueRequest): AsyncGenerator<DialogueChunk> {
@@ -137,7 +142,14 @@ export function createLocalDialogue(opts: { today: () => string } = { today: () 
           for (const e of events) {
             const { type, ...args } = e;
             toolCallCounter += 1;
-            yield { type: 'tool_call', call: { id: `local_${toolCallCounter}`, name: toolNameOf(type), arguments: JSON.stringify(args) } };
+            yield {
+              type: 'tool_call',
+              call: {
+                id: `local_${toolCallCounter}`,
+                name: toolNameOf(type),
+                arguments: JSON.stringify(args),
+              },
+            };
           }
           return;
         }

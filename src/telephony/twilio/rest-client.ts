@@ -1,0 +1,42 @@
+/**
+ * Hanging up through the Twilio REST API, with a configurable base URL (TWILIO_API_URL) for
+ * regional endpoints and test fakes. The twilio client has no base-URL option, so a RequestClient
+ * subclass rewrites each request's URI (PROTOCOLS.md §0).
+ */
+import twilio from 'twilio';
+
+/** Hangs up calls. */
+export interface CallHangUp {
+  /** Completes the call. An already-ended call (404 / code 20404) counts as done. Throws on other errors. */
+  hangUp(callSid: string): Promise<'completed' | 'already_ended'>;
+}
+
+/** Creates the REST hang-up client. */
+export function createTwilioHangUp(opts: {
+  accountSid: string;
+  authToken: string;
+  apiUrl?: string;
+  timeoutMs?: number;
+}): CallHangUp {
+  const base = opts.apiUrl?.replace(/\/+$/, '');
+  class RewritingRequestClient extends twilio.RequestClient {
+    override request<T>(o: Parameters<twilio.RequestClient['request']>[0]) {
+      if (base && typeof o.uri === 'string') o.uri = o.uri.replace(/^https:\/\/api\.twilio\.com/, base);
+      o.timeout ??= opts.timeoutMs ?? 5000;
+      return super.request<T>(o as never);
+    }
+  }
+  const client = twilio(opts.accountSid, opts.authToken, { httpClient: new RewritingRequestClient() });
+  return {
+    async hangUp(callSid) {
+      try {
+        await client.calls(callSid).update({ status: 'completed' });
+        return 'completed';
+      } catch (err) {
+        const e = err as { status?: number; code?: number };
+        if (e.status === 404 || e.code === 20404) return 'already_ended';
+        throw err;
+      }
+    },
+  };
+}
