@@ -41,7 +41,7 @@ async function load(arg: string): Promise<ConversationDetail | null> {
     config.DASHBOARD_TOKEN,
   );
   if (remote !== 'unreachable') return remote;
-  const { store } = createStoreFromConfig({
+  const { store } = await createStoreFromConfig({
     databaseUrl: config.DATABASE_URL,
     supabaseUrl: config.SUPABASE_URL,
     supabaseKey: config.SUPABASE_KEY,

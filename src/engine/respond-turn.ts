@@ -168,7 +168,6 @@ export async function runRespondTurn(
 
   if (!signal.aborted) {
     for (const piece of splitter.flush()) {
-      spokenAny = true;
       speech.push(piece);
       ctx.onBotText(piece);
     }

@@ -33,12 +33,10 @@ export function createApiRouter(store: ConversationStore, access: AccessConfig):
     const { token: _token, ...rest } = req.query as Record<string, unknown>;
     const parsed = listQuery.safeParse(rest);
     if (!parsed.success) {
-      res
-        .status(400)
-        .json({
-          error: 'bad query',
-          issues: parsed.error.issues.map((i) => `${i.path.join('.') || 'query'}: ${i.message}`),
-        });
+      res.status(400).json({
+        error: 'bad query',
+        issues: parsed.error.issues.map((i) => `${i.path.join('.') || 'query'}: ${i.message}`),
+      });
       return;
     }
     const rows = await store.listConversations(parsed.data);

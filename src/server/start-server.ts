@@ -56,7 +56,7 @@ export async function startServer(
   fs.mkdirSync(config.DATA_DIR, { recursive: true });
   const built = overrides.store
     ? { store: overrides.store, description: overrides.store.kind }
-    : createStoreFromConfig({
+    : await createStoreFromConfig({
         databaseUrl: config.DATABASE_URL,
         supabaseUrl: config.SUPABASE_URL,
         supabaseKey: config.SUPABASE_KEY,

@@ -21,7 +21,11 @@ function setup() {
   });
   const actor = createActor(machine, {
     clock,
-    input: { conversationId: 'c1', channel: 'terminal', claim: { claimId: 'CLM-1000-0006', today: '2026-11-24' } },
+    input: {
+      conversationId: 'c1',
+      channel: 'terminal',
+      claim: { claimId: 'CLM-1000-0006', today: '2026-11-24' },
+    },
   }).start();
   actor.send({ type: 'call.started', callSid: 'CA1', from: '+15551234567' });
   const state = () => JSON.stringify(actor.getSnapshot().value);

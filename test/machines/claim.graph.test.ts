@@ -3,7 +3,13 @@ import { claimMachine } from '../../machines/claim.machine.js';
 import { claimPathOf, type ClaimSnapshot } from '../../machines/claim.view.js';
 import { claimInput, claimShortestPaths, sampleEvents, serializeClaimState } from '../support/claim-paths.js';
 
-const leafStates = ['initial', 'ongoing.collectingDate', 'ongoing.collectingAmount', 'ongoing.verifying', 'done'];
+const leafStates = [
+  'initial',
+  'ongoing.collectingDate',
+  'ongoing.collectingAmount',
+  'ongoing.verifying',
+  'done',
+];
 
 describe('claim machine graph', () => {
   const paths = claimShortestPaths();

@@ -35,17 +35,30 @@ describe('claim machine', () => {
       { type: 'claim.details.confirmed' },
     ]);
     expect(snap.status).toBe('done');
-    expect(snap.context).toMatchObject({ claimDate: '2026-03-03', claimAmount: 1250.5, claimStatus: 'Pending' });
+    expect(snap.context).toMatchObject({
+      claimDate: '2026-03-03',
+      claimAmount: 1250.5,
+      claimStatus: 'Pending',
+    });
   });
 
   it('rejects a future date and records why, staying in collectingDate', () => {
-    const snap = walk([{ type: 'claim.number.acknowledged' }, { type: 'claim.date.provided', date: '2027-01-01' }]);
+    const snap = walk([
+      { type: 'claim.number.acknowledged' },
+      { type: 'claim.date.provided', date: '2027-01-01' },
+    ]);
     expect(claimViewOf(snap).path).toBe('ongoing.collectingDate');
-    expect(snap.context.lastRejection).toMatchObject({ field: 'date', reason: expect.stringMatching(/future/) });
+    expect(snap.context.lastRejection).toMatchObject({
+      field: 'date',
+      reason: expect.stringMatching(/future/),
+    });
   });
 
   it('rejects an impossible calendar date', () => {
-    const snap = walk([{ type: 'claim.number.acknowledged' }, { type: 'claim.date.provided', date: '2026-02-30' }]);
+    const snap = walk([
+      { type: 'claim.number.acknowledged' },
+      { type: 'claim.date.provided', date: '2026-02-30' },
+    ]);
     expect(snap.context.lastRejection?.reason).toMatch(/not a real calendar date/);
   });
 
@@ -109,7 +122,10 @@ describe('claim tools', () => {
 
   it('validates tool arguments instead of throwing', () => {
     expect(parseToolCall('claim_date_provided', '{"date":"March"}')).toMatchObject({ ok: false });
-    expect(parseToolCall('claim_date_provided', '{oops')).toEqual({ ok: false, error: 'arguments are not valid JSON' });
+    expect(parseToolCall('claim_date_provided', '{oops')).toEqual({
+      ok: false,
+      error: 'arguments are not valid JSON',
+    });
     expect(parseToolCall('nope', '{}')).toMatchObject({ ok: false });
     expect(parseToolCall('claim_amount_provided', '{"amount": 12}')).toEqual({
       ok: true,

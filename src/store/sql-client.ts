@@ -1,0 +1,144 @@
+/**
+ * The minimal SQL surface the sql adapter and the migration runner need, over two backends:
+ * PGlite (embedded Postgres in WASM, in-process) and node-postgres (a `pg.Pool`).
+ * Nothing outside `src/store` should depend on this module.
+ */
+import pg from 'pg';
+
+/** Result of one statement: only the rows are used. */
+export interface SqlResult<R> {
+  rows: R[];
+}
+
+/** What a transaction callback receives: the same connection for every statement. */
+export interface SqlExecutor {
+  /** One statement with `$1..$n` parameters. */
+  query<R = Record<string, unknown>>(text: string, params?: readonly unknown[]): Promise<SqlResult<R>>;
+  /** Several `;`-separated statements, no parameters (migration files). */
+  exec(sql: string): Promise<void>;
+}
+
+/** A connection (PGlite) or pool (pg). `close()` releases it; later calls reject. */
+export interface SqlClient extends SqlExecutor {
+  readonly kind: 'pglite' | 'postgres';
+  /** Runs `fn` inside BEGIN/COMMIT on one connection; any rejection rolls back and is rethrown. */
+  transaction<T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T>;
+  close(): Promise<void>;
+}
+
+/** Where the sql adapter keeps its data. */
+export type SqlClientOptions =
+  | {
+      kind: 'pglite';
+      /** Directory of the database files; `undefined` = in memory (tests). */
+      dataDir?: string | undefined;
+    }
+  | {
+      kind: 'postgres';
+      connectionString: string;
+      /**
+       * Schema to work in (created if missing, then first on every connection's search_path).
+       * Lets tests isolate themselves in one database; `undefined` = the server's default.
+       */
+      schema?: string | undefined;
+      /** Pool size (default 10). */
+      max?: number;
+    };
+
+const SCHEMA_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/;
+
+/** Quotes an identifier that already passed {@link SCHEMA_NAME}. */
+function quoteIdent(name: string): string {
+  return `"${name.replace(/"/g, '""')}"`;
+}
+
+/**
+ * Opens a client. PGlite boots its WASM Postgres here (about 2 s); pg connects lazily, except that
+ * a requested `schema` is created right away (so an unreachable server fails here).
+ */
+export async function openSqlClient(opts: SqlClientOptions): Promise<SqlClient> {
+  return opts.kind === 'pglite' ? openPglite(opts.dataDir) : openPostgres(opts);
+}
+
+async function openPglite(dataDir: string | undefined): Promise<SqlClient> {
+  // Imported lazily: the WASM bundle is only loaded by deployments that use it.
+  const { PGlite } = await import('@electric-sql/pglite');
+  const db = await PGlite.create(dataDir === undefined ? {} : { dataDir });
+  const executor = (q: Pick<typeof db, 'query' | 'exec'>): SqlExecutor => ({
+    async query<R>(text: string, params?: readonly unknown[]) {
+      const res = await q.query<R>(text, params ? [...params] : undefined);
+      return { rows: res.rows };
+    },
+    async exec(sql: string) {
+      await q.exec(sql);
+    },
+  });
+  return {
+    kind: 'pglite',
+    ...executor(db),
+    transaction: (fn) => db.transaction((tx) => fn(executor(tx))),
+    close: () => db.close(),
+  };
+}
+
+async function openPostgres(opts: Extract<SqlClientOptions, { kind: 'postgres' }>): Promise<SqlClient> {
+  const { schema } = opts;
+  if (schema !== undefined && !SCHEMA_NAME.test(schema)) throw new Error(`invalid schema name: ${schema}`);
+  const pool = new pg.Pool({
+    connectionString: opts.connectionString,
+    // The schema goes first on every connection's search_path via a startup option (no extra
+    // round trip, and no query racing the pool's first one).
+    ...(schema !== undefined ? { options: `-c search_path=${quoteIdent(schema)}` } : {}),
+    max: opts.max ?? 10,
+    // Fail fast when the server is unreachable: the outbox owns retries.
+    connectionTimeoutMillis: 5_000,
+    idleTimeoutMillis: 10_000,
+    statement_timeout: 15_000,
+    query_timeout: 20_000,
+    allowExitOnIdle: true,
+  });
+  // An idle client losing its connection emits 'error' on the pool; unhandled it would crash the
+  // process. The next query simply gets a fresh connection.
+  pool.on('error', () => {});
+  if (schema !== undefined) {
+    try {
+      await pool.query(`create schema if not exists ${quoteIdent(schema)}`);
+    } catch (err) {
+      await pool.end().catch(() => {});
+      throw err;
+    }
+  }
+  const executor = (q: pg.Pool | pg.PoolClient): SqlExecutor => ({
+    async query<R>(text: string, params?: readonly unknown[]) {
+      const res = await q.query(text, params ? [...params] : undefined);
+      return { rows: res.rows as R[] };
+    },
+    async exec(sql: string) {
+      // No parameters = simple query protocol, which accepts several statements.
+      await q.query(sql);
+    },
+  });
+  return {
+    kind: 'postgres',
+    ...executor(pool),
+    async transaction(fn) {
+      const client = await pool.connect();
+      try {
+        await client.query('begin');
+        const result = await fn(executor(client));
+        await client.query('commit');
+        client.release();
+        return result;
+      } catch (err) {
+        // A failed rollback means the connection is unusable: destroy it instead of pooling it.
+        const rolledBack = await client.query('rollback').then(
+          () => true,
+          () => false,
+        );
+        client.release(rolledBack ? undefined : true);
+        throw err;
+      }
+    },
+    close: () => pool.end(),
+  };
+}

@@ -1,0 +1,213 @@
+/**
+ * `ConversationStore` over SQL: embedded PGlite (the zero-config default) or any PostgreSQL reached
+ * through node-postgres (including Supabase's own database via its connection string).
+ */
+import { migrate } from './migrate.js';
+import {
+  clampLimit,
+  CONVERSATION_COLUMNS,
+  isUuid,
+  lastPerKey,
+  MESSAGE_COLUMNS,
+  METRICS_COLUMNS,
+  PATCH_COLUMNS,
+  pick,
+  toConversationRow,
+  toMessageRow,
+  toMetricsRow,
+  toTransitionRow,
+  TRANSITION_COLUMNS,
+} from './rows.js';
+import { openSqlClient, type SqlClient, type SqlClientOptions } from './sql-client.js';
+import {
+  ClaimIdConflictError,
+  type ConversationDetail,
+  type ConversationPatch,
+  type ConversationRow,
+  type ConversationStore,
+  type ListConversationsQuery,
+  type MessageRow,
+  type MetricsRow,
+  type NewConversation,
+  type TransitionRow,
+} from './types.js';
+
+/** Options of {@link createSqlStore}: which backend, plus where migrations live (tests). */
+export type SqlStoreOptions = SqlClientOptions & {
+  /** Folder of `*.sql` migrations; default `supabase/migrations` of this repository. */
+  migrationsDir?: string;
+};
+
+const list = (cols: readonly string[]) => cols.map((c) => `"${c}"`).join(', ');
+
+/** Selected columns of `conversations`; the date goes out as text so no driver shifts it by a timezone. */
+const CONVERSATION_SELECT = CONVERSATION_COLUMNS.map((c) =>
+  c === 'claim_date' ? `to_char(claim_date, 'YYYY-MM-DD') as claim_date` : `"${c}"`,
+).join(', ');
+
+const NEW_CONVERSATION_COLUMNS = [
+  'id',
+  'call_sid',
+  'stream_sid',
+  'from_number',
+  'to_number',
+  'channel',
+  'claim_id',
+  'machine_version',
+  'created_at',
+] as const satisfies readonly (keyof NewConversation)[];
+
+const updateSet = (cols: readonly string[], keys: readonly string[]) =>
+  cols
+    .filter((c) => !keys.includes(c))
+    .map((c) => `"${c}" = excluded."${c}"`)
+    .join(', ');
+
+// Every write sends its rows as ONE json parameter and lets Postgres convert types
+// (jsonb_populate_record[set] over the table's own row type): no driver-specific serialization of
+// numeric/date/jsonb, and no 65k-parameter limit on large batches.
+const SQL = {
+  // updated_at starts equal to created_at (the engine's clock, not the database's).
+  insertConversation: `insert into conversations (${list(NEW_CONVERSATION_COLUMNS)}, updated_at)
+    select ${list(NEW_CONVERSATION_COLUMNS)}, created_at from jsonb_populate_record(null::conversations, $1::text::jsonb)
+    on conflict (id) do nothing`,
+  insertTransitions: `insert into conversation_transitions (${list(TRANSITION_COLUMNS)})
+    select ${list(TRANSITION_COLUMNS)} from jsonb_populate_recordset(null::conversation_transitions, $1::text::jsonb)
+    on conflict do nothing`,
+  upsertMessages: `insert into conversation_messages (${list(MESSAGE_COLUMNS)})
+    select ${list(MESSAGE_COLUMNS)} from jsonb_populate_recordset(null::conversation_messages, $1::text::jsonb)
+    on conflict (conversation_id, seq) do update set ${updateSet(MESSAGE_COLUMNS, ['conversation_id', 'seq'])}`,
+  upsertMetrics: `insert into conversation_metrics (${list(METRICS_COLUMNS)})
+    select ${list(METRICS_COLUMNS)} from jsonb_populate_record(null::conversation_metrics, $1::text::jsonb)
+    on conflict (conversation_id) do update set ${updateSet(METRICS_COLUMNS, ['conversation_id'])}`,
+  listAll: `select ${CONVERSATION_SELECT} from conversations order by created_at desc, id desc limit $1`,
+  listByState: `select ${CONVERSATION_SELECT} from conversations where state = $2 order by created_at desc, id desc limit $1`,
+  getConversation: `select ${CONVERSATION_SELECT} from conversations where id = $1::uuid`,
+  getMessages: `select ${list(MESSAGE_COLUMNS)} from conversation_messages where conversation_id = $1::uuid order by seq`,
+  getTransitions: `select ${list(TRANSITION_COLUMNS)} from conversation_transitions where conversation_id = $1::uuid
+    order by created_at, actor, seq`,
+  getMetrics: `select ${list(METRICS_COLUMNS)} from conversation_metrics where conversation_id = $1::uuid`,
+} as const;
+
+/** Error shape of both drivers (pg `DatabaseError`, PGlite's error): SQLSTATE and constraint name. */
+interface PgError {
+  code?: unknown;
+  constraint?: unknown;
+  detail?: unknown;
+}
+
+function isClaimIdConflict(err: unknown): boolean {
+  const e = err as PgError | null;
+  if (!e || e.code !== '23505') return false;
+  return e.constraint === 'conversations_claim_id_key' || String(e.detail ?? '').includes('(claim_id)');
+}
+
+/**
+ * Creates the sql adapter. Nothing is opened until `init()`, which boots/connects and applies
+ * pending migrations; every other method requires a successful `init()` first.
+ *
+ * Failure semantics: methods reject with the driver's error (it carries the SQLSTATE in `code`)
+ * except a taken claim_id, which becomes {@link ClaimIdConflictError}. All writes are idempotent,
+ * so a caller (the outbox) may retry any of them after a failure.
+ */
+export function createSqlStore(opts: SqlStoreOptions): ConversationStore {
+  let client: SqlClient | undefined;
+  let opening: Promise<SqlClient> | undefined;
+  const db = (): SqlClient => {
+    if (!client) throw new Error('sql store used before init() (or after close())');
+    return client;
+  };
+
+  return {
+    kind: opts.kind,
+
+    async init() {
+      if (client) return;
+      opening ??= (async () => {
+        const c = await openSqlClient(opts);
+        try {
+          await migrate(c, opts.migrationsDir);
+        } catch (err) {
+          await c.close().catch(() => {});
+          throw err;
+        }
+        return c;
+      })();
+      try {
+        client = await opening;
+      } finally {
+        opening = undefined;
+      }
+    },
+
+    async createConversation(row) {
+      try {
+        await db().query(SQL.insertConversation, [JSON.stringify(pick(row, NEW_CONVERSATION_COLUMNS))]);
+      } catch (err) {
+        if (isClaimIdConflict(err)) throw new ClaimIdConflictError(row.claim_id);
+        throw err;
+      }
+    },
+
+    async updateConversation(id: string, patch: ConversationPatch) {
+      const cols = PATCH_COLUMNS.filter((c) => patch[c] !== undefined);
+      if (cols.length === 0) return;
+      const set = cols.map((c) => `"${c}" = p."${c}"`).join(', ');
+      await db().query(
+        `update conversations c set ${set}
+         from jsonb_populate_record(null::conversations, $2::text::jsonb) p where c.id = $1::uuid`,
+        [id, JSON.stringify(pick(patch, cols))],
+      );
+    },
+
+    async appendTransitions(rows: TransitionRow[]) {
+      if (rows.length === 0) return;
+      await db().query(SQL.insertTransitions, [JSON.stringify(rows.map((r) => pick(r, TRANSITION_COLUMNS)))]);
+    },
+
+    async upsertMessages(rows: MessageRow[]) {
+      if (rows.length === 0) return;
+      const unique = lastPerKey(rows, (r) => `${r.conversation_id}/${r.seq}`);
+      await db().query(SQL.upsertMessages, [JSON.stringify(unique.map((r) => pick(r, MESSAGE_COLUMNS)))]);
+    },
+
+    async upsertMetrics(row: MetricsRow) {
+      await db().query(SQL.upsertMetrics, [JSON.stringify(pick(row, METRICS_COLUMNS))]);
+    },
+
+    async listConversations(query: ListConversationsQuery): Promise<ConversationRow[]> {
+      const limit = clampLimit(query.limit);
+      const res =
+        query.state === undefined
+          ? await db().query(SQL.listAll, [limit])
+          : await db().query(SQL.listByState, [limit, query.state]);
+      return res.rows.map(toConversationRow);
+    },
+
+    async getConversation(id: string): Promise<ConversationDetail | null> {
+      if (!isUuid(id)) return null;
+      const c = db();
+      const [conv, messages, transitions, metrics] = await Promise.all([
+        c.query(SQL.getConversation, [id]),
+        c.query(SQL.getMessages, [id]),
+        c.query(SQL.getTransitions, [id]),
+        c.query(SQL.getMetrics, [id]),
+      ]);
+      const row = conv.rows[0];
+      if (!row) return null;
+      const m = metrics.rows[0];
+      return {
+        conversation: toConversationRow(row),
+        messages: messages.rows.map(toMessageRow),
+        transitions: transitions.rows.map(toTransitionRow),
+        metrics: m ? toMetricsRow(m) : null,
+      };
+    },
+
+    async close() {
+      const c = client ?? (opening ? await opening.catch(() => undefined) : undefined);
+      client = undefined;
+      await c?.close();
+    },
+  };
+}

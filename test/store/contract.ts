@@ -1,0 +1,240 @@
+/**
+ * The behaviour every `ConversationStore` adapter must show. Each adapter's test file calls
+ * {@link storeContract} with a factory; the suite shares one database per adapter, so every test
+ * uses fresh ids and claim ids, and the listing tests use creation dates far in the future.
+ */
+import { randomUUID } from 'node:crypto';
+import { ClaimIdConflictError, type ConversationStore } from '../../src/store/types.js';
+import { message, metrics, newConversation, transition } from './fixtures.js';
+
+export interface ContractTarget {
+  store: ConversationStore;
+  /** Releases everything the factory created (store, servers, schemas). */
+  dispose(): Promise<void>;
+}
+
+let futureYear = 2100 + Math.floor(Math.random() * 100) * 10;
+/** A creation time later than anything created before it in this process. */
+function future(offsetSeconds = 0): string {
+  return new Date(Date.UTC(futureYear, 0, 1, 0, 0, offsetSeconds)).toISOString();
+}
+
+export function storeContract(name: string, open: () => Promise<ContractTarget>): void {
+  describe(`${name} store contract`, () => {
+    let target: ContractTarget;
+    let store: ConversationStore;
+
+    beforeAll(async () => {
+      target = await open();
+      store = target.store;
+      await store.init();
+    });
+
+    afterAll(async () => {
+      await target?.dispose();
+    });
+
+    it('returns a created conversation from get with the defaults of a new claim', async () => {
+      const conv = newConversation({ channel: 'browser', call_sid: null });
+      await store.createConversation(conv);
+
+      const detail = await store.getConversation(conv.id);
+      expect(detail).toEqual({
+        conversation: {
+          ...conv,
+          claim_date: null,
+          claim_amount: null,
+          claim_status: 'Open',
+          state: 'initial',
+          updated_at: conv.created_at,
+          ended_at: null,
+          end_reason: null,
+        },
+        messages: [],
+        transitions: [],
+        metrics: null,
+      });
+    });
+
+    it('treats creating the same conversation id again as a no-op', async () => {
+      const conv = newConversation();
+      await store.createConversation(conv);
+      await store.createConversation(conv);
+      const again = await store.getConversation(conv.id);
+      expect(again?.conversation.claim_id).toBe(conv.claim_id);
+    });
+
+    it('rejects another conversation with a taken claim_id as ClaimIdConflictError', async () => {
+      const first = newConversation();
+      await store.createConversation(first);
+      const second = newConversation({ claim_id: first.claim_id });
+
+      const err = await store.createConversation(second).catch((e: unknown) => e);
+
+      expect(err).toBeInstanceOf(ClaimIdConflictError);
+      expect((err as ClaimIdConflictError).claimId).toBe(first.claim_id);
+      expect(await store.getConversation(second.id)).toBeNull();
+    });
+
+    it('applies a patch partially and returns claim_amount as a number and claim_date as YYYY-MM-DD', async () => {
+      const conv = newConversation();
+      await store.createConversation(conv);
+      await store.updateConversation(conv.id, {
+        claim_date: '2026-03-14',
+        claim_amount: 1234.5,
+        state: 'ongoing',
+        updated_at: '2026-03-14T10:00:00.000Z',
+      });
+      await store.updateConversation(conv.id, {
+        claim_status: 'Pending',
+        state: 'done',
+        ended_at: '2026-03-14T10:05:00.000Z',
+        end_reason: 'completed',
+        updated_at: '2026-03-14T10:05:00.000Z',
+      });
+
+      const row = (await store.getConversation(conv.id))?.conversation;
+      expect(row).toMatchObject({
+        claim_date: '2026-03-14',
+        claim_amount: 1234.5,
+        claim_status: 'Pending',
+        state: 'done',
+        ended_at: '2026-03-14T10:05:00.000Z',
+        end_reason: 'completed',
+        updated_at: '2026-03-14T10:05:00.000Z',
+      });
+      expect(typeof row?.claim_amount).toBe('number');
+    });
+
+    it('keeps cents and large amounts exact within numeric(12,2)', async () => {
+      const conv = newConversation();
+      await store.createConversation(conv);
+      await store.updateConversation(conv.id, {
+        claim_amount: 9_999_999_999.99,
+        updated_at: new Date().toISOString(),
+      });
+      expect((await store.getConversation(conv.id))?.conversation.claim_amount).toBe(9_999_999_999.99);
+      await store.updateConversation(conv.id, { claim_amount: 0.1, updated_at: new Date().toISOString() });
+      expect((await store.getConversation(conv.id))?.conversation.claim_amount).toBe(0.1);
+    });
+
+    it('skips transitions whose (conversation_id, actor, seq) already exists, so retries are safe', async () => {
+      const conv = newConversation();
+      await store.createConversation(conv);
+      const rows = [
+        transition(conv.id, 0),
+        transition(conv.id, 1),
+        transition(conv.id, 0, { actor: 'claim' }),
+      ];
+      await store.appendTransitions(rows);
+      await store.appendTransitions([...rows, transition(conv.id, 2)]);
+      await store.appendTransitions([transition(conv.id, 1, { event_type: 'changed.on.retry' })]);
+
+      const stored = (await store.getConversation(conv.id))?.transitions ?? [];
+      expect(stored).toHaveLength(4);
+      expect(stored.find((t) => t.actor === 'call' && t.seq === 1)?.event_type).toBe('user.speech.started');
+    });
+
+    it('returns transitions ordered by created_at, then actor, then seq, with json payloads as given', async () => {
+      const conv = newConversation();
+      await store.createConversation(conv);
+      const at = '2030-05-05T05:05:05.000Z';
+      const rows = [
+        transition(conv.id, 1, { created_at: at, actor: 'claim', state_value: 'ongoing' }),
+        transition(conv.id, 0, {
+          created_at: at,
+          actor: 'claim',
+          state_value: { ongoing: 'collectingDate' },
+        }),
+        transition(conv.id, 5, {
+          created_at: at,
+          actor: 'call',
+          event: { nested: { list: [1, 'two', null] } },
+        }),
+        transition(conv.id, 0, { created_at: '2030-05-05T05:05:04.000Z', actor: 'call', state_value: null }),
+      ];
+      await store.appendTransitions(rows);
+
+      const stored = (await store.getConversation(conv.id))?.transitions ?? [];
+      expect(stored.map((t) => `${t.actor}:${t.seq}`)).toEqual(['call:0', 'call:5', 'claim:0', 'claim:1']);
+      expect(stored).toEqual([rows[3], rows[2], rows[1], rows[0]]);
+    });
+
+    it('upserts a message by (conversation_id, seq): an interrupted turn gets its heard_text later', async () => {
+      const conv = newConversation();
+      await store.createConversation(conv);
+      const bot = message(conv.id, 0, { role: 'assistant', text: 'Your claim number is C L M four eight' });
+      await store.upsertMessages([bot, message(conv.id, 1)]);
+      const heard = { ...bot, heard_text: 'Your claim number is', interrupted: true };
+      await store.upsertMessages([heard]);
+
+      const stored = (await store.getConversation(conv.id))?.messages ?? [];
+      expect(stored).toEqual([heard, message(conv.id, 1)]);
+    });
+
+    it('keeps the last version when one batch carries the same message twice', async () => {
+      const conv = newConversation();
+      await store.createConversation(conv);
+      await store.upsertMessages([
+        message(conv.id, 2),
+        message(conv.id, 0),
+        message(conv.id, 2, { heard_text: 'line' }),
+      ]);
+      const stored = (await store.getConversation(conv.id))?.messages ?? [];
+      expect(stored.map((m) => [m.seq, m.heard_text])).toEqual([
+        [0, null],
+        [2, 'line'],
+      ]);
+    });
+
+    it('upserts the single metrics row of a conversation, numbers as numbers', async () => {
+      const conv = newConversation();
+      await store.createConversation(conv);
+      await store.upsertMetrics(metrics(conv.id, { turns: 1 }));
+      const latest = metrics(conv.id, {
+        turns: 4,
+        heard_latency_avg_ms: 950.75,
+        updated_at: '2030-01-01T00:00:00.000Z',
+      });
+      await store.upsertMetrics(latest);
+
+      expect((await store.getConversation(conv.id))?.metrics).toEqual(latest);
+    });
+
+    it('lists newest first, filtered by state and limited', async () => {
+      futureYear += 1;
+      const convs = [0, 1, 2, 3].map((i) => newConversation({ created_at: future(i) }));
+      for (const c of convs) await store.createConversation(c);
+      for (const c of [convs[0], convs[2]]) {
+        await store.updateConversation(c!.id, { state: 'done', updated_at: new Date().toISOString() });
+      }
+
+      const newest = await store.listConversations({ limit: 3 });
+      expect(newest.map((c) => c.id)).toEqual([convs[3]!.id, convs[2]!.id, convs[1]!.id]);
+
+      const done = await store.listConversations({ limit: 2, state: 'done' });
+      expect(done.map((c) => c.id)).toEqual([convs[2]!.id, convs[0]!.id]);
+      expect(done.every((c) => c.state === 'done')).toBe(true);
+
+      const one = await store.listConversations({ limit: 1, state: 'initial' });
+      expect(one.map((c) => c.id)).toEqual([convs[3]!.id]);
+    });
+
+    it('clamps the listing limit to 1..200', async () => {
+      expect((await store.listConversations({ limit: 0 })).length).toBeLessThanOrEqual(1);
+      expect((await store.listConversations({ limit: 10_000 })).length).toBeLessThanOrEqual(200);
+    });
+
+    it('returns null for an unknown id and for a malformed one', async () => {
+      expect(await store.getConversation(randomUUID())).toBeNull();
+      expect(await store.getConversation('not-a-uuid')).toBeNull();
+    });
+
+    it('initializes again as a no-op', async () => {
+      const conv = newConversation();
+      await store.createConversation(conv);
+      await store.init();
+      expect(await store.getConversation(conv.id)).not.toBeNull();
+    });
+  });
+}

@@ -1,0 +1,279 @@
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pino } from 'pino';
+import { createOutbox, type Outbox, type OutboxOptions } from '../../src/store/outbox.js';
+import { createSqlStore } from '../../src/store/sql-store.js';
+import type { ConversationStore, TransitionRow } from '../../src/store/types.js';
+import { message, metrics, newConversation, recordingStore, transition, waitFor } from './fixtures.js';
+
+/** Fast timings so retry and journal paths run in milliseconds. */
+const FAST = {
+  flushIntervalMs: 5,
+  initialBackoffMs: 1,
+  maxBackoffMs: 20,
+  maxAttempts: 3,
+  closeTimeoutMs: 200,
+};
+
+let db: ConversationStore;
+let dir: string;
+let journalPath: string;
+const open: Outbox[] = [];
+
+function outbox(store: ConversationStore, over: Partial<OutboxOptions> = {}): Outbox {
+  const o = createOutbox({ store, journalPath, ...FAST, ...over });
+  open.push(o);
+  return o;
+}
+
+async function journalLines(): Promise<string[]> {
+  const text = await readFile(journalPath, 'utf8').catch(() => '');
+  return text.split('\n').filter((l) => l !== '');
+}
+
+beforeAll(async () => {
+  db = createSqlStore({ kind: 'pglite' });
+  await db.init();
+});
+
+afterAll(async () => {
+  await db.close();
+});
+
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'statecall-outbox-'));
+  journalPath = join(dir, 'outbox.jsonl');
+});
+
+afterEach(async () => {
+  await Promise.all(open.splice(0).map((o) => o.close()));
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe('outbox', () => {
+  it('returns from enqueue before touching the store', async () => {
+    const { store, calls } = recordingStore();
+    const box = outbox(store);
+    await box.start();
+    box.enqueue({ type: 'createConversation', row: newConversation() });
+    expect(calls).toHaveLength(0);
+    expect(box.stats().pending).toBe(1);
+    await box.flush();
+    expect(calls).toHaveLength(1);
+    expect(box.stats()).toMatchObject({ pending: 0, written: 1 });
+  });
+
+  it('writes in enqueue order across ops and conversations: a conversation row before its transitions', async () => {
+    const rec = recordingStore(db);
+    const box = outbox(rec.store);
+    await box.start();
+    const a = newConversation();
+    const b = newConversation();
+    box.enqueue({ type: 'createConversation', row: a });
+    box.enqueue({ type: 'appendTransitions', rows: [transition(a.id, 0)] });
+    box.enqueue({ type: 'createConversation', row: b });
+    box.enqueue({ type: 'appendTransitions', rows: [transition(b.id, 0)] });
+    box.enqueue({
+      type: 'updateConversation',
+      id: a.id,
+      patch: { state: 'ongoing', updated_at: new Date().toISOString() },
+    });
+    box.enqueue({ type: 'appendTransitions', rows: [transition(a.id, 1)] });
+    await box.flush();
+
+    expect(rec.calls.map((c) => c.method)).toEqual([
+      'createConversation',
+      'appendTransitions',
+      'createConversation',
+      'appendTransitions',
+      'updateConversation',
+      'appendTransitions',
+    ]);
+    expect((await db.getConversation(a.id))?.transitions).toHaveLength(2);
+    expect((await db.getConversation(a.id))?.conversation.state).toBe('ongoing');
+  });
+
+  it('coalesces a run of transition, message and metrics ops into one write per table', async () => {
+    const rec = recordingStore(db);
+    const box = outbox(rec.store, { flushIntervalMs: 1_000 });
+    await box.start();
+    const a = newConversation();
+    const b = newConversation();
+    box.enqueue({ type: 'createConversation', row: a });
+    box.enqueue({ type: 'createConversation', row: b });
+    for (let i = 0; i < 10; i++) {
+      box.enqueue({ type: 'appendTransitions', rows: [transition(i % 2 ? a.id : b.id, i)] });
+      if (i % 3 === 0) box.enqueue({ type: 'upsertMessages', rows: [message(a.id, i)] });
+    }
+    box.enqueue({ type: 'upsertMetrics', row: metrics(a.id, { turns: 1 }) });
+    box.enqueue({ type: 'upsertMetrics', row: metrics(a.id, { turns: 2 }) });
+    await box.flush();
+
+    expect(rec.calls.map((c) => c.method)).toEqual([
+      'createConversation',
+      'createConversation',
+      'appendTransitions',
+      'upsertMessages',
+      'upsertMetrics',
+    ]);
+    const batch = rec.calls[2]?.args[0] as TransitionRow[];
+    expect(batch.map((t) => t.seq)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    expect((await db.getConversation(a.id))?.metrics?.turns).toBe(2);
+  });
+
+  it('splits batches at batchSize rows', async () => {
+    const rec = recordingStore(db);
+    const box = outbox(rec.store, { batchSize: 4, flushIntervalMs: 1_000 });
+    await box.start();
+    const a = newConversation();
+    box.enqueue({ type: 'createConversation', row: a });
+    for (let i = 0; i < 10; i++) box.enqueue({ type: 'appendTransitions', rows: [transition(a.id, i)] });
+    await box.flush();
+    const sizes = rec.calls
+      .filter((c) => c.method === 'appendTransitions')
+      .map((c) => (c.args[0] as unknown[]).length);
+    expect(sizes).toEqual([4, 4, 2]);
+  });
+
+  it('retries a store that fails a few times, then writes everything exactly once', async () => {
+    const rec = recordingStore(db);
+    rec.controls.failuresLeft = 2;
+    // A pino logger plugs straight in (type check of the logger interface).
+    const box = outbox(rec.store, { maxAttempts: 5, logger: pino({ level: 'silent' }) });
+    await box.start();
+    const a = newConversation();
+    box.enqueue({ type: 'createConversation', row: a });
+    box.enqueue({ type: 'appendTransitions', rows: [transition(a.id, 0), transition(a.id, 1)] });
+    await box.flush();
+
+    expect(box.stats()).toMatchObject({ pending: 0, written: 2, retries: 2, journaled: 0 });
+    expect((await db.getConversation(a.id))?.transitions).toHaveLength(2);
+  });
+
+  it('journals pending ops when the store stays down, and the next start replays them without duplicates', async () => {
+    const down = recordingStore(db);
+    down.controls.down = true;
+    const first = outbox(down.store);
+    await first.start();
+    const a = newConversation();
+    // Already written once (e.g. a write whose acknowledgement was lost): replay must not duplicate it.
+    await db.createConversation(a);
+    await db.appendTransitions([transition(a.id, 0)]);
+    first.enqueue({ type: 'createConversation', row: a });
+    first.enqueue({ type: 'appendTransitions', rows: [transition(a.id, 0), transition(a.id, 1)] });
+    first.enqueue({ type: 'upsertMessages', rows: [message(a.id, 0)] });
+    await first.flush();
+
+    expect(first.stats()).toMatchObject({ pending: 0, written: 0, journaled: 3, degraded: true });
+    expect(await journalLines()).toHaveLength(3);
+    await first.close();
+
+    const second = outbox(db);
+    await second.start();
+    expect(second.stats()).toMatchObject({ written: 3, journalPending: 0, degraded: false });
+    expect(await journalLines()).toHaveLength(0);
+    const detail = await db.getConversation(a.id);
+    expect(detail?.transitions.map((t) => t.seq)).toEqual([0, 1]);
+    expect(detail?.messages).toHaveLength(1);
+
+    const third = outbox(db);
+    await third.start();
+    expect(third.stats().written).toBe(0);
+  });
+
+  it('keeps ops enqueued while degraded behind the journal and drains both, in order, when the store returns', async () => {
+    const rec = recordingStore(db);
+    rec.controls.down = true;
+    const box = outbox(rec.store);
+    await box.start();
+    const a = newConversation();
+    box.enqueue({ type: 'createConversation', row: a });
+    await box.flush();
+    expect(box.stats().degraded).toBe(true);
+
+    // The transitions reference a conversation that only exists in the journal so far.
+    box.enqueue({ type: 'appendTransitions', rows: [transition(a.id, 0)] });
+    await box.flush();
+    expect(await journalLines()).toHaveLength(2);
+
+    rec.controls.down = false;
+    await waitFor(() => !box.stats().degraded);
+    box.enqueue({ type: 'appendTransitions', rows: [transition(a.id, 1)] });
+    await box.flush();
+
+    expect(rec.calls.map((c) => c.method)).toEqual([
+      'createConversation',
+      'appendTransitions',
+      'appendTransitions',
+    ]);
+    expect((await db.getConversation(a.id))?.transitions).toHaveLength(2);
+    expect(box.stats()).toMatchObject({ pending: 0, written: 3, journalPending: 0, dropped: 0 });
+  });
+
+  it('writes what is pending on close', async () => {
+    const box = outbox(db, { flushIntervalMs: 60_000 });
+    await box.start();
+    const a = newConversation();
+    box.enqueue({ type: 'createConversation', row: a });
+    box.enqueue({ type: 'upsertMetrics', row: metrics(a.id) });
+    await box.close();
+    expect((await db.getConversation(a.id))?.metrics?.turns).toBe(3);
+    expect(await journalLines()).toHaveLength(0);
+  });
+
+  it('journals on close, within closeTimeoutMs, when the store hangs', async () => {
+    const rec = recordingStore(db);
+    rec.controls.hang = true;
+    const box = outbox(rec.store, { closeTimeoutMs: 50 });
+    await box.start();
+    box.enqueue({ type: 'createConversation', row: newConversation() });
+    const started = Date.now();
+    await box.close();
+    expect(Date.now() - started).toBeLessThan(1_000);
+    expect(await journalLines()).toHaveLength(1);
+    // After close, writes still land in the journal rather than being lost.
+    box.enqueue({ type: 'createConversation', row: newConversation() });
+    expect(await journalLines()).toHaveLength(2);
+  });
+
+  it('drops a createConversation whose claim_id is taken, without retrying', async () => {
+    const taken = newConversation();
+    await db.createConversation(taken);
+    const box = outbox(db);
+    await box.start();
+    box.enqueue({ type: 'createConversation', row: newConversation({ claim_id: taken.claim_id }) });
+    await box.flush();
+    expect(box.stats()).toMatchObject({ dropped: 1, retries: 0, journaled: 0, pending: 0 });
+  });
+
+  it('isolates an op the database refuses, records it as rejected, and writes the rest of its batch', async () => {
+    const box = outbox(db, { flushIntervalMs: 1_000 });
+    await box.start();
+    const a = newConversation();
+    await db.createConversation(a);
+    const orphan = newConversation(); // never created: its transitions violate the foreign key
+    box.enqueue({ type: 'appendTransitions', rows: [transition(a.id, 0)] });
+    box.enqueue({ type: 'appendTransitions', rows: [transition(orphan.id, 0)] });
+    box.enqueue({ type: 'appendTransitions', rows: [transition(a.id, 1)] });
+    await box.flush();
+
+    expect((await db.getConversation(a.id))?.transitions).toHaveLength(2);
+    expect(box.stats()).toMatchObject({ dropped: 1, written: 2, pending: 0 });
+    const rejected = (await readFile(join(dir, 'outbox.rejected.jsonl'), 'utf8')).trim().split('\n');
+    expect(rejected).toHaveLength(1);
+    expect(JSON.parse(rejected[0] ?? '{}').op.rows[0].conversation_id).toBe(orphan.id);
+  });
+
+  it('skips a torn last journal line from a crash and replays the rest', async () => {
+    const a = newConversation();
+    await writeFile(
+      journalPath,
+      JSON.stringify({ type: 'createConversation', row: a }) + '\n{"type":"appendTr',
+    );
+    const box = outbox(db);
+    await box.start();
+    expect(await db.getConversation(a.id)).not.toBeNull();
+    expect(await journalLines()).toHaveLength(0);
+  });
+});

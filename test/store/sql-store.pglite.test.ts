@@ -1,0 +1,92 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { migrate } from '../../src/store/migrate.js';
+import { openSqlClient } from '../../src/store/sql-client.js';
+import { createSqlStore } from '../../src/store/sql-store.js';
+import { storeContract } from './contract.js';
+import { newConversation, transition } from './fixtures.js';
+
+storeContract('PGlite (in memory)', async () => {
+  const store = createSqlStore({ kind: 'pglite' });
+  return { store, dispose: () => store.close() };
+});
+
+describe('PGlite migrations', () => {
+  it('applies each migration once: a second run applies nothing', async () => {
+    const db = await openSqlClient({ kind: 'pglite' });
+    try {
+      expect(await migrate(db)).toEqual(['20261124000000_init.sql']);
+      expect(await migrate(db)).toEqual([]);
+      const { rows } = await db.query<{ n: number }>('select count(*)::int as n from statecall_migrations');
+      expect(rows[0]?.n).toBe(1);
+    } finally {
+      await db.close();
+    }
+  });
+
+  it('re-applies cleanly over a schema the Supabase CLI already pushed (no bookkeeping row)', async () => {
+    const db = await openSqlClient({ kind: 'pglite' });
+    try {
+      await migrate(db);
+      await db.query('delete from statecall_migrations');
+      expect(await migrate(db)).toEqual(['20261124000000_init.sql']);
+    } finally {
+      await db.close();
+    }
+  });
+
+  it('turns row level security on for every table', async () => {
+    const db = await openSqlClient({ kind: 'pglite' });
+    try {
+      await migrate(db);
+      const { rows } = await db.query<{ relname: string; relrowsecurity: boolean }>(
+        `select relname, relrowsecurity from pg_class where relname like 'conversation%' and relkind = 'r' order by relname`,
+      );
+      expect(rows).toEqual([
+        { relname: 'conversation_messages', relrowsecurity: true },
+        { relname: 'conversation_metrics', relrowsecurity: true },
+        { relname: 'conversation_transitions', relrowsecurity: true },
+        { relname: 'conversations', relrowsecurity: true },
+      ]);
+    } finally {
+      await db.close();
+    }
+  });
+});
+
+describe('PGlite data directory', () => {
+  let dir: string;
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'statecall-pglite-'));
+  });
+  afterAll(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('keeps conversations across a restart and does not migrate twice', async () => {
+    const conv = newConversation();
+    const first = createSqlStore({ kind: 'pglite', dataDir: dir });
+    await first.init();
+    await first.createConversation(conv);
+    await first.appendTransitions([transition(conv.id, 0)]);
+    await first.close();
+
+    const second = createSqlStore({ kind: 'pglite', dataDir: dir });
+    await second.init();
+    try {
+      const detail = await second.getConversation(conv.id);
+      expect(detail?.conversation.claim_id).toBe(conv.claim_id);
+      expect(detail?.transitions).toHaveLength(1);
+    } finally {
+      await second.close();
+    }
+    const db = await openSqlClient({ kind: 'pglite', dataDir: dir });
+    try {
+      const { rows } = await db.query<{ n: number }>('select count(*)::int as n from statecall_migrations');
+      expect(rows[0]?.n).toBe(1);
+    } finally {
+      await db.close();
+    }
+  });
+});
