@@ -5,10 +5,12 @@
  *   {"event":"text","text":"..."}      a typed caller turn
  *   {"event":"dtmf","digit":"1"}       a keypad digit (0-9 * #)
  *   {"event":"hangup"}                 the caller leaves
- * Server → client: every SessionNotice as {"event": notice.type, ...fields}, plus
+ * Server → client: every SessionNotice as {"event": notice.type, ...fields} (for `state.changed`
+ * the triggering event's type is in `eventType`, since `event` is the frame's own type), plus
  *   {"event":"clear"}                  barge-in: stop local playback now
  *   {"event":"error","message":"..."}  a message was refused (the session goes on)
- * The session starts when the socket opens (the bot speaks first) and ends when either side hangs up.
+ * The session starts when the socket opens (the bot speaks first) and ends when either side hangs up;
+ * when the bot ends the call the client gets `hangup`, then `session.ended`, then a 1000 close.
  */
 import type { WebSocket } from 'ws';
 import type { Logger } from 'pino';
@@ -42,15 +44,21 @@ export async function handleBrowserStream(
   const sendJson = (obj: Record<string, unknown>) => {
     if (ws.readyState === ws.OPEN) ws.send(JSON.stringify(obj));
   };
-  const notify = (n: SessionNotice) => sendJson({ event: n.type, ...n, type: undefined });
+  const notify = (n: SessionNotice) => {
+    const { type, ...fields } = n;
+    // `event` is the frame's discriminator: a state change's triggering event goes in `eventType`.
+    if (n.type === 'state.changed') {
+      sendJson({ event: type, actor: n.actor, value: n.value, eventType: n.event });
+    } else sendJson({ event: type, ...fields });
+    // The session is over (bot hang-up, watchdog, error): close once the client was told why.
+    if (n.type === 'session.ended' && ws.readyState === ws.OPEN) ws.close(1000, 'call ended');
+  };
   const transport: SessionTransport = {
     channel: 'browser',
     speaker: createTextSpeaker((turn, text) => notify({ type: 'bot.text', turn, text })),
     interrupt: () => sendJson({ event: 'clear' }),
-    hangUp: async (reason) => {
-      sendJson({ event: 'hangup', reason });
-      ws.close(1000, 'call ended');
-    },
+    // The socket stays open until `session.ended` (sent right after the call machine ends).
+    hangUp: async (reason) => sendJson({ event: 'hangup', reason }),
     notify,
   };
 
