@@ -12,10 +12,12 @@
  * Nothing here asserts on wall-clock time: waits have a generous limit only so a broken engine fails
  * with a message instead of a silent jest timeout.
  */
+import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import pg from 'pg';
 import WebSocket from 'ws';
 import { loadConfig } from '../../src/config.js';
 import { createLogger } from '../../src/logger.js';
@@ -121,6 +123,50 @@ export async function startLocalServer(opts: LocalServerOptions = {}): Promise<L
       fs.rmSync(dataDir, { recursive: true, force: true });
     },
   });
+}
+
+// ---------------------------------------------------------------------------------------------
+// PostgreSQL for tests
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * The PostgreSQL server tests may use (`TEST_DATABASE_URL`), or undefined. With
+ * `STATECALL_REQUIRE_ALL_SUITES=1` a missing URL is an error instead of a reason to skip.
+ */
+export function postgresTestUrl(): string | undefined {
+  const url = process.env.TEST_DATABASE_URL;
+  if (!url && process.env.STATECALL_REQUIRE_ALL_SUITES === '1') {
+    throw new Error('STATECALL_REQUIRE_ALL_SUITES=1 but TEST_DATABASE_URL is not set');
+  }
+  return url || undefined;
+}
+
+/**
+ * Creates an empty database on the server of `serverUrl` (so the engine's migrations run as on a
+ * fresh install and repeated runs never see each other's rows) and returns its URL and a `drop()`
+ * that removes it, disconnecting whatever is still connected.
+ */
+export async function createScratchDatabase(
+  serverUrl: string,
+): Promise<{ url: string; name: string; drop(): Promise<void> }> {
+  const name = `statecall_test_${randomBytes(6).toString('hex')}`;
+  const admin = async (sql: string) => {
+    const client = new pg.Client({ connectionString: serverUrl });
+    await client.connect();
+    try {
+      await client.query(sql);
+    } finally {
+      await client.end();
+    }
+  };
+  await admin(`create database "${name}"`);
+  const url = new URL(serverUrl);
+  url.pathname = `/${name}`;
+  return {
+    url: url.toString(),
+    name,
+    drop: () => admin(`drop database if exists "${name}" with (force)`),
+  };
 }
 
 /** Reads a conversation through `GET /api/conversations/:id`; throws unless the answer is 200. */
