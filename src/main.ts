@@ -18,10 +18,6 @@ async function main(): Promise<void> {
     throw err;
   }
   const logger = createLogger(config.LOG_LEVEL);
-  const p = config.providers;
-  logger.info(
-    `providers: stt=${p.stt}${p.stt === 'local' ? ' (no DEEPGRAM_API_KEY)' : ''}, llm=${p.llm}${p.llm === 'local' ? ' (no OPENAI_API_KEY)' : ''}, tts=${p.tts}${p.tts === 'local' ? ' (no CARTESIA_API_KEY)' : ''}`,
-  );
   const server = await startServer(config, logger);
   console.log(
     `\n  statecall is running: ${server.url}\n  browser client: ${server.url}/\n  talk in a terminal: npm run chat\n`,

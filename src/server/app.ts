@@ -12,7 +12,7 @@ import type { Logger } from 'pino';
 import type { ConversationStore } from '../store/types.js';
 import { createApiRouter } from './api-routes.js';
 import { checkDashboardAccess, type AccessConfig } from './access.js';
-import { handleBrowserStream, type SessionStarter } from './browser-stream.js';
+import { handleBrowserStream, type BrowserAudioProviders, type SessionStarter } from './browser-stream.js';
 import type { SessionRegistry } from './session-registry.js';
 
 /** What the app needs from the composition root. */
@@ -26,6 +26,8 @@ export interface AppDeps {
   health?: () => Record<string, unknown>;
   /** Static folder served at / (the built browser client), if present. */
   clientDir?: string;
+  /** Providers for browser audio calls (`/client/stream?audio=1`); without them audio is refused. */
+  audioProviders?: BrowserAudioProviders;
 }
 
 /** A WebSocket route: path → connection handler (after the upgrade was accepted). */
@@ -70,7 +72,13 @@ export function createApp(deps: AppDeps): App {
   addWsRoute({
     path: '/client/stream',
     authorize: (req) => checkDashboardAccess(req, deps.access),
-    onConnection: (ws) => {
+    onConnection: (ws, req) => {
+      const wantsAudio = new URL(req.url ?? '/', 'http://x').searchParams.get('audio') === '1';
+      if (wantsAudio && !deps.audioProviders) {
+        ws.send(JSON.stringify({ event: 'error', message: 'audio calls are not enabled on this server' }));
+        ws.close(1003, 'audio not enabled');
+        return;
+      }
       if (!deps.sessions.tryReserve()) {
         ws.send(JSON.stringify({ event: 'error', message: 'the bot is at capacity, try again shortly' }));
         ws.close(1013, 'at capacity');
@@ -78,7 +86,12 @@ export function createApp(deps: AppDeps): App {
       }
       const release = () => deps.sessions.release();
       ws.once('close', release);
-      void handleBrowserStream(ws, deps.startSession, deps.logger);
+      void handleBrowserStream(
+        ws,
+        deps.startSession,
+        deps.logger,
+        wantsAudio ? (deps.audioProviders ?? null) : null,
+      );
     },
   });
 

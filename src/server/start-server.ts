@@ -14,8 +14,10 @@ import type { AppConfig } from '../config.js';
 import { createStoreFromConfig } from '../store/create-store.js';
 import { createOutbox } from '../store/outbox.js';
 import type { ConversationStore } from '../store/types.js';
-import { createLocalDialogue } from '../providers/local/local-dialogue.js';
+import { createProviders, type Providers } from '../providers/create-providers.js';
 import type { DialogueProvider } from '../providers/types.js';
+import { createTwilioHangUp } from '../telephony/twilio/rest-client.js';
+import { registerTwilioRoutes } from '../telephony/twilio/twilio-routes.js';
 import { startCallSession, type CallSession, type SessionDeps } from '../engine/call-session.js';
 import { createOutboxWriter } from '../engine/outbox-writer.js';
 import type { SessionOptions, SessionTransport } from '../engine/session-types.js';
@@ -26,6 +28,8 @@ import { createSessionRegistry } from './session-registry.js';
 export interface ServerOverrides {
   store?: ConversationStore;
   dialogue?: DialogueProvider;
+  /** Replaces providers built from config (tests). */
+  providers?: Partial<Omit<Providers, 'describe'>>;
   today?: () => string;
   /** Extra wiring (e.g. Twilio routes) before listening. */
   extend?: (app: App, ctx: { startSession: StartSession; deps: SessionDeps }) => void;
@@ -72,8 +76,11 @@ export async function startServer(
   await outbox.start();
 
   const today = overrides.today ?? todayIso;
-  const local = createLocalDialogue({ today });
-  const dialogue = overrides.dialogue ?? local;
+  const fromConfig = createProviders(config, today);
+  const providers = { ...fromConfig, ...overrides.providers };
+  if (overrides.dialogue) providers.dialogue = overrides.dialogue;
+  const dialogue = providers.dialogue;
+  const local = providers.fallbackDialogue;
   const sessions = createSessionRegistry(config.MAX_CONCURRENT_CALLS);
   const live = new Set<CallSession>();
 
@@ -87,7 +94,7 @@ export async function startServer(
     maxClaimAmount: config.MAX_CLAIM_AMOUNT,
     today,
     randomInt: (max) => randomInt(max),
-    providerNames: { stt: null, llm: dialogue.name, tts: null },
+    providerNames: { stt: providers.stt?.name ?? null, llm: dialogue.name, tts: null },
   };
   const startSession: StartSession = async (transport, opts) => {
     const s = await startCallSession(deps, transport, opts);
@@ -105,6 +112,22 @@ export async function startServer(
     startSession,
     health: () => ({ outbox: outbox.stats(), providers: config.providers }),
     clientDir: fs.existsSync(clientDir) ? clientDir : undefined,
+    audioProviders: providers,
+  });
+  registerTwilioRoutes(app, {
+    config,
+    sessions,
+    startSession,
+    providers,
+    hangUp:
+      config.TWILIO_ACCOUNT_SID && config.TWILIO_AUTH_TOKEN
+        ? createTwilioHangUp({
+            accountSid: config.TWILIO_ACCOUNT_SID,
+            authToken: config.TWILIO_AUTH_TOKEN,
+            ...(config.TWILIO_API_URL ? { apiUrl: config.TWILIO_API_URL } : {}),
+          })
+        : null,
+    logger,
   });
   overrides.extend?.(app, { startSession, deps });
 
@@ -116,6 +139,7 @@ export async function startServer(
   });
   const port = (server.address() as { port: number }).port;
   const host = config.HOST === '0.0.0.0' || config.HOST === '::' ? 'localhost' : config.HOST;
+  logger.info({ store: built.description }, `providers: ${providers.describe()}`);
   logger.info({ store: built.description, providers: config.providers }, 'statecall ready');
 
   let stopping: Promise<void> | null = null;

@@ -1,0 +1,188 @@
+/**
+ * The audio side of one call, shared by every audio transport (Twilio media stream, browser audio):
+ * inbound caller audio → VAD + STT (data plane) → a few control events for the call machine;
+ * bot speech → TTS → outbound audio + marks (see {@link createAudioSpeaker}).
+ *
+ * Audio never becomes a machine event: the `stt` actor logic built here subscribes to the audio
+ * and sends back only `user.speech.*` and `stt.*` events. The transport owns the wire format
+ * (Twilio JSON/base64, browser binary frames) and calls `pushAudio` / `markReceived`.
+ *
+ * Lifecycle: create when the stream starts (before the session), `attach(session)` once the session
+ * exists, `close()` when the call ends (closes the STT stream and the TTS socket). Never throws.
+ */
+import type { Logger } from 'pino';
+import { fromCallback, type AnyActorLogic } from 'xstate';
+import type { CallEvent } from '../../machines/call.machine.js';
+import { createEnergyVad, type EnergyVadOptions } from '../audio/vad.js';
+import { createPlaybackTracker } from '../audio/playback-tracker.js';
+import type { SttProvider, SttStream } from '../providers/stt-types.js';
+import type { TtsProvider } from '../providers/tts-types.js';
+import { createAudioSpeaker, type AudioSink, type AudioSpeaker } from './audio-speaker.js';
+import type { CallSession } from './call-session.js';
+
+/** Where the transport sends outbound audio, marks and `clear`. */
+export interface AudioOutput extends AudioSink {
+  /** Drops audio queued at the far end (Twilio `clear`). */
+  clear(): void;
+}
+
+/** Providers and tuning for an audio call. */
+export interface AudioCallOptions {
+  /** Live STT, or null (no key): the VAD still runs, so turn-taking and "I didn't catch that" work. */
+  stt: SttProvider | null;
+  tts: TtsProvider;
+  /** Voice used for the rest of a turn when `tts` fails (the local voice). */
+  fallbackTts?: TtsProvider | null;
+  output: AudioOutput;
+  logger: Logger;
+  vad?: EnergyVadOptions;
+  /** Called when a provider fails, for the metrics' provider names. */
+  onProviderFallback?: (role: 'tts', name: string) => void;
+}
+
+/** One call's audio plumbing. */
+export interface AudioCall {
+  readonly speaker: AudioSpeaker;
+  /** The call machine's `stt` actor (bind through `SessionTransport.sttLogic`). */
+  readonly sttLogic: AnyActorLogic;
+  /** Barge-in: clear far-end playback; pending marks are flushed (not heard). */
+  interrupt(): void;
+  /** Caller audio, raw mu-law 8 kHz, in order. */
+  pushAudio(mulaw: Uint8Array): void;
+  /** An echoed mark. */
+  markReceived(name: string): void;
+  attach(session: CallSession): void;
+  /** Counters for logs and tests. */
+  stats(): { framesIn: number; bytesIn: number; sttReconnects: number };
+  close(): void;
+}
+
+/** Creates the audio side of a call (see file header). */
+export function createAudioCall(opts: AudioCallOptions): AudioCall {
+  const log = opts.logger;
+  const vad = createEnergyVad(opts.vad);
+  const tracker = createPlaybackTracker();
+  const speaker = createAudioSpeaker({
+    name: opts.tts.name,
+    tts: opts.tts.connect(),
+    ...(opts.fallbackTts && opts.fallbackTts !== opts.tts
+      ? { fallback: { name: opts.fallbackTts.name, tts: opts.fallbackTts.connect() } }
+      : {}),
+    sink: opts.output,
+    tracker,
+    onTtsError: (err, usingFallback) => {
+      log.warn({ vendor: err.vendor, err: err.message, usingFallback }, 'tts failed');
+      if (usingFallback && opts.fallbackTts) opts.onProviderFallback?.('tts', opts.fallbackTts.name);
+    },
+  });
+
+  let session: CallSession | null = null;
+  let sendBack: ((e: CallEvent) => void) | null = null;
+  let stream: SttStream | null = null;
+  let closed = false;
+  let bytesIn = 0;
+  let framesIn = 0;
+  let sttReconnects = 0;
+  // Per caller utterance, for STT metrics (performance.now() ms).
+  let speechStartedAt: number | null = null;
+  let speechStoppedAt: number | null = null;
+  let firstTranscriptAt: number | null = null;
+
+  const emit = (e: CallEvent) => {
+    try {
+      sendBack?.(e);
+    } catch (err) {
+      log.warn({ err: (err as Error).message }, 'stt event rejected');
+    }
+  };
+
+  const sttLogic = fromCallback<CallEvent, { conversationId: string }>(({ sendBack: back }) => {
+    sendBack = back;
+    if (opts.stt && !closed) {
+      stream = opts.stt.open({
+        onTranscript: (e) => {
+          const text = e.type === 'utterance_end' ? '' : e.text.trim();
+          if (text && firstTranscriptAt === null) {
+            firstTranscriptAt = e.at;
+            if (speechStartedAt !== null)
+              session?.noteSttTiming({ ttfbMs: Math.max(0, e.at - speechStartedAt) });
+          }
+          if (e.type === 'partial') {
+            if (text) emit({ type: 'stt.transcript.partial', text });
+          } else if (e.type === 'final') {
+            if (!text) return;
+            if (speechStoppedAt !== null)
+              session?.noteSttTiming({ processingMs: Math.max(0, e.at - speechStoppedAt) });
+            emit({ type: 'stt.transcript.final', text, speechFinal: e.speechFinal });
+          } else emit({ type: 'stt.utterance.ended' });
+        },
+        onError: (err) => {
+          log.warn({ vendor: err.vendor, err: err.message }, 'stt failed');
+          emit({ type: 'provider.failed', provider: 'stt', retryable: err.retryable, message: err.message });
+        },
+        onReconnect: (attempt) => {
+          sttReconnects += 1;
+          log.info({ attempt }, 'stt reconnecting');
+        },
+      });
+    }
+    return () => {
+      sendBack = null;
+      const s = stream;
+      stream = null;
+      void s?.close().catch(() => {});
+    };
+  });
+
+  return {
+    speaker,
+    sttLogic,
+    interrupt() {
+      tracker.clear();
+      try {
+        opts.output.clear();
+      } catch (err) {
+        log.warn({ err: (err as Error).message }, 'clear failed');
+      }
+    },
+    pushAudio(mulaw) {
+      if (closed || mulaw.length === 0) return;
+      const atMs = bytesIn / 8;
+      bytesIn += mulaw.length;
+      framesIn += 1;
+      stream?.sendAudio(mulaw);
+      const events = vad.push(mulaw, atMs);
+      if (events.length === 0) return;
+      // Map the stream clock to performance.now(): this frame ends "now".
+      const offset = performance.now() - bytesIn / 8;
+      for (const ev of events) {
+        if (ev.type === 'speech.started') {
+          speechStartedAt = ev.atMs + offset;
+          speechStoppedAt = null;
+          firstTranscriptAt = null;
+          emit({ type: 'user.speech.started' });
+        } else {
+          speechStoppedAt = ev.atMs + offset;
+          session?.noteUserStopped(speechStoppedAt);
+          stream?.finalize();
+          emit({ type: 'user.speech.stopped', durationMs: Math.round(ev.durationMs) });
+        }
+      }
+    },
+    markReceived(name) {
+      speaker.markReceived(name);
+    },
+    attach(s) {
+      session = s;
+    },
+    stats: () => ({ framesIn, bytesIn, sttReconnects }),
+    close() {
+      if (closed) return;
+      closed = true;
+      const s = stream;
+      stream = null;
+      void s?.close().catch(() => {});
+      speaker.close();
+    },
+  };
+}

@@ -1,0 +1,188 @@
+/**
+ * A {@link Speaker} for audio channels (Twilio media stream, browser audio): bot text goes to a TTS
+ * connection sentence by sentence; its mu-law audio goes out to the caller as is, each chunk
+ * followed by a mark; echoed marks tell what the caller heard (the playback tracker).
+ *
+ * Lifecycle of a turn: `startTurn` opens a TTS context; `push` text; `end` → the TTS finishes →
+ * `done` resolves once the caller has heard the last chunk (its mark came back), or at once on
+ * `cancel` (barge-in, hang-up) with the text actually heard. A TTS failure switches the rest of the
+ * turn to the fallback voice (text not yet voiced is spoken again by it); if that fails too the
+ * turn ends with what was heard. If marks stop coming back (a broken far end), a watchdog ends the
+ * turn once the audio sent should have played.
+ */
+import type { PlaybackTracker } from '../audio/playback-tracker.js';
+import type { Speaker, SpeechResult, SpeechTimings, TurnSpeech } from '../providers/types.js';
+import type { ProviderError } from '../providers/types.js';
+import type { TtsConnection, TtsTurn } from '../providers/tts-types.js';
+
+/** Where outbound audio and marks go (Twilio `media`/`mark`, browser binary frames). */
+export interface AudioSink {
+  sendAudio(mulaw: Uint8Array): void;
+  sendMark(name: string): void;
+}
+
+/** Options of {@link createAudioSpeaker}. */
+export interface AudioSpeakerOptions {
+  name: string;
+  tts: TtsConnection;
+  /** Used for the rest of a turn when `tts` fails. */
+  fallback?: { name: string; tts: TtsConnection };
+  sink: AudioSink;
+  tracker: PlaybackTracker;
+  /** Reports a TTS failure (logs, metrics provider switch). */
+  onTtsError?: (err: ProviderError, usingFallback: boolean) => void;
+  /** Extra wait for marks beyond the audio's own duration before giving up on them. Default 3000. */
+  markGraceMs?: number;
+}
+
+/** The speaker plus the mark intake its transport feeds. */
+export interface AudioSpeaker extends Speaker {
+  /** An echoed mark from the far end. */
+  markReceived(name: string): void;
+}
+
+/** Creates an audio speaker (see file header). */
+export function createAudioSpeaker(opts: AudioSpeakerOptions): AudioSpeaker {
+  const { sink, tracker } = opts;
+  const graceMs = opts.markGraceMs ?? 3000;
+  /** The turn waiting for its marks, to wake it up on echoes. */
+  const live = new Map<string, () => void>();
+
+  return {
+    name: opts.name,
+    markReceived(name) {
+      const receipt = tracker.markReceived(name);
+      if (!receipt) return;
+      live.get(String(receipt.turnId))?.();
+    },
+    startTurn(turn, hooks): TurnSpeech {
+      const turnId = `t${turn}`;
+      const timings: SpeechTimings = {
+        firstTextAt: null,
+        firstAudioAt: null,
+        doneAt: null,
+        firstHeardAt: null,
+      };
+      const texts: string[] = [];
+      /** Texts not yet attributed to audio (attached to the next chunk). */
+      let unattributed: string[] = [];
+      /** Index in `texts` of the first text the current TTS has not voiced for sure. */
+      let firstUnvoiced = 0;
+      let ended = false;
+      let ttsDone = false;
+      let finished = false;
+      let usingFallback = false;
+      let watchdog: NodeJS.Timeout | null = null;
+      let resolve!: (r: SpeechResult) => void;
+      const done = new Promise<SpeechResult>((r) => (resolve = r));
+
+      const finish = (interrupted: boolean) => {
+        if (finished) return;
+        finished = true;
+        if (watchdog) clearTimeout(watchdog);
+        live.delete(turnId);
+        const spokenText = texts.join(' ').trim();
+        const heardText = interrupted ? tracker.heardText(turnId) : spokenText;
+        tracker.forgetTurn(turnId);
+        resolve({ spokenText, heardText, interrupted });
+      };
+
+      const checkPlayed = () => {
+        if (finished || !ttsDone) return;
+        if (timings.firstHeardAt === null && tracker.playedMs(turnId) > 0)
+          timings.firstHeardAt = performance.now();
+        if (tracker.sentMs(turnId) === 0 || tracker.allPlayed(turnId)) finish(false);
+      };
+      live.set(turnId, () => {
+        if (timings.firstHeardAt === null) timings.firstHeardAt = performance.now();
+        checkPlayed();
+      });
+
+      const onAudio = (mulaw: Uint8Array) => {
+        if (finished || mulaw.length === 0) return;
+        if (timings.firstAudioAt === null) {
+          timings.firstAudioAt = performance.now();
+          hooks.onFirstAudio();
+        }
+        const text = unattributed.join(' ');
+        unattributed = [];
+        firstUnvoiced = texts.length;
+        const mark = tracker.chunkSent({ turnId, bytes: mulaw.length, ...(text ? { text } : {}) });
+        sink.sendAudio(mulaw);
+        sink.sendMark(mark);
+      };
+
+      const onDone = () => {
+        if (finished) return;
+        ttsDone = true;
+        timings.doneAt = performance.now();
+        tracker.turnAudioEnded(turnId);
+        const waitMs = Math.max(0, tracker.sentMs(turnId) - tracker.playedMs(turnId)) + graceMs;
+        watchdog = setTimeout(() => finish(false), waitMs);
+        watchdog.unref?.();
+        checkPlayed();
+      };
+
+      const open = (tts: TtsConnection, id: string): TtsTurn =>
+        tts.startTurn(id, {
+          onAudio,
+          onWordTimestamps: (words, start, end) => {
+            if (!usingFallback) tracker.wordTimestamps(turnId, { words, start, end });
+          },
+          onDone,
+          onError: (err) => {
+            if (finished) return;
+            if (!usingFallback && opts.fallback) {
+              usingFallback = true;
+              opts.onTtsError?.(err, true);
+              current = open(opts.fallback.tts, `${id}-fallback`);
+              unattributed = texts.slice(firstUnvoiced);
+              for (const t of unattributed) current.push(t);
+              if (ended) current.end();
+              return;
+            }
+            opts.onTtsError?.(err, false);
+            ttsDone = true;
+            tracker.turnAudioEnded(turnId);
+            finish(tracker.sentMs(turnId) > tracker.playedMs(turnId));
+          },
+        });
+
+      let current = open(opts.tts, turnId);
+
+      return {
+        timings,
+        done,
+        push(text) {
+          const t = text.trim();
+          if (!t || finished || ended) return;
+          if (timings.firstTextAt === null) timings.firstTextAt = performance.now();
+          texts.push(t);
+          unattributed.push(t);
+          current.push(t);
+        },
+        end() {
+          if (ended || finished) return;
+          ended = true;
+          if (texts.length === 0) {
+            current.cancel();
+            timings.doneAt = performance.now();
+            finish(false);
+            return;
+          }
+          current.end();
+        },
+        cancel() {
+          if (finished) return;
+          current.cancel();
+          finish(true);
+        },
+      };
+    },
+    close() {
+      opts.tts.close();
+      opts.fallback?.tts.close();
+      live.clear();
+    },
+  };
+}

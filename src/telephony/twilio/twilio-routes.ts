@@ -1,0 +1,90 @@
+/**
+ * The Twilio edge of the server:
+ * - `POST /twilio/voice` (and `POST /`, like the Pipecat example): answers TwiML
+ *   `<Connect><Stream url="wss://<PUBLIC_URL host>/twilio/stream">` with `<Parameter>`s (from, to,
+ *   callSid), or a polite spoken refusal at MAX_CONCURRENT_CALLS;
+ * - `WS /twilio/stream`: the bidirectional media stream (see media-stream-session.ts).
+ *
+ * With TWILIO_AUTH_TOKEN set, `X-Twilio-Signature` is checked against PUBLIC_URL on both (403 on
+ * mismatch). A slot is reserved at the upgrade and released when the socket closes.
+ */
+import type express from 'express';
+import type { Logger } from 'pino';
+import { streamUrlOf, type AppConfig } from '../../config.js';
+import type { App } from '../../server/app.js';
+import type { SessionRegistry } from '../../server/session-registry.js';
+import type { MediaStreamDeps } from './media-stream-session.js';
+import { handleTwilioMediaStream } from './media-stream-session.js';
+import { busyTwiml, connectStreamTwiml } from './twiml.js';
+import { isValidStreamSignature, isValidWebhookSignature } from './signature.js';
+
+/** What the Twilio routes need. */
+export interface TwilioRouteDeps extends Omit<MediaStreamDeps, 'logger'> {
+  config: Pick<AppConfig, 'PUBLIC_URL' | 'TWILIO_AUTH_TOKEN' | 'PORT'>;
+  sessions: SessionRegistry;
+  logger: Logger;
+}
+
+/** Spoken when every slot is taken. */
+export const BUSY_MESSAGE =
+  'Thank you for calling. All of our claim assistants are busy right now. Please call again in a few minutes. Goodbye.';
+
+/** Mounts the webhook and the media stream route on the app. */
+export function registerTwilioRoutes(app: App, deps: TwilioRouteDeps): void {
+  const log = deps.logger.child({ component: 'twilio' });
+  const token = deps.config.TWILIO_AUTH_TOKEN;
+  const publicUrl = deps.config.PUBLIC_URL?.replace(/\/+$/, '');
+
+  /** The stream URL Twilio is told to open (and that it signs the upgrade with). */
+  const streamUrlFor = (req: express.Request): string => {
+    if (publicUrl) return streamUrlOf(publicUrl);
+    // Local run without PUBLIC_URL (simulated callers, ngrok not set up yet): use the Host header.
+    const host = req.get('host') ?? `localhost:${deps.config.PORT}`;
+    return `ws://${host}/twilio/stream`;
+  };
+
+  const webhook = (path: string) => (req: express.Request, res: express.Response) => {
+    const body = (req.body ?? {}) as Record<string, unknown>;
+    if (token) {
+      const sig = req.get('x-twilio-signature');
+      if (!isValidWebhookSignature(token, sig, `${publicUrl}${path}`, body)) {
+        log.warn({ path }, 'webhook refused: bad X-Twilio-Signature');
+        res.status(403).type('text/plain').send('invalid signature');
+        return;
+      }
+    }
+    const str = (k: string) => (typeof body[k] === 'string' ? (body[k] as string).slice(0, 64) : undefined);
+    res.type('text/xml');
+    if (deps.sessions.size() >= deps.sessions.limit) {
+      log.warn({ limit: deps.sessions.limit }, 'at capacity: refusing the call politely');
+      res.send(busyTwiml(BUSY_MESSAGE));
+      return;
+    }
+    res.send(
+      connectStreamTwiml(streamUrlFor(req), { from: str('From'), to: str('To'), callSid: str('CallSid') }),
+    );
+  };
+  app.express.post('/twilio/voice', webhook('/twilio/voice'));
+  app.express.post('/', webhook('/'));
+
+  app.addWsRoute({
+    path: '/twilio/stream',
+    authorize: (req) => {
+      if (token && publicUrl) {
+        const sig = req.headers['x-twilio-signature'];
+        if (
+          !isValidStreamSignature(token, typeof sig === 'string' ? sig : undefined, streamUrlOf(publicUrl))
+        ) {
+          log.warn('media stream refused: bad X-Twilio-Signature');
+          return { ok: false, status: 403, message: 'invalid signature' };
+        }
+      }
+      if (!deps.sessions.tryReserve()) return { ok: false, status: 503, message: 'at capacity' };
+      return { ok: true };
+    },
+    onConnection: (ws) => {
+      ws.once('close', () => deps.sessions.release());
+      handleTwilioMediaStream(ws, { ...deps, logger: log });
+    },
+  });
+}
