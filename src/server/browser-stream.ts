@@ -18,13 +18,43 @@ import { z } from 'zod';
 import type { CallSession } from '../engine/call-session.js';
 import type { SessionNotice, SessionTransport, SessionOptions } from '../engine/session-types.js';
 import { createTextSpeaker } from '../engine/text-speaker.js';
+import { createAudioCall, type AudioCall } from '../engine/audio-call.js';
+import type { Providers } from '../providers/create-providers.js';
+import type { Speaker } from '../providers/types.js';
 
 const clientMessage = z.discriminatedUnion('event', [
   z.object({ event: z.literal('text'), text: z.string().trim().min(1).max(2000) }),
   z.object({ event: z.literal('dtmf'), digit: z.string().regex(/^[0-9*#]$/) }),
   z.object({ event: z.literal('hangup') }),
   z.object({ event: z.literal('ping') }),
+  z.object({ event: z.literal('mark'), name: z.string().min(1).max(128) }),
 ]);
+
+/** Providers for audio mode. */
+export type BrowserAudioProviders = Pick<Providers, 'stt' | 'tts' | 'localTts'>;
+
+/** Wraps a speaker so every piece of bot text is also shown (audio mode has no text speaker). */
+function withBotText(speaker: Speaker, show: (turn: number, text: string) => void): Speaker {
+  return {
+    name: speaker.name,
+    close: () => speaker.close(),
+    startTurn(turn, hooks) {
+      const t = speaker.startTurn(turn, hooks);
+      return {
+        get timings() {
+          return t.timings;
+        },
+        done: t.done,
+        push(text) {
+          show(turn, text);
+          t.push(text);
+        },
+        end: () => t.end(),
+        cancel: () => t.cancel(),
+      };
+    },
+  };
+}
 
 /** Starts a session for a transport; injected so the handler knows nothing of the engine's deps. */
 export type SessionStarter = (transport: SessionTransport, opts?: SessionOptions) => Promise<CallSession>;
@@ -37,6 +67,7 @@ export async function handleBrowserStream(
   ws: WebSocket,
   startSession: SessionStarter,
   logger: Logger,
+  audioProviders: BrowserAudioProviders | null = null,
 ): Promise<void> {
   let badMessages = 0;
   let session: CallSession | null = null;
@@ -53,10 +84,27 @@ export async function handleBrowserStream(
     // The session is over (bot hang-up, watchdog, error): close once the client was told why.
     if (n.type === 'session.ended' && ws.readyState === ws.OPEN) ws.close(1000, 'call ended');
   };
+  const showText = (turn: number, text: string) => notify({ type: 'bot.text', turn, text });
+  const audio: AudioCall | null = audioProviders
+    ? createAudioCall({
+        stt: audioProviders.stt,
+        tts: audioProviders.tts,
+        fallbackTts: audioProviders.localTts,
+        logger: logger.child({ component: 'browser-audio' }),
+        output: {
+          sendAudio: (mulaw) => {
+            if (ws.readyState === ws.OPEN) ws.send(mulaw, { binary: true });
+          },
+          sendMark: (name) => sendJson({ event: 'mark', name }),
+          clear: () => sendJson({ event: 'clear' }),
+        },
+      })
+    : null;
   const transport: SessionTransport = {
     channel: 'browser',
-    speaker: createTextSpeaker((turn, text) => notify({ type: 'bot.text', turn, text })),
-    interrupt: () => sendJson({ event: 'clear' }),
+    speaker: audio ? withBotText(audio.speaker, showText) : createTextSpeaker(showText),
+    ...(audio ? { sttLogic: audio.sttLogic } : {}),
+    interrupt: () => (audio ? audio.interrupt() : sendJson({ event: 'clear' })),
     // The socket stays open until `session.ended` (sent right after the call machine ends).
     hangUp: async (reason) => sendJson({ event: 'hangup', reason }),
     notify,
@@ -76,6 +124,7 @@ export async function handleBrowserStream(
     if (!session) return;
     if (m.event === 'text') session.send({ type: 'user.text.received', text: m.text });
     else if (m.event === 'dtmf') session.send({ type: 'dtmf.received', digit: m.digit });
+    else if (m.event === 'mark') audio?.markReceived(m.name);
     else if (m.event === 'hangup') {
       session.stop('caller_hung_up');
       ws.close(1000, 'bye');
@@ -91,13 +140,25 @@ export async function handleBrowserStream(
 
   ws.on('message', (data, isBinary) => {
     const size = Array.isArray(data) ? data.reduce((a, b) => a + b.length, 0) : (data as Buffer).byteLength;
-    if (isBinary || size > MAX_FRAME_BYTES)
-      return refuse(isBinary ? 'binary frames are not accepted' : 'frame too large');
+    if (size > MAX_FRAME_BYTES) return refuse('frame too large');
+    if (isBinary) {
+      if (!audio) return refuse('binary frames are not accepted (connect with ?audio=1 to send audio)');
+      const buf = Buffer.isBuffer(data)
+        ? data
+        : Array.isArray(data)
+          ? Buffer.concat(data)
+          : Buffer.from(data);
+      audio.pushAudio(buf);
+      return;
+    }
     const text = Buffer.isBuffer(data) ? data.toString('utf8') : String(data);
     if (!session) pending.push(text);
     else onMessage(text);
   });
-  ws.on('close', () => session?.stop('caller_hung_up'));
+  ws.on('close', () => {
+    session?.stop('caller_hung_up');
+    audio?.close();
+  });
   ws.on('error', (err) => logger.warn({ err: err.message }, 'browser stream socket error'));
 
   try {
@@ -108,6 +169,7 @@ export async function handleBrowserStream(
     ws.close(1011, 'session start failed');
     return;
   }
+  audio?.attach(session);
   if (ws.readyState !== ws.OPEN) {
     session.stop('caller_hung_up');
     return;
