@@ -99,7 +99,7 @@ export function normalizeClaimNumber(s: string): string | null {
 }
 
 /**
- * How a claim number is read aloud: `CLM-4821-0937` → `C. L. M. 4 8 2 1, 0 9 3 7.` The letters are
+ * How a claim number is read aloud: `CLM-4821-0937` → `C. L. M. 4 8 2 1, 0 9 3 7` (no final stop: the sentence around it ends it). The letters are
  * spelled with full stops and the digits spaced so any TTS reads them one by one ("four eight two
  * one", never "four thousand…"), with a pause between the groups. Formats any `CLM` + 8 digits,
  * whether or not the check digit is right (it is presentation, not validation); any other input is
@@ -109,7 +109,7 @@ export function claimNumberForSpeech(id: string): string {
   const digits = digitsOf(id);
   if (digits) {
     const spaced = (g: string) => g.split('').join(' ');
-    return `C. L. M. ${spaced(digits.slice(0, 4))}, ${spaced(digits.slice(4))}.`;
+    return `C. L. M. ${spaced(digits.slice(0, 4))}, ${spaced(digits.slice(4))}`;
   }
   const chars = String(id)
     .slice(0, 64)
@@ -117,5 +117,5 @@ export function claimNumberForSpeech(id: string): string {
     .replace(/[^A-Z0-9]/g, '')
     .split('')
     .map((c) => (/[A-Z]/.test(c) ? `${c}.` : c));
-  return chars.length > 0 ? `${chars.join(' ').replace(/\.$/, '')}.` : '';
+  return chars.join(' ').replace(/\.$/, '');
 }

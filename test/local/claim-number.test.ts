@@ -140,16 +140,16 @@ describe('isValidClaimNumber and normalizeClaimNumber', () => {
 
 describe('claimNumberForSpeech', () => {
   it('spells the prefix and reads the digits one by one in two groups', () => {
-    expect(claimNumberForSpeech('CLM-4821-0937')).toBe('C. L. M. 4 8 2 1, 0 9 3 7.');
+    expect(claimNumberForSpeech('CLM-4821-0937')).toBe('C. L. M. 4 8 2 1, 0 9 3 7');
   });
 
   it('reads any written form the same way, whether or not the check digit is right', () => {
-    expect(claimNumberForSpeech('clm 4821 0934')).toBe('C. L. M. 4 8 2 1, 0 9 3 4.');
-    expect(claimNumberForSpeech('CLM-1000-0006')).toBe('C. L. M. 1 0 0 0, 0 0 0 6.');
+    expect(claimNumberForSpeech('clm 4821 0934')).toBe('C. L. M. 4 8 2 1, 0 9 3 4');
+    expect(claimNumberForSpeech('CLM-1000-0006')).toBe('C. L. M. 1 0 0 0, 0 0 0 6');
   });
 
   it('spells anything else character by character instead of throwing', () => {
-    expect(claimNumberForSpeech('AB-12')).toBe('A. B. 1 2.');
+    expect(claimNumberForSpeech('AB-12')).toBe('A. B. 1 2');
     expect(claimNumberForSpeech('')).toBe('');
   });
 });
