@@ -135,7 +135,11 @@ export async function handleBrowserStream(
     badMessages += 1;
     logger.warn({ badMessages }, `browser stream: ${message}`);
     sendJson({ event: 'error', message });
-    if (badMessages >= MAX_BAD_MESSAGES) ws.close(1008, 'too many invalid messages');
+    if (badMessages >= MAX_BAD_MESSAGES) {
+      ws.close(1008, 'too many invalid messages');
+      // Recorded as the server's decision, not as the caller hanging up.
+      session?.stop('too_many_invalid_messages');
+    }
   };
 
   ws.on('message', (data, isBinary) => {
