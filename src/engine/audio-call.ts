@@ -87,6 +87,7 @@ export function createAudioCall(opts: AudioCallOptions): AudioCall {
   let speechStartedAt: number | null = null;
   let speechStoppedAt: number | null = null;
   let firstTranscriptAt: number | null = null;
+  let lastFinalAt: number | null = null;
 
   const emit = (e: CallEvent) => {
     try {
@@ -111,6 +112,7 @@ export function createAudioCall(opts: AudioCallOptions): AudioCall {
             if (text) emit({ type: 'stt.transcript.partial', text });
           } else if (e.type === 'final') {
             if (!text) return;
+            lastFinalAt = e.at;
             if (speechStoppedAt !== null)
               session?.noteSttTiming({ processingMs: Math.max(0, e.at - speechStoppedAt) });
             emit({ type: 'stt.transcript.final', text, speechFinal: e.speechFinal });
@@ -160,10 +162,15 @@ export function createAudioCall(opts: AudioCallOptions): AudioCall {
           speechStartedAt = ev.atMs + offset;
           speechStoppedAt = null;
           firstTranscriptAt = null;
+          lastFinalAt = null;
+          session?.noteUserStarted(speechStartedAt);
           emit({ type: 'user.speech.started' });
         } else {
           speechStoppedAt = ev.atMs + offset;
           session?.noteUserStopped(speechStoppedAt);
+          // The final often arrives before the VAD's hangover ends: measure it from the speech end.
+          if (lastFinalAt !== null && lastFinalAt >= speechStoppedAt)
+            session?.noteSttTiming({ processingMs: lastFinalAt - speechStoppedAt });
           stream?.finalize();
           emit({ type: 'user.speech.stopped', durationMs: Math.round(ev.durationMs) });
         }

@@ -51,7 +51,9 @@ export interface CallSession {
   readonly claimId: string;
   /** Forwards a transport event (speech, transcript, DTMF, typed text) to the call machine. */
   send(event: CallEvent): void;
-  /** Marks when the caller stopped speaking (VAD), for the overall-latency metric. */
+  /** The caller started speaking (VAD, performance.now() ms), for the overall-latency metric. */
+  noteUserStarted(atMs: number): void;
+  /** The caller stopped speaking (VAD: end of the last loud audio, performance.now() ms). */
   noteUserStopped(atMs: number): void;
   /** STT timings of the caller turn in progress (see README, Metrics). */
   noteSttTiming(t: { ttfbMs?: number; processingMs?: number }): void;
@@ -128,7 +130,8 @@ export async function startCallSession(
   const history: DialogueMessage[] = [];
   let messageSeq = 0;
   let misunderstandings = 0;
-  let userStoppedAt: number | null = null;
+  /** Recent caller utterances (VAD), newest last, for the overall-latency metric. */
+  const utterances: { startAt: number; stopAt: number | null }[] = [];
   let sttTiming: { ttfbMs?: number; processingMs?: number } = {};
   let claimRef: ActorRefFrom<typeof claimMachine> | null = null;
   let lastClaimKey = '';
@@ -220,7 +223,12 @@ export async function startCallSession(
         companyName: deps.companyName,
       },
       misunderstandings,
-      userStoppedAt,
+      userStoppedAt: (turnStartedAt: number) => {
+        // The caller's utterance this turn answers: the last one that began before the turn.
+        for (let i = utterances.length - 1; i >= 0; i--)
+          if (utterances[i]!.startAt <= turnStartedAt) return utterances[i]!.stopAt;
+        return null;
+      },
       dtmfEvents: (entry: string) => dtmfToClaimEvents(gateway.view(), entry),
       onPolicy: (policy: ClaimView['turnPolicy']) => send({ type: 'bot.turn.policy', turn: botTurn, policy }),
       onFirstAudio: () => send({ type: 'bot.speech.started', turn: botTurn }),
@@ -361,8 +369,13 @@ export async function startCallSession(
         transport.notify({ type: 'transcript.final', text: event.text });
       actor.send(event);
     },
+    noteUserStarted(atMs) {
+      utterances.push({ startAt: atMs, stopAt: null });
+      if (utterances.length > 8) utterances.shift();
+    },
     noteUserStopped(atMs) {
-      userStoppedAt = atMs;
+      const last = utterances.at(-1);
+      if (last && last.stopAt === null) last.stopAt = atMs;
     },
     noteSttTiming(t) {
       if (t.ttfbMs !== undefined) sttTiming.ttfbMs = t.ttfbMs;
@@ -371,9 +384,11 @@ export async function startCallSession(
     stop(reason) {
       if (ended) return;
       actor.send({ type: 'call.stopped', reason });
-      if (actor.getSnapshot().status !== 'done') {
+      const snap = actor.getSnapshot();
+      if (snap.status !== 'done') {
         actor.stop();
-        finish(reason);
+        // Hanging up already (e.g. Twilio stops the stream in answer to our REST hang-up): keep why.
+        finish(snap.context.endReason ?? reason);
       }
     },
     snapshot() {

@@ -31,8 +31,12 @@ export interface RespondContext {
   callInfo: DialogueCallInfo;
   /** Consecutive caller turns that the claim accepted nothing from. */
   misunderstandings: number;
-  /** When the caller stopped speaking for this turn (performance.now()), if known. */
-  userStoppedAt: number | null;
+  /**
+   * When the caller stopped speaking before a turn that started at `turnStartedAt`
+   * (performance.now()), or null if unknown (typed turns). Read when the turn ends: the VAD's
+   * hangover often ends after the transcript already started the turn.
+   */
+  userStoppedAt(turnStartedAt: number): number | null;
   /** Maps a completed keypad entry to claim events for the current state. */
   dtmfEvents(entry: string): ClaimToolEvent[];
   onPolicy(policy: TurnPolicy): void;
@@ -61,7 +65,6 @@ export async function runRespondTurn(
 ): Promise<RespondResult> {
   const turnStartedAt = performance.now();
   const answersCaller = input.reason === 'user' || input.reason === 'dtmf' || input.reason === 'unheard';
-  const latencyFrom = answersCaller ? (ctx.userStoppedAt ?? turnStartedAt) : turnStartedAt;
   const timing: TurnTiming = { turn: input.turn, interrupted: false };
   let accepted = 0;
   let rejected = 0;
@@ -190,6 +193,8 @@ export async function runRespondTurn(
 
   const t = speech.timings;
   timing.interrupted = result.interrupted;
+  const stoppedAt = answersCaller ? ctx.userStoppedAt(turnStartedAt) : null;
+  const latencyFrom = stoppedAt !== null && stoppedAt <= turnStartedAt ? stoppedAt : turnStartedAt;
   if (t.firstAudioAt !== null) timing.latencyMs = t.firstAudioAt - latencyFrom;
   if (t.firstHeardAt !== null) timing.heardLatencyMs = t.firstHeardAt - latencyFrom;
   if (t.firstTextAt !== null && t.firstAudioAt !== null) timing.ttsTtfbMs = t.firstAudioAt - t.firstTextAt;

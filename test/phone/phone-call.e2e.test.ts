@@ -1,61 +1,147 @@
 /**
- * End-to-end phone calls: a simulated Twilio caller on /twilio/stream, the real Deepgram and
- * Cartesia SDKs against their protocol fakes, the real store (PGlite).
+ * End-to-end phone calls: a simulated Twilio caller (signed webhook and upgrade, real-time-paced
+ * media, marks echoed only after playback) on /twilio/stream; the real Deepgram, OpenAI and
+ * Cartesia SDKs against their protocol fakes; the Twilio REST fake for the hang-up; the real store
+ * (PGlite). Each scenario asserts the rows the API would return.
  */
-import { loadAudioFixture, AUDIO_FIXTURE_TEXT, type AudioFixtureName } from '../fakes/fixtures.js';
+import { AUDIO_FIXTURE_TEXT, loadAudioFixture, type AudioFixtureName } from '../fakes/fixtures.js';
+import type { TwilioCall } from '../fakes/twilio-caller.js';
 import {
   sayAndWait,
   startPhoneHarness,
   waitForBotToFinish,
   type PhoneHarness,
+  type PhoneHarnessOptions,
 } from '../support/phone-harness.js';
-import type { TwilioCall } from '../fakes/twilio-caller.js';
+import { scriptedClaimModel } from '../support/scripted-llm.js';
 
 const SPEEDUP = 4;
+const TODAY = '2026-11-25';
 
 const say = (call: TwilioCall, name: AudioFixtureName, waitForAnswer = true) =>
   sayAndWait(call, loadAudioFixture(name), { speedup: SPEEDUP, waitForAnswer });
 
+const scriptOf = (names: AudioFixtureName[]) => names.map((n) => AUDIO_FIXTURE_TEXT[n]);
+
+/** Runs `body` against a fresh stack. */
+async function withStack(opts: PhoneHarnessOptions, body: (h: PhoneHarness) => Promise<void>) {
+  const h = await startPhoneHarness({ today: TODAY, ...opts });
+  try {
+    await body(h);
+  } finally {
+    await h.close();
+  }
+}
+
+/** Says each fixture in turn, waiting for the bot's answer (the last one ends the call). */
+async function talk(call: TwilioCall, names: AudioFixtureName[]) {
+  await waitForBotToFinish(call, 0);
+  for (const [i, name] of names.entries()) await say(call, name, i < names.length - 1);
+}
+
 describe('a phone call over the Twilio media stream', () => {
-  let h: PhoneHarness;
-  const script: AudioFixtureName[] = [
-    'okay-got-it',
-    'march-third',
-    'twelve-hundred-fifty-dollars',
-    'yes-thats-correct',
-  ];
+  it('files a claim by voice with Deepgram, OpenAI and Cartesia, records metrics and hangs up through the REST API', async () => {
+    const names: AudioFixtureName[] = [
+      'okay-got-it',
+      'march-third',
+      'twelve-hundred-fifty-dollars',
+      'yes-thats-correct',
+    ];
+    await withStack(
+      { deepgram: { utterances: scriptOf(names) }, openai: { replies: scriptedClaimModel() }, cartesia: {} },
+      async (h) => {
+        const call = await h.call({ speedup: SPEEDUP });
+        await talk(call, names);
+        await h.rest!.waitForHangUp(call.callSid, 60_000);
+        await call.waitForClosed();
+        const d = await h.conversationByCallSid(call.callSid);
 
-  beforeAll(async () => {
-    h = await startPhoneHarness({
-      deepgram: { utterances: script.map((n) => AUDIO_FIXTURE_TEXT[n]) },
-      cartesia: {},
-      today: '2026-11-25',
-    });
-  });
-  afterAll(async () => h?.close());
+        expect(d.conversation).toMatchObject({
+          state: 'done',
+          claim_status: 'Pending',
+          claim_date: '2026-03-03',
+          claim_amount: 1250,
+          channel: 'phone',
+          end_reason: 'completed',
+        });
+        expect(d.conversation.from_number).not.toContain('555123');
+        expect(d.metrics).toMatchObject({
+          stt_provider: 'deepgram',
+          llm_provider: 'openai',
+          tts_provider: 'cartesia',
+        });
+        expect(d.metrics!.turns).toBeGreaterThanOrEqual(5);
+        for (const k of ['latency', 'llm_ttfb', 'tts_ttfb', 'stt_processing'] as const) {
+          expect(d.metrics![`${k}_avg_ms`]).toEqual(expect.any(Number));
+          expect(d.metrics![`${k}_min_ms`]!).toBeLessThanOrEqual(d.metrics![`${k}_max_ms`]!);
+        }
+        const userTexts = d.messages.filter((m) => m.role === 'user').map((m) => m.text);
+        expect(userTexts).toEqual(scriptOf(names));
+        // The greeting used the call info (the caller's number, masked).
+        expect(h.openai!.requests[0]!.body!.messages![0]!.content).toContain('4567');
+        expect(call.protocolErrors).toEqual([]);
+        expect(h.cartesia!.contexts.length).toBeGreaterThanOrEqual(5);
+      },
+    );
+  }, 120_000);
 
-  it('files a claim by voice and hangs up through the REST API', async () => {
-    const call = await h.call({ speedup: SPEEDUP });
-    await waitForBotToFinish(call, 0);
-    for (const name of script) await say(call, name, name !== 'yes-thats-correct');
-    await h.rest!.waitForHangUp(call.callSid, 60_000);
-    await call.waitForClosed(10_000);
-    const d = await h.conversationByCallSid(call.callSid);
-    if (d.conversation.state !== 'done')
-      console.log(
-        JSON.stringify(
-          d.messages.map((m) => [m.role, m.text, m.heard_text]),
-          null,
-          1,
-        ),
-        d.transitions
-          .filter((t) => t.actor === 'call')
-          .map((t) => t.event_type + ' ' + JSON.stringify(t.state_value))
-          .join('\n'),
-      );
-    expect(d.conversation.state).toBe('done');
-    expect(d.conversation.claim_date).toBe('2026-03-03');
-    expect(d.conversation.claim_amount).toBe(1250);
-    expect(call.protocolErrors).toEqual([]);
+  it('stops talking when the caller barges in: clear sent, LLM aborted, TTS cancelled, only heard text kept', async () => {
+    const names: AudioFixtureName[] = ['okay-got-it', 'march-third', 'twelve-hundred-fifty-dollars'];
+    let readBackRequest = -1;
+    await withStack(
+      {
+        deepgram: {
+          utterances: [
+            ...scriptOf(names),
+            AUDIO_FIXTURE_TEXT['no-the-amount-is-nine-hundred'],
+            AUDIO_FIXTURE_TEXT['yes-thats-correct'],
+          ],
+        },
+        openai: {
+          replies: scriptedClaimModel({
+            longReadBack: true,
+            // The read-back streams slowly, so the LLM is still generating when the caller cuts in.
+            tweak: (i, body) => {
+              const last = body.messages?.at(-1);
+              if (
+                last?.role === 'tool' &&
+                String(last.content).includes('verifying') &&
+                readBackRequest < 0
+              ) {
+                readBackRequest = i;
+                return { interTokenMs: 40 };
+              }
+              return {};
+            },
+          }),
+        },
+        cartesia: {},
+      },
+      async (h) => {
+        const call = await h.call({ speedup: SPEEDUP });
+        await talk(call, names);
+        // The read-back is playing: wait until the caller has heard some of it, then interrupt.
+        const before = call.marksEchoed.length;
+        await call.waitFor(
+          () => (call.marksEchoed.length > before + 2 ? true : undefined),
+          20_000,
+          'read-back audio',
+        );
+        await say(call, 'no-the-amount-is-nine-hundred');
+        await say(call, 'yes-thats-correct', false);
+        await h.rest!.waitForHangUp(call.callSid, 60_000);
+        const d = await h.conversationByCallSid(call.callSid);
+
+        expect(call.clears.length).toBeGreaterThanOrEqual(1);
+        expect(h.openai!.requests[readBackRequest]!.aborted).toBe(true);
+        expect(h.cartesia!.cancelledContextIds.length).toBeGreaterThanOrEqual(1);
+        const cut = d.messages.find((m) => m.role === 'assistant' && m.interrupted);
+        expect(cut).toBeDefined();
+        expect(cut!.heard_text!.length).toBeLessThan(cut!.text.length);
+        expect(cut!.text.startsWith(cut!.heard_text!)).toBe(true);
+        expect(d.metrics!.interruptions).toBeGreaterThanOrEqual(1);
+        expect(d.conversation).toMatchObject({ state: 'done', claim_amount: 900 });
+      },
+    );
   }, 120_000);
 });

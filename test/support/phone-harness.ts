@@ -48,8 +48,11 @@ export interface PhoneHarness {
   dataDir: string;
   /** Places a simulated call (signed when Twilio credentials are on). */
   call(opts?: Partial<StartTwilioCallOptions>): Promise<TwilioCall>;
-  /** Reads a conversation as the API returns it, after flushing the outbox. */
-  conversationByCallSid(callSid: string): Promise<ConversationDetail>;
+  /**
+   * Reads a conversation as the API returns it, after flushing the outbox; waits (up to 5 s) for
+   * the call to have ended unless `ended: false`.
+   */
+  conversationByCallSid(callSid: string, opts?: { ended?: boolean }): Promise<ConversationDetail>;
   close(): Promise<void>;
 }
 
@@ -109,14 +112,20 @@ export async function startPhoneHarness(opts: PhoneHarnessOptions = {}): Promise
         ...(rest ? { authToken: AUTH_TOKEN, publicUrl: config.PUBLIC_URL!, rest } : {}),
         ...o,
       }),
-    async conversationByCallSid(callSid) {
-      await server.flush();
-      const list = await server.store.listConversations({ limit: 200 });
-      const row = list.find((c) => c.call_sid === callSid);
-      if (!row) throw new Error(`no conversation for ${callSid}`);
-      const detail = await server.store.getConversation(row.id);
-      if (!detail) throw new Error(`conversation ${row.id} vanished`);
-      return detail;
+    async conversationByCallSid(callSid, opts = {}) {
+      // The session writes its last rows right after the socket closes: wait for `ended_at`.
+      for (let attempt = 0; ; attempt++) {
+        await server.flush();
+        const list = await server.store.listConversations({ limit: 200 });
+        const row = list.find((c) => c.call_sid === callSid);
+        const detail = row ? await server.store.getConversation(row.id) : null;
+        if (detail && (detail.conversation.ended_at || opts.ended === false)) return detail;
+        if (attempt >= 50) {
+          if (detail) return detail;
+          throw new Error(`no conversation for ${callSid}`);
+        }
+        await sleep(100);
+      }
     },
     async close() {
       await server.stop();
