@@ -1,0 +1,174 @@
+/**
+ * The live transcript: caller turns (partial transcripts in progress, then the final turn), bot
+ * turns sentence by sentence, and for an interrupted bot turn the part the caller actually heard,
+ * with the rest struck through. Also small notes for tool calls and call events.
+ */
+import { h, replaceChildren } from '../lib/dom';
+
+/** The transcript panel. */
+export interface TranscriptView {
+  readonly element: HTMLElement;
+  clear(): void;
+  /** A typed turn, shown at once (confirmed by `userTurn`). */
+  userTyped(text: string): void;
+  userPartial(text: string): void;
+  userFinal(text: string): void;
+  userTurn(text: string): void;
+  botStarted(turn: number): void;
+  botText(turn: number, text: string): void;
+  botEnded(turn: number, text: string, heardText: string, interrupted: boolean): void;
+  tool(turn: number, name: string, args: string, result: string): void;
+  note(text: string): void;
+}
+
+/** Creates the transcript panel. */
+export function createTranscriptView(): TranscriptView {
+  const list = h('ol', { class: 'transcript-list' });
+  const empty = h('p', { class: 'transcript-empty' }, 'Start a call: the conversation appears here.');
+  const element = h(
+    'div',
+    { class: 'transcript', role: 'log', 'aria-live': 'polite', 'aria-label': 'Transcript', tabindex: '0' },
+    empty,
+    list,
+  );
+  const bot = new Map<number, { li: HTMLElement; body: HTMLElement; text: string }>();
+  let live: { li: HTMLElement; body: HTMLElement; finals: string } | null = null;
+  const typed: HTMLElement[] = [];
+
+  const scroll = () => {
+    element.scrollTop = element.scrollHeight;
+  };
+  const add = (li: HTMLElement) => {
+    empty.hidden = true;
+    list.appendChild(li);
+    scroll();
+    return li;
+  };
+  const bubble = (who: 'you' | 'bot', cls: string, ...body: HTMLElement[]) =>
+    h(
+      'li',
+      { class: `msg msg-${who} ${cls}` },
+      h('span', { class: 'msg-who' }, who === 'you' ? 'You' : 'Bot'),
+      ...body,
+    );
+
+  const liveBubble = () => {
+    if (!live) {
+      const body = h('p', { class: 'msg-text' });
+      const li = add(bubble('you', 'msg-live', body));
+      live = { li, body, finals: '' };
+    }
+    return live;
+  };
+
+  return {
+    element,
+    clear() {
+      list.replaceChildren();
+      bot.clear();
+      live = null;
+      typed.length = 0;
+      empty.hidden = false;
+    },
+    userTyped(text) {
+      typed.push(add(bubble('you', 'msg-pending', h('p', { class: 'msg-text' }, text))));
+    },
+    userPartial(text) {
+      const l = liveBubble();
+      replaceChildren(
+        l.body,
+        l.finals ? `${l.finals} ` : '',
+        h('span', { class: 'partial', title: 'still listening' }, text),
+        h('span', { class: 'visually-hidden' }, ' (listening)'),
+      );
+      scroll();
+    },
+    userFinal(text) {
+      const l = liveBubble();
+      l.finals = `${l.finals} ${text}`.trim();
+      replaceChildren(l.body, l.finals);
+    },
+    userTurn(text) {
+      if (!text.trim()) return;
+      if (live) {
+        replaceChildren(live.body, text);
+        live.li.classList.remove('msg-live');
+        live = null;
+        return;
+      }
+      if (typed.length) {
+        const [first, ...rest] = typed.splice(0);
+        replaceChildren(first!.querySelector('.msg-text')!, text);
+        first!.classList.remove('msg-pending');
+        for (const r of rest) r.remove();
+        return;
+      }
+      add(bubble('you', '', h('p', { class: 'msg-text' }, text)));
+    },
+    botStarted(turn) {
+      if (bot.has(turn)) return;
+      const body = h(
+        'p',
+        { class: 'msg-text' },
+        h('span', { class: 'typing', 'aria-label': 'bot is answering' }, '…'),
+      );
+      const li = add(bubble('bot', 'msg-pending', body));
+      bot.set(turn, { li, body, text: '' });
+    },
+    botText(turn, text) {
+      if (!bot.has(turn)) this.botStarted(turn);
+      const b = bot.get(turn)!;
+      b.text = `${b.text} ${text}`.trim();
+      replaceChildren(b.body, b.text);
+      b.li.classList.remove('msg-pending');
+      scroll();
+    },
+    botEnded(turn, text, heardText, interrupted) {
+      if (!bot.has(turn)) this.botStarted(turn);
+      const b = bot.get(turn)!;
+      b.li.classList.remove('msg-pending');
+      if (!text.trim()) {
+        b.li.remove();
+        bot.delete(turn);
+        return;
+      }
+      if (!interrupted) {
+        replaceChildren(b.body, text);
+        return;
+      }
+      const heard = heardText.trim();
+      const rest = heard && text.startsWith(heard) ? text.slice(heard.length) : heard ? '' : text;
+      b.li.classList.add('msg-interrupted');
+      replaceChildren(
+        b.body,
+        heard ? h('span', { class: 'heard' }, heard) : null,
+        rest ? h('del', { class: 'unheard', title: 'not heard: the caller interrupted' }, rest) : null,
+        h('span', { class: 'badge badge-warn' }, heard ? 'interrupted' : 'interrupted before any audio'),
+      );
+      if (heard && !text.startsWith(heard)) {
+        b.body.appendChild(h('span', { class: 'visually-hidden' }, ` Full text: ${text}`));
+      }
+    },
+    tool(turn, name, args, result) {
+      let argText = args;
+      try {
+        argText = Object.entries(JSON.parse(args) as Record<string, unknown>)
+          .map(([k, v]) => `${k}: ${String(v)}`)
+          .join(', ');
+      } catch {
+        /* keep the raw arguments */
+      }
+      const li = h(
+        'li',
+        { class: 'msg-tool', 'data-turn': String(turn) },
+        h('span', { class: 'tool-name' }, name),
+        argText ? ` (${argText})` : '',
+        result ? h('span', { class: 'tool-result' }, ` → ${result}`) : null,
+      );
+      add(li);
+    },
+    note(text) {
+      add(h('li', { class: 'msg-note' }, text));
+    },
+  };
+}

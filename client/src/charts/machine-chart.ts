@@ -1,0 +1,155 @@
+/**
+ * A live state chart of one machine: nested states as nested boxes (initial state marked, final
+ * states double-bordered, invoked actors listed), each state's transitions as `event → target`
+ * chips, and the active states highlighted from `state.changed` values. By default only the active
+ * states show their transitions (what can happen next); "All transitions" shows every one.
+ */
+import { h, replaceChildren } from '../lib/dom';
+import { stateValueText } from '../lib/format';
+import {
+  activeStateIds,
+  stateById,
+  transitionsOf,
+  type DrawnTransition,
+  type MachineJson,
+  type MachineState,
+} from './machine-types';
+
+/** A rendered chart. */
+export interface MachineChart {
+  readonly element: HTMLElement;
+  /** Highlights the states of an XState state value; `eventType` is shown as the last event. */
+  setValue(value: unknown, eventType?: string | null): void;
+  /** Clears the highlight (no call). */
+  reset(): void;
+}
+
+let chartCount = 0;
+
+function shortTarget(from: string, target: string): string {
+  if (target === from) return '↺ itself';
+  const parts = target.split('.');
+  return parts.slice(1).join('.') || target;
+}
+
+function chip(from: string, t: DrawnTransition): HTMLElement {
+  const target = t.targets.length ? t.targets.map((x) => shortTarget(from, x)).join(', ') : null;
+  const title = `${t.trigger}${t.guard ? ` [${t.guard}]` : ''}${target ? ` → ${target}` : ' (stays, runs actions)'}`;
+  return h(
+    'li',
+    { class: `tr${target ? '' : ' tr-internal'}`, title, 'data-event': t.eventType ?? undefined },
+    h('span', { class: 'tr-ev' }, t.trigger),
+    t.guard ? h('span', { class: 'tr-guard' }, ` [${t.guard}]`) : null,
+    target ? h('span', { class: 'tr-target' }, ` → ${target}`) : null,
+  );
+}
+
+function renderState(id: string, key: string, state: MachineState, initial: boolean): HTMLElement {
+  const kids = Object.entries(state.states ?? {});
+  const trans = transitionsOf(state);
+  const classes = ['st'];
+  if (kids.length) classes.push('st-compound');
+  if (state.type === 'final') classes.push('st-final');
+  if (state.type === 'parallel') classes.push('st-parallel');
+  if (initial) classes.push('st-initial');
+  const invokes = (state.invoke ?? []).map((i) => i.src);
+  return h(
+    'div',
+    { class: classes.join(' '), 'data-state': id, role: 'group', 'aria-label': `state ${key}` },
+    h(
+      'div',
+      { class: 'st-head' },
+      initial ? h('span', { class: 'st-initial-dot', title: 'initial state', 'aria-hidden': 'true' }) : null,
+      h('span', { class: 'st-name' }, key),
+      state.type === 'final' ? h('span', { class: 'st-tag' }, 'final') : null,
+      invokes.length
+        ? h('span', { class: 'st-tag', title: 'invoked actors' }, `invokes ${invokes.join(', ')}`)
+        : null,
+      trans.length ? h('span', { class: 'st-count', title: 'transitions' }, String(trans.length)) : null,
+    ),
+    trans.length
+      ? h(
+          'ul',
+          { class: 'st-trans', 'aria-label': `transitions of ${key}` },
+          trans.map((t) => chip(id, t)),
+        )
+      : null,
+    kids.length
+      ? h(
+          'div',
+          { class: 'st-kids' },
+          kids.map(([k, s]) => renderState(`${id}.${k}`, k, s, state.initial === k)),
+        )
+      : null,
+  );
+}
+
+/** Renders a machine's chart. */
+export function createMachineChart(machine: MachineJson, opts: { title: string }): MachineChart {
+  const n = ++chartCount;
+  const now = h('span', { class: 'machine-now' }, 'not running');
+  const last = h('span', { class: 'machine-last' });
+  const goal = h('p', { class: 'machine-goal', hidden: true });
+  const toggleId = `machine-all-${n}`;
+  const toggle = h('input', { type: 'checkbox', id: toggleId });
+  const root = h('div', { class: 'machine-body' }, renderState(machine.id, machine.id, machine, false));
+  const figure = h(
+    'figure',
+    { class: 'machine', 'aria-labelledby': `machine-title-${n}` },
+    h(
+      'figcaption',
+      null,
+      h('h3', { id: `machine-title-${n}` }, opts.title),
+      h('span', { class: 'machine-status' }, now, last),
+      h('span', { class: 'machine-toggle' }, toggle, h('label', { for: toggleId }, 'All transitions')),
+    ),
+    goal,
+    root,
+  );
+  toggle.addEventListener('change', () => figure.classList.toggle('show-all', toggle.checked));
+
+  const nodes = new Map<string, HTMLElement>();
+  for (const el of root.querySelectorAll<HTMLElement>('[data-state]')) nodes.set(el.dataset.state ?? '', el);
+  let active = new Set<string>();
+
+  const apply = (ids: Set<string>) => {
+    for (const [id, el] of nodes) {
+      const on = ids.has(id);
+      const wasOn = active.has(id);
+      el.classList.toggle('active', on);
+      if (on) el.setAttribute('aria-current', 'true');
+      else el.removeAttribute('aria-current');
+      const leaf = on && ![...ids].some((x) => x.startsWith(`${id}.`));
+      el.classList.toggle('active-leaf', leaf);
+      if (on && !wasOn) {
+        el.classList.remove('entered');
+        void el.offsetWidth; // restart the animation
+        el.classList.add('entered');
+      }
+    }
+    active = ids;
+  };
+
+  return {
+    element: figure,
+    setValue(value, eventType) {
+      const ids = activeStateIds(machine.id, value);
+      apply(ids);
+      replaceChildren(now, h('span', { class: 'visually-hidden' }, 'current state: '), stateValueText(value));
+      replaceChildren(last, eventType ? ` after ${eventType}` : '');
+      const leafGoals = [...ids]
+        .map((id) => stateById(machine, id))
+        .filter((s): s is MachineState => !!s && !s.states)
+        .map((s) => s.meta?.goal)
+        .filter((g): g is string => typeof g === 'string');
+      goal.hidden = leafGoals.length === 0;
+      replaceChildren(goal, leafGoals.length ? h('strong', null, 'Goal: ') : null, leafGoals.join(' '));
+    },
+    reset() {
+      apply(new Set());
+      replaceChildren(now, 'not running');
+      replaceChildren(last, '');
+      goal.hidden = true;
+    },
+  };
+}

@@ -1,0 +1,115 @@
+/**
+ * One stored conversation: summary, transcript (with what the caller heard of interrupted bot
+ * turns), a timeline of both machines' transitions, and the metrics as charts.
+ */
+import { h, replaceChildren } from '../lib/dom';
+import { ApiError, getConversation } from '../lib/api';
+import { durationBetween, formatAmount, formatClaimDate, formatDurationMs, formatWhen } from '../lib/format';
+import type { ConversationDetail, MessageRow } from '../lib/rows';
+import { renderTimeline } from '../charts/transition-timeline';
+import { renderMetrics } from '../charts/metrics-chart';
+
+function message(m: MessageRow): HTMLElement {
+  if (m.role === 'tool' || m.role === 'system') {
+    return h('li', { class: 'msg-tool' }, h('span', { class: 'tool-name' }, m.role), ` ${m.text}`);
+  }
+  const who = m.role === 'user' ? 'you' : 'bot';
+  const body = h('p', { class: 'msg-text' });
+  if (m.role === 'assistant' && m.interrupted) {
+    const heard = (m.heard_text ?? '').trim();
+    const rest = heard && m.text.startsWith(heard) ? m.text.slice(heard.length) : heard ? '' : m.text;
+    replaceChildren(
+      body,
+      heard ? h('span', { class: 'heard' }, heard) : null,
+      rest ? h('del', { class: 'unheard', title: 'not heard: the caller interrupted' }, rest) : null,
+      h('span', { class: 'badge badge-warn' }, heard ? 'interrupted' : 'interrupted before any audio'),
+    );
+  } else replaceChildren(body, m.text);
+  return h(
+    'li',
+    { class: `msg msg-${who}${m.interrupted ? ' msg-interrupted' : ''}` },
+    h('span', { class: 'msg-who' }, who === 'you' ? 'Caller' : 'Bot'),
+    body,
+  );
+}
+
+function render(main: HTMLElement, d: ConversationDetail): void {
+  const c = d.conversation;
+  const duration = durationBetween(c.created_at, c.ended_at);
+  const facts: Array<[string, Node | string]> = [
+    ['State', h('span', { class: `badge badge-state-${c.state}` }, c.state)],
+    ['Status', c.claim_status],
+    ['Incident date', formatClaimDate(c.claim_date)],
+    ['Amount', formatAmount(c.claim_amount)],
+    ['Started', formatWhen(c.created_at)],
+    ['Duration', duration === null ? 'not ended' : formatDurationMs(duration)],
+    ['Ended because', c.end_reason?.replace(/_/g, ' ') ?? '—'],
+    ['Channel', c.channel],
+    ['From', c.from_number ?? '—'],
+    ['Machine version', h('code', null, c.machine_version)],
+  ];
+  const title = h('h1', { tabindex: '-1' }, `Claim ${c.claim_id}`);
+  replaceChildren(
+    main,
+    h(
+      'div',
+      { class: 'page conversation-page' },
+      h('p', null, h('a', { href: '#/history', class: 'back' }, '← All calls')),
+      h(
+        'section',
+        { class: 'card', 'aria-labelledby': 'conv-title' },
+        Object.assign(title, { id: 'conv-title' }),
+        h(
+          'dl',
+          { class: 'facts' },
+          facts.map(([k, v]) => h('div', null, h('dt', null, k), h('dd', null, v))),
+        ),
+      ),
+      h(
+        'div',
+        { class: 'conversation-grid' },
+        h(
+          'section',
+          { class: 'card', 'aria-labelledby': 'conv-transcript' },
+          h('h2', { id: 'conv-transcript' }, 'Transcript'),
+          d.messages.length
+            ? h('ol', { class: 'transcript-list static' }, d.messages.map(message))
+            : h('p', { class: 'muted' }, 'No messages were stored.'),
+        ),
+        renderMetrics(d.metrics),
+      ),
+      renderTimeline(d.transitions, c.ended_at),
+    ),
+  );
+  title.focus();
+  document.title = `Claim ${c.claim_id} · statecall`;
+}
+
+/** Renders the page into `main`; returns a cleanup. */
+export function mountConversationPage(main: HTMLElement, id: string): () => void {
+  const abort = new AbortController();
+  replaceChildren(
+    main,
+    h('div', { class: 'page' }, h('p', { class: 'muted', role: 'status' }, 'Loading the call…')),
+  );
+  getConversation(id, abort.signal).then(
+    (d) => render(main, d),
+    (err: unknown) => {
+      if ((err as Error).name === 'AbortError') return;
+      replaceChildren(
+        main,
+        h(
+          'div',
+          { class: 'page' },
+          h('p', null, h('a', { href: '#/history', class: 'back' }, '← All calls')),
+          h(
+            'p',
+            { class: 'call-error', role: 'alert' },
+            err instanceof ApiError ? err.message : 'Could not load this call.',
+          ),
+        ),
+      );
+    },
+  );
+  return () => abort.abort();
+}
