@@ -136,10 +136,18 @@ export interface CallContext {
 
 const appendText = (a: string, b: string) => (a && b ? `${a} ${b}` : a || b).trim();
 
-/** Applies one keypad digit to the buffer: `#` completes an entry, a lone 1/2 is an answer. */
-export function applyDtmfDigit(buffer: string, digit: string): { buffer: string; complete: string | null } {
+/**
+ * Applies one keypad digit to the buffer: `#` completes an entry; in `answer` mode a lone 1/2 is
+ * an answer at once, in `entry` mode (collecting a date or an amount) it starts the value.
+ */
+export function applyDtmfDigit(
+  buffer: string,
+  digit: string,
+  mode: 'answer' | 'entry' = 'answer',
+): { buffer: string; complete: string | null } {
   if (digit === '#') return buffer ? { buffer: '', complete: buffer } : { buffer: '', complete: null };
-  if (buffer === '' && (digit === '1' || digit === '2')) return { buffer: '', complete: digit };
+  if (mode === 'answer' && buffer === '' && (digit === '1' || digit === '2'))
+    return { buffer: '', complete: digit };
   if (!/^[0-9*]$/.test(digit) || buffer.length >= 16) return { buffer, complete: null };
   return { buffer: buffer + digit, complete: null };
 }
@@ -187,7 +195,7 @@ export const callMachine = setup({
     }),
     bufferDtmf: assign(({ context, event }) => {
       if (event.type !== 'dtmf.received') return {};
-      const r = applyDtmfDigit(context.dtmfBuffer, event.digit);
+      const r = applyDtmfDigit(context.dtmfBuffer, event.digit, context.turnPolicy.keypad ?? 'answer');
       return { dtmfBuffer: r.buffer, dtmfEntry: r.complete ?? context.dtmfEntry };
     }),
     beginTurn: assign(({ context }) => ({

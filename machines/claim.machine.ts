@@ -18,6 +18,11 @@ export interface TurnPolicy {
   interruptible: boolean;
   /** Extra silence (ms) to wait after the STT says the caller stopped, before answering. */
   endpointingPatienceMs: number;
+  /**
+   * What keypad digits mean here: `answer` (default): a lone 1 or 2 is yes / no at once;
+   * `entry`: digits build a value (a date, an amount) until `#`, so it may start with 1 or 2.
+   */
+  keypad?: 'answer' | 'entry';
 }
 
 /** What each claim state's `meta` holds: the bot's goal there (LLM prompt) and the turn policy. */
@@ -202,7 +207,7 @@ export const claimMachine = setup({
         collectingDate: {
           meta: {
             goal: 'Ask the caller on what date the incident happened.',
-            turnPolicy: { interruptible: true, endpointingPatienceMs: 400 },
+            turnPolicy: { interruptible: true, endpointingPatienceMs: 400, keypad: 'entry' },
           },
           on: {
             'claim.date.provided': [
@@ -219,7 +224,7 @@ export const claimMachine = setup({
         collectingAmount: {
           meta: {
             goal: 'Ask the caller how much they are claiming, in US dollars.',
-            turnPolicy: { interruptible: true, endpointingPatienceMs: 400 },
+            turnPolicy: { interruptible: true, endpointingPatienceMs: 400, keypad: 'entry' },
           },
           on: {
             'claim.amount.provided': [

@@ -144,4 +144,97 @@ describe('a phone call over the Twilio media stream', () => {
       },
     );
   }, 120_000);
+
+  it('files a claim with the keypad alone when no provider key is set', async () => {
+    await withStack({ deepgram: false, cartesia: false }, async (h) => {
+      const call = await h.call({ speedup: SPEEDUP });
+      const press = async (digits: string, wait = true) => {
+        const since = call.receivedBytes;
+        for (const d of digits) call.sendDtmf(d);
+        if (wait) await waitForBotToFinish(call, since);
+      };
+      await waitForBotToFinish(call, 0);
+      await press('1'); // acknowledge the claim number
+      await press('03032026#'); // March 3rd, 2026
+      await press('1250*50#'); // $1,250.50
+      await press('1', false); // confirm
+      await h.rest!.waitForHangUp(call.callSid, 60_000);
+      const d = await h.conversationByCallSid(call.callSid);
+      expect(d.conversation).toMatchObject({
+        state: 'done',
+        claim_status: 'Pending',
+        claim_date: '2026-03-03',
+        claim_amount: 1250.5,
+      });
+      expect(d.metrics).toMatchObject({ stt_provider: null, llm_provider: 'local' });
+      expect(['espeak-ng', 'silence']).toContain(d.metrics!.tts_provider);
+      expect(call.receivedBytes).toBeGreaterThan(0);
+    });
+  }, 120_000);
+
+  it('still understands the caller when the Deepgram socket drops mid-call', async () => {
+    const names: AudioFixtureName[] = [
+      'okay-got-it',
+      'march-third',
+      'twelve-hundred-fifty-dollars',
+      'yes-thats-correct',
+    ];
+    await withStack({ deepgram: { utterances: scriptOf(names) }, cartesia: {} }, async (h) => {
+      const call = await h.call({ speedup: SPEEDUP });
+      await waitForBotToFinish(call, 0);
+      await say(call, 'okay-got-it');
+      h.deepgram!.dropConnections(1011, 'simulated network drop');
+      await say(call, 'march-third');
+      await say(call, 'twelve-hundred-fifty-dollars');
+      await say(call, 'yes-thats-correct', false);
+      await h.rest!.waitForHangUp(call.callSid, 60_000);
+      const d = await h.conversationByCallSid(call.callSid);
+      expect(h.deepgram!.sessions.length).toBeGreaterThanOrEqual(2);
+      expect(d.conversation).toMatchObject({ state: 'done', claim_date: '2026-03-03', claim_amount: 1250 });
+      expect(d.messages.filter((m) => m.role === 'user').map((m) => m.text)).toEqual(scriptOf(names));
+    });
+  }, 120_000);
+
+  it('answers a turn with the local dialogue when OpenAI fails with a 500', async () => {
+    const names: AudioFixtureName[] = [
+      'okay-got-it',
+      'march-third',
+      'twelve-hundred-fifty-dollars',
+      'yes-thats-correct',
+    ];
+    let failed = -1;
+    await withStack(
+      {
+        deepgram: { utterances: scriptOf(names) },
+        cartesia: {},
+        openai: {
+          replies: scriptedClaimModel({
+            tweak: (i, body) => {
+              const last = body.messages?.at(-1);
+              if (failed < 0 && last?.role === 'user' && String(last.content).includes('March')) {
+                failed = i;
+                return { status: 500, error: { message: 'The server had an error' } };
+              }
+              return {};
+            },
+          }),
+        },
+      },
+      async (h) => {
+        const call = await h.call({ speedup: SPEEDUP });
+        await talk(call, names);
+        await h.rest!.waitForHangUp(call.callSid, 60_000);
+        const d = await h.conversationByCallSid(call.callSid);
+        expect(failed).toBeGreaterThan(0);
+        expect(h.openai!.requests[failed]!.status).toBe(500);
+        // The local dialogue recorded the date from the caller's words in that turn.
+        expect(d.messages.some((m) => m.role === 'tool' && m.text.startsWith('claim_date_provided'))).toBe(
+          true,
+        );
+        expect(d.conversation).toMatchObject({ state: 'done', claim_date: '2026-03-03', claim_amount: 1250 });
+        // Later turns went back to OpenAI.
+        expect(h.openai!.requests.length).toBeGreaterThan(failed + 1);
+      },
+    );
+  }, 120_000);
 });
