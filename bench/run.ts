@@ -1,0 +1,262 @@
+/**
+ * `npm run bench`: runs the benchmarks in sequence and prints a short summary (medians).
+ *
+ *   npm run bench                    # every bench
+ *   npm run bench -- store           # one (or several: `-- store audio`)
+ *   npm run bench -- --runs 5        # repetitions per bench (default 3); the summary shows medians
+ *   npm run bench -- --list          # names and descriptions
+ *
+ * Store: PGlite always; PostgreSQL when `BENCH_DATABASE_URL`, `TEST_DATABASE_URL` or `DATABASE_URL`
+ * is set, or when 127.0.0.1:5432 accepts `postgres://postgres@127.0.0.1:5432/postgres`. Every run
+ * works in a schema it creates and drops (see bench/store-throughput.ts), so nothing is left behind.
+ * `BENCH_TRANSITIONS` sets the transitions per run (default 20 000).
+ *
+ * Adding a bench is one line in {@link BENCHES}: `{ name, description, run }`, where `run(ctx)`
+ * does `ctx.runs` repetitions (see {@link repeat}) and returns summary lines.
+ */
+import net from 'node:net';
+import { pathToFileURL } from 'node:url';
+import pg from 'pg';
+import { describeDatabaseUrl } from '../src/store/create-store.js';
+import { runAudioBench, type AudioBenchResult } from './audio-bench.js';
+import { formatStoreBench, runStoreBench, type StoreBenchResult } from './store-throughput.js';
+
+/** What every bench gets. */
+export interface BenchContext {
+  /** Repetitions to do; report the median. */
+  runs: number;
+  /** Progress/detail output (the summary comes from the returned lines). */
+  log(line: string): void;
+}
+
+/** What a bench returns: short lines for the final summary. */
+export interface BenchReport {
+  summary: string[];
+}
+
+/** One registered bench. */
+export interface BenchEntry {
+  name: string;
+  description: string;
+  run(ctx: BenchContext): Promise<BenchReport>;
+}
+
+/** Median of a non-empty list. */
+export function median(values: number[]): number {
+  if (values.length === 0) throw new Error('median of nothing');
+  const s = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(s.length / 2);
+  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
+}
+
+/** Runs `fn` `runs` times in sequence and returns every result. */
+export async function repeat<T>(runs: number, fn: (i: number) => Promise<T> | T): Promise<T[]> {
+  const out: T[] = [];
+  for (let i = 0; i < runs; i++) out.push(await fn(i));
+  return out;
+}
+
+const fmt = (n: number, digits = 0) =>
+  n.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
+
+/** "median unit (median of n: min–max)" for a summary line. */
+function spread(values: number[], unit: string, digits = 0): string {
+  const m = `${fmt(median(values), digits)} ${unit}`;
+  if (values.length === 1) return m;
+  return `${m} (median of ${values.length}: ${fmt(Math.min(...values), digits)}–${fmt(Math.max(...values), digits)})`;
+}
+
+// ---------------------------------------------------------------------------------------------
+// store
+// ---------------------------------------------------------------------------------------------
+
+function portOpen(host: string, port: number, timeoutMs = 500): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = net.connect({ host, port });
+    const done = (ok: boolean) => {
+      socket.destroy();
+      resolve(ok);
+    };
+    socket.setTimeout(timeoutMs, () => done(false));
+    socket.once('connect', () => done(true));
+    socket.once('error', () => done(false));
+  });
+}
+
+/** The PostgreSQL to measure, or why there is none. */
+export async function findPostgres(): Promise<{ url: string } | { skipped: string }> {
+  const fromEnv =
+    process.env.BENCH_DATABASE_URL || process.env.TEST_DATABASE_URL || process.env.DATABASE_URL || undefined;
+  let url = fromEnv;
+  if (!url) {
+    if (!(await portOpen('127.0.0.1', 5432))) {
+      return { skipped: 'no TEST_DATABASE_URL/DATABASE_URL and nothing answers on 127.0.0.1:5432' };
+    }
+    url = 'postgres://postgres@127.0.0.1:5432/postgres';
+  }
+  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 3000 });
+  try {
+    await client.connect();
+    await client.query('select 1');
+    return { url };
+  } catch (err) {
+    return { skipped: `cannot connect to ${describeDatabaseUrl(url)}: ${(err as Error).message}` };
+  } finally {
+    await client.end().catch(() => {});
+  }
+}
+
+async function storeBench(ctx: BenchContext): Promise<BenchReport> {
+  const pgTarget = await findPostgres();
+  const databaseUrl = 'url' in pgTarget ? pgTarget.url : undefined;
+  ctx.log(
+    databaseUrl
+      ? `PostgreSQL: ${describeDatabaseUrl(databaseUrl)} (throwaway schema per run)`
+      : `PostgreSQL skipped: ${'skipped' in pgTarget ? pgTarget.skipped : ''}`,
+  );
+  const transitions = process.env.BENCH_TRANSITIONS ? Number(process.env.BENCH_TRANSITIONS) : undefined;
+  const all: StoreBenchResult[] = [];
+  const skipped = new Set<string>();
+  await repeat(ctx.runs, async (i) => {
+    ctx.log(`run ${i + 1}/${ctx.runs}`);
+    // Only PGlite when no PostgreSQL was found: an empty string stops the env fallback in runStoreBench.
+    const r = await runStoreBench({ transitions, databaseUrl: databaseUrl ?? '' });
+    ctx.log(formatStoreBench(r.results));
+    all.push(...r.results);
+    for (const s of r.skipped) if (databaseUrl || !s.startsWith('postgres')) skipped.add(s);
+  });
+  const summary: string[] = [];
+  for (const backend of ['pglite', 'postgres'] as const) {
+    for (const mode of ['direct', 'outbox'] as const) {
+      const runs = all.filter((r) => r.backend === backend && r.mode === mode);
+      if (runs.length === 0) continue;
+      const enqueue = runs.map((r) => r.enqueueMicros).filter((x): x is number => x !== undefined);
+      summary.push(
+        `${backend.padEnd(8)} ${mode.padEnd(6)} ${spread(
+          runs.map((r) => r.perSecond),
+          'transitions/s',
+        )}` + (enqueue.length ? `, enqueue ${fmt(median(enqueue), 2)} µs` : ''),
+      );
+    }
+  }
+  if (!databaseUrl && 'skipped' in pgTarget) summary.push(`postgres skipped: ${pgTarget.skipped}`);
+  for (const s of skipped) summary.push(`skipped ${s}`);
+  return { summary };
+}
+
+// ---------------------------------------------------------------------------------------------
+// audio
+// ---------------------------------------------------------------------------------------------
+
+const AUDIO_LABELS: Record<keyof AudioBenchResult, string> = {
+  decodeFrameNs: 'mu-law decode / 20 ms frame',
+  encodeFrameNs: 'mu-law encode / 20 ms frame',
+  vadPushFrameNs: 'VAD push / 20 ms frame',
+  resample48kTo8kFrameNs: 'resample 48k→8k / 20 ms frame',
+  resample8kTo48kFrameNs: 'resample 8k→48k / 20 ms frame',
+  trackerChunkAndMarkNs: 'playback tracker chunk + mark',
+  trackerHeardTextNs: 'playback tracker heardText',
+};
+
+async function audioBench(ctx: BenchContext): Promise<BenchReport> {
+  const runs = await repeat(ctx.runs, (i) => {
+    ctx.log(`run ${i + 1}/${ctx.runs}`);
+    return runAudioBench();
+  });
+  const med = (k: keyof AudioBenchResult) => median(runs.map((r) => r[k]));
+  const summary = (Object.keys(AUDIO_LABELS) as (keyof AudioBenchResult)[]).map(
+    (k) =>
+      `${AUDIO_LABELS[k].padEnd(32)} ${spread(
+        runs.map((r) => r[k]),
+        'ns',
+      )}`,
+  );
+  const perCall = med('vadPushFrameNs') + med('trackerChunkAndMarkNs');
+  summary.push(
+    `phone path per frame (VAD + tracked chunk): ${fmt(perCall)} ns → ~${fmt(20e6 / perCall)} calls per core before I/O, STT, LLM, TTS`,
+  );
+  return { summary };
+}
+
+// ---------------------------------------------------------------------------------------------
+// registry and runner
+// ---------------------------------------------------------------------------------------------
+
+/** Every bench, in the order `npm run bench` runs them. Add one line per new bench. */
+export const BENCHES: BenchEntry[] = [
+  { name: 'store', description: 'transitions/s to PGlite and PostgreSQL, direct vs outbox', run: storeBench },
+  {
+    name: 'audio',
+    description: 'per-frame audio work (mu-law, VAD, resampling, marks), ns/op',
+    run: audioBench,
+  },
+];
+
+function parseArgs(argv: string[]): { names: string[]; runs: number; list: boolean } {
+  const names: string[] = [];
+  let runs = Number(process.env.BENCH_RUNS ?? 3);
+  let list = false;
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === '--list' || a === '-l') list = true;
+    else if (a === '--runs') runs = Number(argv[++i]);
+    else if (a.startsWith('--runs=')) runs = Number(a.slice('--runs='.length));
+    else if (a.startsWith('-')) throw new UsageError(`unknown option ${a}`);
+    else names.push(a);
+  }
+  if (!Number.isInteger(runs) || runs < 1) throw new UsageError('--runs must be a positive integer');
+  return { names, runs, list };
+}
+
+class UsageError extends Error {}
+
+function usage(): string {
+  return [
+    'usage: npm run bench -- [name ...] [--runs N] [--list]',
+    ...BENCHES.map((b) => `  ${b.name.padEnd(10)} ${b.description}`),
+  ].join('\n');
+}
+
+/** Runs the named benches (all when none) and prints details, then the summary. Returns the exit code. */
+export async function main(argv: string[]): Promise<number> {
+  let args: ReturnType<typeof parseArgs>;
+  try {
+    args = parseArgs(argv);
+  } catch (err) {
+    console.error(`${(err as Error).message}\n${usage()}`);
+    return 2;
+  }
+  if (args.list) {
+    console.log(usage());
+    return 0;
+  }
+  const unknown = args.names.filter((n) => !BENCHES.some((b) => b.name === n));
+  if (unknown.length) {
+    console.error(`unknown bench: ${unknown.join(', ')}\n${usage()}`);
+    return 2;
+  }
+  const chosen = args.names.length ? BENCHES.filter((b) => args.names.includes(b.name)) : BENCHES;
+  const reports: { name: string; lines: string[]; ms: number; failed?: string }[] = [];
+  for (const bench of chosen) {
+    console.log(`\n== ${bench.name}: ${bench.description} (${args.runs} run${args.runs > 1 ? 's' : ''})`);
+    const t0 = performance.now();
+    try {
+      const r = await bench.run({ runs: args.runs, log: (line) => console.log(line) });
+      reports.push({ name: bench.name, lines: r.summary, ms: performance.now() - t0 });
+    } catch (err) {
+      const message = err instanceof Error ? err.message : String(err);
+      console.error(`${bench.name} failed: ${message}`);
+      reports.push({ name: bench.name, lines: [], ms: performance.now() - t0, failed: message });
+    }
+  }
+  console.log(`\n== summary (node ${process.version}, ${process.platform}/${process.arch})`);
+  for (const r of reports) {
+    console.log(`${r.name} (${fmt(r.ms / 1000, 1)} s)${r.failed ? ` FAILED: ${r.failed}` : ''}`);
+    for (const line of r.lines) console.log(`  ${line}`);
+  }
+  return reports.some((r) => r.failed) ? 1 : 0;
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  process.exitCode = await main(process.argv.slice(2));
+}
