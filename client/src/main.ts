@@ -25,7 +25,12 @@ function parseRoute(hash: string): Route {
   return { page: 'talk' };
 }
 
+let navigated = false;
+
 function show(route: Route): void {
+  // Focus moves to the new page's heading after a navigation, never on first load (skip link first).
+  const moveFocus = navigated;
+  navigated = true;
   cleanup?.();
   cleanup = null;
   for (const a of document.querySelectorAll<HTMLAnchorElement>('[data-nav]')) {
@@ -40,13 +45,13 @@ function show(route: Route): void {
     }
     replaceChildren(main, talk.element);
     document.title = 'Talk · statecall';
-    talk.shown();
+    talk.shown(moveFocus);
   } else if (route.page === 'history') {
     document.title = 'History · statecall';
-    cleanup = mountHistoryPage(main, (id) => `#/history/${id}`);
+    cleanup = mountHistoryPage(main, (id) => `#/history/${id}`, moveFocus);
   } else {
     document.title = 'Call · statecall';
-    cleanup = mountConversationPage(main, route.id);
+    cleanup = mountConversationPage(main, route.id, moveFocus);
   }
 }
 

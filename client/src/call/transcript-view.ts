@@ -4,6 +4,7 @@
  * with the rest struck through. Also small notes for tool calls and call events.
  */
 import { h, replaceChildren } from '../lib/dom';
+import { describeToolCall, type ToolText } from '../lib/tool-text';
 
 /** The transcript panel. */
 export interface TranscriptView {
@@ -150,25 +151,24 @@ export function createTranscriptView(): TranscriptView {
       }
     },
     tool(turn, name, args, result) {
-      let argText = args;
-      try {
-        argText = Object.entries(JSON.parse(args) as Record<string, unknown>)
-          .map(([k, v]) => `${k}: ${String(v)}`)
-          .join(', ');
-      } catch {
-        /* keep the raw arguments */
-      }
-      const li = h(
-        'li',
-        { class: 'msg-tool', 'data-turn': String(turn) },
-        h('span', { class: 'tool-name' }, name),
-        argText ? ` (${argText})` : '',
-        result ? h('span', { class: 'tool-result' }, ` → ${result}`) : null,
-      );
-      add(li);
+      add(renderToolCall(describeToolCall(name, args, result), turn));
     },
     note(text) {
       add(h('li', { class: 'msg-note' }, text));
     },
   };
+}
+
+/** A tool call as a transcript line. */
+export function renderToolCall(t: ToolText, turn?: number): HTMLElement {
+  return h(
+    'li',
+    {
+      class: `msg-tool${t.ok === false ? ' tool-refused' : ''}`,
+      'data-turn': turn === undefined ? undefined : String(turn),
+    },
+    h('span', { class: 'tool-name' }, t.name),
+    t.args ? ` (${t.args})` : '',
+    h('span', { class: 'tool-result' }, ` → ${t.outcome}`),
+  );
 }

@@ -1,10 +1,10 @@
 /**
  * Per-turn latency on the Talk page: one stacked bar per bot turn, broken down by provider (STT
- * processing, LLM time to first token, TTS time to first audio, the rest), with the total
- * (caller stopped → first bot audio) and, when known, when the caller first heard it.
- * The same numbers are in a table for screen readers.
+ * processing, LLM time to first token, TTS time to first audio, the rest), with the total (caller
+ * stopped → first bot audio sent) and a tick where the caller first heard it. HTML bars, so the
+ * text stays readable at any width; each row also says its numbers in words for screen readers.
  */
-import { h, svg, replaceChildren } from '../lib/dom';
+import { h, replaceChildren } from '../lib/dom';
 import { ms } from '../lib/format';
 import type { TurnTiming } from '../lib/rows';
 
@@ -24,18 +24,19 @@ export interface LatencyChart {
 }
 
 const SEGMENTS = [
-  { key: 'stt', label: 'STT', pick: (t: TurnTiming) => t.sttProcessingMs },
-  { key: 'llm', label: 'LLM', pick: (t: TurnTiming) => t.llmTtfbMs },
-  { key: 'tts', label: 'TTS', pick: (t: TurnTiming) => t.ttsTtfbMs },
+  { key: 'stt', label: 'STT', long: 'speech to text', pick: (t: TurnTiming) => t.sttProcessingMs },
+  { key: 'llm', label: 'LLM', long: 'language model to first token', pick: (t: TurnTiming) => t.llmTtfbMs },
+  { key: 'tts', label: 'TTS', long: 'speech synthesis to first audio', pick: (t: TurnTiming) => t.ttsTtfbMs },
 ] as const;
+
+const pct = (v: number, max: number) => `${Math.max(0, Math.min(100, (v / max) * 100)).toFixed(2)}%`;
 
 /** Creates the chart. */
 export function createLatencyChart(): LatencyChart {
   const turns: TurnTiming[] = [];
   let providers: ProviderNames = {};
-  const legend = h('ul', { class: 'legend' });
-  const plot = h('div', { class: 'latency-plot' });
-  const table = h('table', { class: 'visually-hidden' });
+  const legend = h('ul', { class: 'legend', 'aria-label': 'Legend' });
+  const list = h('ol', { class: 'bars' });
   const empty = h('p', { class: 'muted' }, 'Latency of each bot turn appears here.');
   const element = h(
     'section',
@@ -43,8 +44,7 @@ export function createLatencyChart(): LatencyChart {
     h('h2', { id: 'latency-title' }, 'Latency per turn'),
     legend,
     empty,
-    plot,
-    table,
+    list,
   );
 
   const renderLegend = () => {
@@ -53,22 +53,19 @@ export function createLatencyChart(): LatencyChart {
       SEGMENTS.map((s) =>
         h(
           'li',
-          null,
+          { title: s.long },
           h('span', { class: `swatch seg-${s.key}`, 'aria-hidden': 'true' }),
           `${s.label}${providers[s.key] ? ` (${providers[s.key]})` : ''}`,
         ),
       ),
       h('li', null, h('span', { class: 'swatch seg-other', 'aria-hidden': 'true' }), 'other'),
-      h('li', null, h('span', { class: 'swatch heard-mark', 'aria-hidden': 'true' }), 'heard'),
+      h('li', null, h('span', { class: 'swatch swatch-heard', 'aria-hidden': 'true' }), 'first heard'),
     );
   };
 
   const render = () => {
     empty.hidden = turns.length > 0;
-    const W = 320;
-    const rowH = 22;
-    const left = 44;
-    const maxMs = Math.max(
+    const max = Math.max(
       1,
       ...turns.map((t) =>
         Math.max(
@@ -78,94 +75,61 @@ export function createLatencyChart(): LatencyChart {
         ),
       ),
     );
-    const scale = (W - left - 56) / maxMs;
-    const chart = svg(
-      'svg',
-      {
-        viewBox: `0 0 ${W} ${turns.length * rowH + 4}`,
-        class: 'latency-svg',
-        role: 'img',
-        'aria-label': `Latency of ${turns.length} turns; see the table for values`,
-      },
-      turns.map((t, i) => {
-        const y = i * rowH + 2;
-        let x = left;
+    replaceChildren(
+      list,
+      turns.map((t) => {
+        let used = 0;
         const segs = SEGMENTS.map((s) => {
           const v = s.pick(t) ?? 0;
-          const w = v * scale;
-          const r =
-            v > 0
-              ? svg(
-                  'rect',
-                  { x, y: y + 3, width: Math.max(w, 0.5), height: rowH - 8, class: `seg-${s.key}` },
-                  svg('title', null, `${s.label}: ${ms(v)}`),
-                )
-              : null;
-          x += w;
-          return r;
+          if (v <= 0) return null;
+          const el = h('span', {
+            class: `bar-seg seg-${s.key}`,
+            style: `left:${pct(used, max)};width:${pct(v, max)}`,
+            title: `${s.label}: ${ms(v)}`,
+          });
+          used += v;
+          return el;
         });
-        const total = t.latencyMs ?? 0;
-        const otherW = Math.max(0, left + total * scale - x);
-        return svg(
-          'g',
-          null,
-          svg('text', { x: 0, y: y + rowH / 2 + 2, class: 'axis-label' }, `turn ${t.turn}`),
-          segs,
-          otherW > 0.5
-            ? svg(
-                'rect',
-                { x, y: y + 3, width: otherW, height: rowH - 8, class: 'seg-other' },
-                svg('title', null, `other: ${ms(total - (x - left) / scale)}`),
-              )
-            : null,
-          t.heardLatencyMs
-            ? svg('line', {
-                x1: left + t.heardLatencyMs * scale,
-                x2: left + t.heardLatencyMs * scale,
-                y1: y + 1,
-                y2: y + rowH - 3,
-                class: 'heard-mark',
-              })
-            : null,
-          svg(
-            'text',
-            { x: Math.max(x, left + total * scale) + 4, y: y + rowH / 2 + 2, class: 'value-label' },
-            t.latencyMs !== undefined ? ms(t.latencyMs) : '—',
+        const total = t.latencyMs ?? used;
+        const other = total - used;
+        const words = [
+          `total ${ms(t.latencyMs)}`,
+          t.heardLatencyMs !== undefined ? `heard after ${ms(t.heardLatencyMs)}` : null,
+          ...SEGMENTS.map((s) => (s.pick(t) !== undefined ? `${s.label} ${ms(s.pick(t))}` : null)),
+          t.interrupted ? 'interrupted' : null,
+        ].filter(Boolean);
+        return h(
+          'li',
+          { class: 'bar-row', 'data-turn': String(t.turn) },
+          h('span', { class: 'bar-label' }, `Turn ${t.turn}`),
+          h(
+            'span',
+            { class: 'bar-track', 'aria-hidden': 'true' },
+            segs,
+            other > 0
+              ? h('span', {
+                  class: 'bar-seg seg-other',
+                  style: `left:${pct(used, max)};width:${pct(other, max)}`,
+                  title: `other: ${ms(other)}`,
+                })
+              : null,
+            t.heardLatencyMs !== undefined
+              ? h('span', {
+                  class: 'bar-tick',
+                  style: `left:${pct(t.heardLatencyMs, max)}`,
+                  title: `heard after ${ms(t.heardLatencyMs)}`,
+                })
+              : null,
+          ),
+          h(
+            'span',
+            { class: 'bar-value', 'aria-hidden': 'true' },
+            ms(t.latencyMs),
             t.interrupted ? ' ✂' : '',
           ),
+          h('span', { class: 'visually-hidden' }, `: ${words.join(', ')}`),
         );
       }),
-    );
-    replaceChildren(plot, turns.length ? chart : null);
-    replaceChildren(
-      table,
-      h('caption', null, 'Latency per turn, milliseconds'),
-      h(
-        'thead',
-        null,
-        h(
-          'tr',
-          null,
-          ['Turn', 'Total', 'Heard', 'STT', 'LLM', 'TTS', 'Interrupted'].map((c) =>
-            h('th', { scope: 'col' }, c),
-          ),
-        ),
-      ),
-      h(
-        'tbody',
-        null,
-        turns.map((t) =>
-          h(
-            'tr',
-            null,
-            h('th', { scope: 'row' }, String(t.turn)),
-            [t.latencyMs, t.heardLatencyMs, t.sttProcessingMs, t.llmTtfbMs, t.ttsTtfbMs].map((v) =>
-              h('td', null, ms(v)),
-            ),
-            h('td', null, t.interrupted ? 'yes' : 'no'),
-          ),
-        ),
-      ),
     );
   };
 

@@ -125,6 +125,7 @@ export function createMachineChart(machine: MachineJson, opts: { title: string }
         el.classList.remove('entered');
         void el.offsetWidth; // restart the animation
         el.classList.add('entered');
+        el.addEventListener('animationend', () => el.classList.remove('entered'), { once: true });
       }
     }
     active = ids;

@@ -1,102 +1,105 @@
 /**
  * A conversation's stored transitions as a timeline: one lane per machine (call, claim), each a
- * sequence of coloured segments, one per state it was in, from the recorded timestamps; a tick at
- * every transition. Below it, the full list (time, machine, event, resulting state) in a table.
+ * row of coloured segments, one per state it was in, placed by the recorded timestamps. Below it
+ * the full list (time, machine, event, resulting state).
  */
-import { h, svg } from '../lib/dom';
+import { h } from '../lib/dom';
 import { formatDurationMs, stateValueText } from '../lib/format';
 import type { TransitionRow } from '../lib/rows';
 
 const PALETTE = 8;
+
+/** About six round tick positions (ms) covering `span`. */
+export function niceTicks(span: number): number[] {
+  const steps = [
+    50, 100, 250, 500, 1000, 2000, 5000, 10_000, 15_000, 30_000, 60_000, 120_000, 300_000, 600_000,
+  ];
+  const step = steps.find((s) => span / s <= 6) ?? 600_000;
+  const out: number[] = [];
+  for (let t = 0; t <= span; t += step) out.push(t);
+  return out;
+}
+
+const pct = (v: number, max: number) => `${Math.max(0, Math.min(100, (v / max) * 100)).toFixed(3)}%`;
 
 /** Renders the timeline section. */
 export function renderTimeline(transitions: TransitionRow[], endedAt: string | null): HTMLElement {
   const section = h(
     'section',
     { class: 'card timeline', 'aria-labelledby': 'timeline-title' },
-    h('h2', { id: 'timeline-title' }, 'Timeline'),
+    h('h2', { id: 'timeline-title' }, 'Timeline of transitions'),
   );
   if (!transitions.length) {
     section.appendChild(h('p', { class: 'muted' }, 'No transitions were recorded.'));
     return section;
   }
-  const times = transitions.map((t) => new Date(t.created_at).getTime());
-  const t0 = Math.min(...times);
-  const endT = Math.max(...times, endedAt ? new Date(endedAt).getTime() : 0);
+  const at = (t: TransitionRow) => new Date(t.created_at).getTime();
+  const t0 = Math.min(...transitions.map(at));
+  const endT = Math.max(...transitions.map(at), endedAt ? new Date(endedAt).getTime() : 0);
   const span = Math.max(1, endT - t0);
-  const W = 720;
-  const left = 56;
-  const laneH = 34;
-  const scale = (W - left - 8) / span;
-  const lanes: Array<'call' | 'claim'> = ['call', 'claim'];
   const colours = new Map<string, number>();
   const colourOf = (top: string) => {
     if (!colours.has(top)) colours.set(top, colours.size % PALETTE);
     return colours.get(top)!;
   };
 
-  const laneEls = lanes.map((actor, li) => {
+  const lane = (actor: 'call' | 'claim') => {
     const rows = transitions.filter((t) => t.actor === actor);
-    const y = 22 + li * (laneH + 10);
-    const segs = rows.map((r, i) => {
-      const start = new Date(r.created_at).getTime();
-      const next = rows[i + 1];
-      const end = next ? new Date(next.created_at).getTime() : endT;
-      const text = stateValueText(r.state_value);
-      const top = text.split('.')[0] ?? text;
-      const x = left + (start - t0) * scale;
-      const w = Math.max(1.5, (end - start) * scale);
-      const leaf = text.split('.').pop() ?? text;
-      return svg(
-        'g',
-        null,
-        svg(
-          'rect',
-          { x, y, width: w, height: laneH, class: `seg seg-c${colourOf(top)}` },
-          svg('title', null, `${actor}: ${text} (after ${r.event_type}) at +${formatDurationMs(start - t0)}`),
-        ),
-        w > leaf.length * 6.2 + 6
-          ? svg('text', { x: x + 3, y: y + laneH / 2 + 4, class: 'seg-label' }, leaf)
-          : null,
-      );
-    });
-    return svg(
-      'g',
-      { class: `lane lane-${actor}` },
-      svg('text', { x: 0, y: y + laneH / 2 + 4, class: 'row-label' }, actor),
-      segs,
+    const changes = rows.filter(
+      (r, i) => i === 0 || stateValueText(r.state_value) !== stateValueText(rows[i - 1]!.state_value),
     );
-  });
-  const ticks = niceTicks(span);
-  const chart = svg(
-    'svg',
-    {
-      viewBox: `0 0 ${W} ${22 + lanes.length * (laneH + 10)}`,
-      class: 'timeline-svg',
-      role: 'img',
-      'aria-label': `States of the call and claim machines over ${formatDurationMs(span)}; the table below lists every transition`,
-    },
-    ticks.map((t) =>
-      svg(
-        'g',
-        null,
-        svg('line', {
-          x1: left + t * scale,
-          x2: left + t * scale,
-          y1: 14,
-          y2: 22 + lanes.length * (laneH + 10) - 10,
-          class: 'grid',
+    return h(
+      'div',
+      { class: `tl-lane tl-${actor}` },
+      h('span', { class: 'tl-label' }, actor),
+      h(
+        'span',
+        { class: 'tl-track' },
+        changes.map((r, i) => {
+          const start = at(r) - t0;
+          const next = changes[i + 1];
+          const end = next ? at(next) - t0 : span;
+          const text = stateValueText(r.state_value);
+          const top = text.split('.')[0] ?? text;
+          const leaf = text.split('.').pop() ?? text;
+          return h(
+            'span',
+            {
+              class: `tl-seg seg-c${colourOf(top)}`,
+              style: `left:${pct(start, span)};width:${pct(Math.max(end - start, 0), span)}`,
+              title: `${actor}: ${text} (after ${r.event_type}) from +${formatDurationMs(start)}`,
+            },
+            h('span', { class: 'tl-seg-text' }, leaf),
+          );
         }),
-        svg(
-          'text',
-          { x: left + t * scale, y: 10, class: 'axis-label', 'text-anchor': 'middle' },
-          formatDurationMs(t),
+      ),
+    );
+  };
+
+  section.appendChild(
+    h(
+      'figure',
+      {
+        class: 'tl-figure',
+        'aria-label': `States of the call and claim machines over ${formatDurationMs(span)}`,
+      },
+      h(
+        'div',
+        { class: 'tl-axis', 'aria-hidden': 'true' },
+        h('span', { class: 'tl-label' }),
+        h(
+          'span',
+          { class: 'tl-track' },
+          niceTicks(span).map((t) =>
+            h('span', { class: 'range-tick', style: `left:${pct(t, span)}` }, formatDurationMs(t)),
+          ),
         ),
       ),
+      lane('call'),
+      lane('claim'),
+      h('figcaption', { class: 'muted' }, 'Hover a segment for its state and the event that entered it.'),
     ),
-    laneEls,
   );
-  section.appendChild(h('figure', { class: 'timeline-figure' }, chart));
   section.appendChild(
     h(
       'details',
@@ -124,7 +127,7 @@ export function renderTimeline(transitions: TransitionRow[], endedAt: string | n
               h(
                 'tr',
                 null,
-                h('td', null, `+${formatDurationMs(new Date(t.created_at).getTime() - t0)}`),
+                h('td', null, `+${formatDurationMs(at(t) - t0)}`),
                 h('td', null, t.actor),
                 h('td', null, h('code', null, t.event_type)),
                 h('td', null, stateValueText(t.state_value)),
@@ -136,13 +139,4 @@ export function renderTimeline(transitions: TransitionRow[], endedAt: string | n
     ),
   );
   return section;
-}
-
-/** About five round tick positions (ms) covering `span`. */
-export function niceTicks(span: number): number[] {
-  const steps = [100, 250, 500, 1000, 2000, 5000, 10_000, 15_000, 30_000, 60_000, 120_000, 300_000, 600_000];
-  const step = steps.find((s) => span / s <= 6) ?? 600_000;
-  const out: number[] = [];
-  for (let t = 0; t <= span; t += step) out.push(t);
-  return out;
 }

@@ -46,20 +46,6 @@ export function h<K extends keyof HTMLElementTagNameMap>(
   return el;
 }
 
-const SVG_NS = 'http://www.w3.org/2000/svg';
-
-/** Creates an SVG element. */
-export function svg<K extends keyof SVGElementTagNameMap>(
-  tag: K,
-  props?: Props | null,
-  ...children: Child[]
-): SVGElementTagNameMap[K] {
-  const el = document.createElementNS(SVG_NS, tag);
-  apply(el, props);
-  append(el, children);
-  return el;
-}
-
 /** Replaces an element's children. */
 export function replaceChildren(el: Element, ...children: Child[]): void {
   el.replaceChildren();

@@ -8,10 +8,15 @@ import { durationBetween, formatAmount, formatClaimDate, formatDurationMs, forma
 import type { ConversationDetail, MessageRow } from '../lib/rows';
 import { renderTimeline } from '../charts/transition-timeline';
 import { renderMetrics } from '../charts/metrics-chart';
+import { renderToolCall } from '../call/transcript-view';
+import { describeStoredTool } from '../lib/tool-text';
 
 function message(m: MessageRow): HTMLElement {
   if (m.role === 'tool' || m.role === 'system') {
-    return h('li', { class: 'msg-tool' }, h('span', { class: 'tool-name' }, m.role), ` ${m.text}`);
+    const t = m.role === 'tool' ? describeStoredTool(m.text) : null;
+    return t
+      ? renderToolCall(t)
+      : h('li', { class: 'msg-tool' }, h('span', { class: 'tool-name' }, m.role), ` ${m.text}`);
   }
   const who = m.role === 'user' ? 'you' : 'bot';
   const body = h('p', { class: 'msg-text' });
@@ -33,7 +38,7 @@ function message(m: MessageRow): HTMLElement {
   );
 }
 
-function render(main: HTMLElement, d: ConversationDetail): void {
+function render(main: HTMLElement, d: ConversationDetail, moveFocus: boolean): void {
   const c = d.conversation;
   const duration = durationBetween(c.created_at, c.ended_at);
   const facts: Array<[string, Node | string]> = [
@@ -81,19 +86,19 @@ function render(main: HTMLElement, d: ConversationDetail): void {
       renderTimeline(d.transitions, c.ended_at),
     ),
   );
-  title.focus();
+  if (moveFocus) title.focus();
   document.title = `Claim ${c.claim_id} · statecall`;
 }
 
-/** Renders the page into `main`; returns a cleanup. */
-export function mountConversationPage(main: HTMLElement, id: string): () => void {
+/** Renders the page into `main` (focus moves to its heading after a navigation); returns a cleanup. */
+export function mountConversationPage(main: HTMLElement, id: string, moveFocus: boolean): () => void {
   const abort = new AbortController();
   replaceChildren(
     main,
     h('div', { class: 'page' }, h('p', { class: 'muted', role: 'status' }, 'Loading the call…')),
   );
   getConversation(id, abort.signal).then(
-    (d) => render(main, d),
+    (d) => render(main, d, moveFocus),
     (err: unknown) => {
       if ((err as Error).name === 'AbortError') return;
       replaceChildren(

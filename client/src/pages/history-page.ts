@@ -14,8 +14,12 @@ import {
 } from '../lib/format';
 import type { ConversationRow, ConversationState } from '../lib/rows';
 
-/** Renders the page into `main`; returns a cleanup. */
-export function mountHistoryPage(main: HTMLElement, linkTo: (id: string) => string): () => void {
+/** Renders the page into `main` (focus moves to its heading after a navigation); returns a cleanup. */
+export function mountHistoryPage(
+  main: HTMLElement,
+  linkTo: (id: string) => string,
+  moveFocus: boolean,
+): () => void {
   const abort = new AbortController();
   const select = h(
     'select',
@@ -129,6 +133,6 @@ export function mountHistoryPage(main: HTMLElement, linkTo: (id: string) => stri
   });
   select.addEventListener('change', () => void load());
   void load();
-  title.focus();
+  if (moveFocus) title.focus();
   return () => abort.abort();
 }

@@ -18,8 +18,8 @@ import { CALL_MACHINE, CLAIM_MACHINE } from '../machines';
 export interface TalkPage {
   readonly element: HTMLElement;
   setHealth(health: Health | null): void;
-  /** Called when the page is shown again (focus management). */
-  shown(): void;
+  /** Called when the page is shown; after a navigation focus moves to the input or the heading. */
+  shown(moveFocus: boolean): void;
 }
 
 type Phase = 'idle' | 'starting' | 'live' | 'ended';
@@ -177,11 +177,18 @@ export function createTalkPage(): TalkPage {
 
   const onFrame = (f: ServerFrame) => {
     switch (f.event) {
-      case 'session.started':
+      case 'session.started': {
+        const focusWasOnStart = [callBtn, chatBtn, document.body].includes(
+          document.activeElement as HTMLElement,
+        );
         claim.start(f.claimId);
         setPhase('live');
         describeCall();
+        // The start buttons are now hidden: keep the keyboard user in the conversation.
+        if (focusWasOnStart || document.activeElement === null)
+          (call?.mode === 'text' ? input : hangBtn).focus();
         break;
+      }
       case 'state.changed': {
         const eventType = f.eventType ?? null;
         if (f.actor === 'call') {
@@ -220,6 +227,11 @@ export function createTalkPage(): TalkPage {
         break;
       case 'hangup':
         transcript.note('The bot hung up.');
+        break;
+      case 'session.ended':
+        // The session ends exactly when the call machine reaches its final state, `ended`.
+        callValue = 'ended';
+        callChart.setValue('ended', 'session ended');
         break;
       default:
         break;
@@ -273,7 +285,6 @@ export function createTalkPage(): TalkPage {
       );
       if (mode === 'audio') setMic('on', 'Microphone on: the bot hears you');
       setStatus('Connecting…');
-      if (mode === 'text') input.focus();
     } catch (err) {
       call = null;
       closeAudio();
@@ -321,7 +332,8 @@ export function createTalkPage(): TalkPage {
     setHealth(health) {
       latency.setProviders(health?.providers ?? {});
     },
-    shown() {
+    shown(moveFocus) {
+      if (!moveFocus) return;
       (phase === 'live' ? input : element.querySelector<HTMLElement>('#talk-title'))?.focus();
     },
   };
