@@ -19,6 +19,7 @@ import { pathToFileURL } from 'node:url';
 import pg from 'pg';
 import { describeDatabaseUrl } from '../src/store/create-store.js';
 import { runAudioBench, type AudioBenchResult } from './audio-bench.js';
+import { formatCallLatency, runCallLatencyBench } from './call-latency.js';
 import { formatStoreBench, runStoreBench, type StoreBenchResult } from './store-throughput.js';
 
 /** What every bench gets. */
@@ -183,12 +184,33 @@ async function audioBench(ctx: BenchContext): Promise<BenchReport> {
 // ---------------------------------------------------------------------------------------------
 
 /** Every bench, in the order `npm run bench` runs them. Add one line per new bench. */
+/** Phone calls end to end at each concurrency level of BENCH_CALLS (default 1,50); one run each. */
+async function latencyBench(ctx: BenchContext): Promise<BenchReport> {
+  const levels = (process.env.BENCH_CALLS ?? '1,50')
+    .split(',')
+    .map(Number)
+    .filter((n) => Number.isInteger(n) && n > 0);
+  const summary: string[] = [];
+  for (const calls of levels) {
+    const r = await runCallLatencyBench({ calls, log: ctx.log });
+    ctx.log(`  ${formatCallLatency(r)}`);
+    summary.push(formatCallLatency(r));
+  }
+  return { summary };
+}
+
 export const BENCHES: BenchEntry[] = [
   { name: 'store', description: 'transitions/s to PGlite and PostgreSQL, direct vs outbox', run: storeBench },
   {
     name: 'audio',
     description: 'per-frame audio work (mu-law, VAD, resampling, marks), ns/op',
     run: audioBench,
+  },
+  {
+    name: 'latency',
+    description:
+      'engine-added latency per turn (p50/p99) and CPU per call at 1 and 50 concurrent phone calls',
+    run: latencyBench,
   },
 ];
 

@@ -84,7 +84,7 @@ async function main(): Promise<void> {
         console.log(c.bot(`bot: ${String(m.text)}`));
         break;
       case 'state.changed':
-        console.log(c.dim(`  [${String(m.actor)}] ${JSON.stringify(m.value)}  ← ${String(m.event)}`));
+        console.log(c.dim(`  [${String(m.actor)}] ${JSON.stringify(m.value)}  ← ${String(m.eventType)}`));
         break;
       case 'claim.updated': {
         const cl = m.claim as Record<string, unknown>;

@@ -36,8 +36,6 @@ export interface AudioCallOptions {
   output: AudioOutput;
   logger: Logger;
   vad?: EnergyVadOptions;
-  /** Called when a provider fails, for the metrics' provider names. */
-  onProviderFallback?: (role: 'tts', name: string) => void;
 }
 
 /** One call's audio plumbing. */
@@ -72,7 +70,7 @@ export function createAudioCall(opts: AudioCallOptions): AudioCall {
     tracker,
     onTtsError: (err, usingFallback) => {
       log.warn({ vendor: err.vendor, err: err.message, usingFallback }, 'tts failed');
-      if (usingFallback && opts.fallbackTts) opts.onProviderFallback?.('tts', opts.fallbackTts.name);
+      if (usingFallback && opts.fallbackTts) session?.noteProvider('tts', opts.fallbackTts.name);
     },
   });
 

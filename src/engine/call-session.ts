@@ -57,6 +57,8 @@ export interface CallSession {
   noteUserStopped(atMs: number): void;
   /** STT timings of the caller turn in progress (see README, Metrics). */
   noteSttTiming(t: { ttfbMs?: number; processingMs?: number }): void;
+  /** A provider role fell back to another provider (recorded with the metrics, e.g. `cartesia+espeak-ng`). */
+  noteProvider(role: 'stt' | 'llm' | 'tts', name: string): void;
   /** The transport went away (caller hung up, socket closed). Idempotent. */
   stop(reason: string): void;
   /** Current machine states, for UIs and tests. */
@@ -346,8 +348,9 @@ export async function startCallSession(
     },
   });
 
-  actor.start();
+  // Observers learn the conversation id before the machines' first state changes.
   transport.notify({ type: 'session.started', conversationId, claimId, channel: transport.channel });
+  actor.start();
   actor.send({
     type: 'call.started',
     callSid: opts.callSid ?? null,
@@ -368,6 +371,9 @@ export async function startCallSession(
       if (event.type === 'stt.transcript.final')
         transport.notify({ type: 'transcript.final', text: event.text });
       actor.send(event);
+    },
+    noteProvider(role, name) {
+      metrics.setProvider(role, name);
     },
     noteUserStarted(atMs) {
       utterances.push({ startAt: atMs, stopAt: null });

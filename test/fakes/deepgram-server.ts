@@ -85,6 +85,8 @@ export interface DeepgramSessionRecord {
   readonly controlMessages: Array<Record<string, unknown>>;
   /** Every message sent by the fake, in order. */
   readonly sent: DeepgramServerMessage[];
+  /** performance.now() at which each message of `sent` was written to the socket (benchmarks). */
+  readonly sentAt: number[];
   /** Transcripts of the finals sent (empty ones included). */
   readonly finals: string[];
   /** Set once the socket closed: who closed it and how. */
@@ -231,6 +233,7 @@ export async function startDeepgramFake(options: DeepgramFakeOptions = {}): Prom
       binaryFrames: 0,
       controlMessages: [],
       sent: [],
+      sentAt: [],
       finals: [],
       closed: null,
       audio: () => Buffer.concat(chunks),
@@ -271,6 +274,7 @@ export async function startDeepgramFake(options: DeepgramFakeOptions = {}): Prom
       const doSend = (): void => {
         if (ws.readyState !== ws.OPEN) return;
         record.sent.push(message);
+        record.sentAt.push(performance.now());
         ws.send(JSON.stringify(message));
         notify();
       };

@@ -438,3 +438,24 @@ describe('understandUtterance: robustness', () => {
     expect(u(text)).toEqual(u(text));
   });
 });
+
+describe('understandUtterance: negative amounts', () => {
+  it.each([
+    ['minus five dollars', -5],
+    ['-5', -5],
+    ['-$5', -5],
+    ['$-5', -5],
+    ['negative 20 dollars', -20],
+  ])('keeps the sign of %j so the claim machine can refuse it', (text, amount) => {
+    expect(understandUtterance(text, { today: '2026-11-25', expecting: 'amount' }).amount).toBe(amount);
+  });
+
+  it('does not read a range or a hyphenated number as negative', () => {
+    expect(
+      understandUtterance('five to ten dollars', { today: '2026-11-25', expecting: 'amount' }).amount,
+    ).toBe(10);
+    expect(understandUtterance('$1,250.50', { today: '2026-11-25', expecting: 'amount' }).amount).toBe(
+      1250.5,
+    );
+  });
+});

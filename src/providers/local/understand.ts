@@ -403,18 +403,31 @@ function scanAmounts(
       ((prevWord === 'is' || prevWord === 'was') && prev2Word !== null && ID_WORDS.has(prev2Word));
     if (!explicitMoney && (unitAfter || idBefore)) continue;
 
+    // "minus five dollars", "-$5", "$-5": kept negative so the claim machine refuses it (a
+    // negative claim must be asked again, never silently taken as positive).
+    let j = a - 1;
+    if (toks[j]?.kind === 'sym' && toks[j]!.text === '$') j -= 1;
+    const signWord = wordAt(toks, j);
+    const minusSym =
+      toks[j]?.kind === 'sym' && toks[j]!.text === '-' && (j === 0 || toks[j - 1]?.kind !== 'num');
+    const negative =
+      signWord === 'minus' ||
+      signWord === 'negative' ||
+      minusSym ||
+      (prev?.kind === 'sym' && prev.text === '-' && toks[a - 2]?.kind === 'sym' && toks[a - 2]!.text === '$');
+
     let cueNear = false;
     for (let k = a - 1; k >= Math.max(0, a - 4); k--) {
       const w = wordAt(toks, k);
       if (w !== null && MONEY_CUES.has(w) && w !== 'dollars') cueNear = true;
     }
-    const strong = explicitMoney || m.scaleWords.some((w) => MONEY_SCALES.has(w)) || cueNear;
+    const strong = explicitMoney || m.scaleWords.some((w) => MONEY_SCALES.has(w)) || cueNear || negative;
     const contrast = [a - 1, a - 2].some((k) => {
       const w = wordAt(toks, k);
       return w !== null && CONTRAST_WORDS.has(w);
     });
 
-    let value = centsAfter ? m.value / 100 : m.value;
+    let value = (centsAfter ? m.value / 100 : m.value) * (negative ? -1 : 1);
     if (dollarBefore || currencyAfter) {
       // "$12 and 50 cents", "twelve dollars and fifty cents", "twelve dollars fifty".
       let k = e + (currencyAfter ? 1 : 0);
@@ -426,7 +439,7 @@ function scanAmounts(
         const bareTail =
           currencyAfter && (after === null || !(CURRENCY_AFTER.has(after) || UNITS.has(after)));
         if (centsWord || bareTail) {
-          value += c.value / 100;
+          value += (negative ? -c.value : c.value) / 100;
           consumed.add(c);
         }
       }
