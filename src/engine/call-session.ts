@@ -304,7 +304,9 @@ export async function startCallSession(
     },
   });
 
+  const actorId = `call-${conversationId}`;
   const actor = createActor(machine, {
+    id: actorId,
     input: {
       conversationId,
       channel: transport.channel,
@@ -313,6 +315,14 @@ export async function startCallSession(
     },
     inspect: (ev) => {
       recorder(ev);
+      // Transcripts reach observers whichever way they came (STT actor, transport, tests).
+      if (ev.type === '@xstate.event' && (ev.actorRef as { id?: string }).id === actorId) {
+        const e = ev.event as CallEvent;
+        if (e.type === 'stt.transcript.partial')
+          transport.notify({ type: 'transcript.partial', text: e.text });
+        else if (e.type === 'stt.transcript.final')
+          transport.notify({ type: 'transcript.final', text: e.text });
+      }
       deps.inspect?.(ev);
     },
   });
@@ -366,10 +376,6 @@ export async function startCallSession(
     claimId,
     send(event) {
       if (ended) return;
-      if (event.type === 'stt.transcript.partial')
-        transport.notify({ type: 'transcript.partial', text: event.text });
-      if (event.type === 'stt.transcript.final')
-        transport.notify({ type: 'transcript.final', text: event.text });
       actor.send(event);
     },
     noteProvider(role, name) {
