@@ -237,4 +237,62 @@ describe('a phone call over the Twilio media stream', () => {
       },
     );
   }, 120_000);
+
+  it('does not stop for a backchannel ("mm-hmm") while it reads the claim back', async () => {
+    const names: AudioFixtureName[] = ['okay-got-it', 'march-third', 'twelve-hundred-fifty-dollars'];
+    await withStack(
+      {
+        deepgram: {
+          utterances: [
+            ...scriptOf(names),
+            AUDIO_FIXTURE_TEXT['mm-hmm'],
+            AUDIO_FIXTURE_TEXT['yes-thats-correct'],
+          ],
+        },
+        openai: { replies: scriptedClaimModel({ longReadBack: true }) },
+        cartesia: {},
+      },
+      async (h) => {
+        const call = await h.call({ speedup: SPEEDUP });
+        await talk(call, names);
+        const before = call.marksEchoed.length;
+        await call.waitFor(
+          () => (call.marksEchoed.length > before + 2 ? true : undefined),
+          20_000,
+          'read-back',
+        );
+        await say(call, 'mm-hmm');
+        await say(call, 'yes-thats-correct', false);
+        await h.rest!.waitForHangUp(call.callSid, 60_000);
+        const d = await h.conversationByCallSid(call.callSid);
+        expect(call.clears).toEqual([]);
+        expect(d.messages.filter((m) => m.interrupted)).toEqual([]);
+        expect(d.metrics!.interruptions).toBe(0);
+        expect(d.conversation.state).toBe('done');
+      },
+    );
+  }, 120_000);
+
+  it('finishes a turn with the local voice when Cartesia fails, and records both providers', async () => {
+    const names: AudioFixtureName[] = [
+      'okay-got-it',
+      'march-third',
+      'twelve-hundred-fifty-dollars',
+      'yes-thats-correct',
+    ];
+    await withStack({ deepgram: { utterances: scriptOf(names) }, cartesia: {} }, async (h) => {
+      const call = await h.call({ speedup: SPEEDUP });
+      await waitForBotToFinish(call, 0);
+      await say(call, 'okay-got-it');
+      h.cartesia!.failNextContext({ status_code: 500, title: 'Internal error', message: 'synthesis failed' });
+      await say(call, 'march-third');
+      await say(call, 'twelve-hundred-fifty-dollars');
+      await say(call, 'yes-thats-correct', false);
+      await h.rest!.waitForHangUp(call.callSid, 60_000);
+      const d = await h.conversationByCallSid(call.callSid);
+      expect(d.conversation).toMatchObject({ state: 'done', claim_date: '2026-03-03', claim_amount: 1250 });
+      expect(d.metrics!.tts_provider).toMatch(/^cartesia\+(espeak-ng|silence)$/);
+      expect(h.cartesia!.contexts.some((c) => c.error !== null)).toBe(true);
+    });
+  }, 120_000);
 });
