@@ -29,7 +29,7 @@ function tone(seconds: number): Buffer {
     const s = Math.round(8000 * Math.sin((2 * Math.PI * 400 * i) / 8000));
     // Sun g711 encode (same convention as src/audio/mulaw.ts), inline to keep the fake self-contained.
     const sign = s < 0 ? 0x80 : 0;
-    let m = Math.min((sign ? -s : s) + 0x84, 32635);
+    const m = Math.min((sign ? -s : s) + 0x84, 32635);
     let e = 7;
     for (let mask = 0x4000; (m & mask) === 0 && e > 0; mask >>= 1) e--;
     out[i] = ~(sign | (e << 4) | ((m >> (e + 3)) & 0x0f)) & 0xff;
