@@ -9,7 +9,9 @@ import { startServer } from './server/start-server.js';
 async function main(): Promise<void> {
   let config;
   try {
-    config = loadConfig();
+    // `npm start -- --inspect` is the same as INSPECT=1.
+    const env = process.argv.includes('--inspect') ? { ...process.env, INSPECT: '1' } : process.env;
+    config = loadConfig(env);
   } catch (err) {
     if (err instanceof ConfigError) {
       console.error(err.message);

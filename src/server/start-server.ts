@@ -22,6 +22,7 @@ import { startCallSession, type CallSession, type SessionDeps } from '../engine/
 import { createOutboxWriter } from '../engine/outbox-writer.js';
 import type { SessionOptions, SessionTransport } from '../engine/session-types.js';
 import { createApp, type App } from './app.js';
+import { createInspector, type StatecallInspector } from '../inspect/inspector.js';
 import { createSessionRegistry } from './session-registry.js';
 
 /** Optional replacements, mostly for tests. */
@@ -82,6 +83,18 @@ export async function startServer(
   const dialogue = providers.dialogue;
   const local = providers.fallbackDialogue;
   const sessions = createSessionRegistry(config.MAX_CONCURRENT_CALLS);
+  let inspector: StatecallInspector | null = null;
+  if (config.INSPECT) {
+    try {
+      inspector = await createInspector({ port: config.INSPECT_PORT, logger });
+      logger.info(`Stately inspector: open ${inspector.url} (phone numbers and claim values are masked)`);
+    } catch (err) {
+      logger.warn(
+        { err: (err as Error).message },
+        'Stately inspector could not start; calls go on without it',
+      );
+    }
+  }
   const live = new Set<CallSession>();
 
   const deps: SessionDeps = {
@@ -94,6 +107,7 @@ export async function startServer(
     maxClaimAmount: config.MAX_CLAIM_AMOUNT,
     today,
     randomInt: (max) => randomInt(max),
+    ...(inspector ? { inspect: inspector.inspect } : {}),
     providerNames: { stt: providers.stt?.name ?? null, llm: dialogue.name, tts: null },
   };
   const startSession: StartSession = async (transport, opts) => {
@@ -159,6 +173,7 @@ export async function startServer(
         } catch (err) {
           logger.error({ err: (err as Error).message }, 'outbox close failed');
         }
+        await inspector?.stop().catch(() => {});
         try {
           await store.close();
         } catch (err) {

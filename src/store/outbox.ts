@@ -182,6 +182,8 @@ export function createOutbox(opts: OutboxOptions): Outbox {
   let started = false;
   let closing = false;
   let closed = false;
+  /** Set when ops had to be journaled in this process (for the "reachable again" log line). */
+  let storeWasDown = false;
   let journalPending = 0; // > 0 = degraded: the journal holds ops older than anything in `queue`
   let probeDue = false;
   let isolating = 0; // after a permanent failure of a batch, the next N ops are written one by one
@@ -301,6 +303,7 @@ export function createOutbox(opts: OutboxOptions): Outbox {
       throw err;
     }
     journalPending += ops.length;
+    storeWasDown = true;
     counters.journaled += ops.length;
     log.warn({ ops: ops.length, journalPending, reason }, 'outbox journaled pending writes');
     settle(ops.length);
@@ -389,8 +392,10 @@ export function createOutbox(opts: OutboxOptions): Outbox {
         // Degraded: the journal holds older ops, so new ones must queue behind them on disk.
         if (probeDue && !closing) {
           probeDue = false;
+          const wasDown = storeWasDown;
           if (await replayJournal()) {
-            log.info({}, 'outbox: store reachable again');
+            storeWasDown = false;
+            if (wasDown) log.info({}, 'outbox: store reachable again');
             continue;
           }
         }
