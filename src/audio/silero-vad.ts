@@ -335,7 +335,24 @@ interface QueuedWindow {
  * events not yet returned.
  */
 export async function createSileroVad(opts: SileroVadOptions = {}): Promise<SileroVad> {
-  const model = await loadModel(typeof opts.modelPath === 'string' ? opts.modelPath : undefined);
+  const model = await loadModel(typeof opts?.modelPath === 'string' ? opts.modelPath : undefined);
+  return buildSileroVad(model, opts ?? {});
+}
+
+/**
+ * Loads onnxruntime-node and the model (`modelPath`, or the bundled default) once, then resolves to
+ * a synchronous factory of {@link SileroVad}s sharing that model: for callers that create their
+ * VAD synchronously per call (load at startup, create per call). Rejects like
+ * {@link createSileroVad}; the factory never throws (its `modelPath` option is ignored).
+ */
+export async function loadSileroVadFactory(
+  load: { modelPath?: string } = {},
+): Promise<(opts?: SileroVadOptions) => SileroVad> {
+  const model = await loadModel(typeof load?.modelPath === 'string' ? load.modelPath : undefined);
+  return (opts?: SileroVadOptions) => buildSileroVad(model, opts ?? {});
+}
+
+function buildSileroVad(model: LoadedModel, opts: SileroVadOptions): SileroVad {
   const threshold = finiteOr(opts.threshold, 0.5, 0.01, 0.99);
   const negativeThreshold = Math.min(
     threshold,

@@ -13,6 +13,7 @@ import { encodeMulaw, FRAME_BYTES_20MS, mulawSilence } from '../../src/audio/mul
 import {
   createSileroVad,
   isSileroAvailable,
+  loadSileroVadFactory,
   sileroUnavailableReason,
   type SileroVad,
 } from '../../src/audio/silero-vad.js';
@@ -118,6 +119,21 @@ describeSilero('Silero VAD', () => {
     const vad: Vad = await createSileroVad();
     expect(vad.speaking).toBe(false);
     expect((vad as SileroVad).modelVersion).toBe('v5');
+  });
+
+  it('offers a synchronous factory once the model is loaded, equivalent to createSileroVad', async () => {
+    const make = await loadSileroVadFactory();
+    const audio = join(silence(700), loadAudioFixture('hello'), silence(1200));
+    const viaFactory = await feed(make({ hangoverMs: 400 }), audio);
+    const viaCreate = await feed(await createSileroVad({ hangoverMs: 400 }), audio);
+    expect(types(viaFactory)).toEqual(['speech.started', 'speech.stopped']);
+    expect(viaFactory).toEqual(viaCreate);
+    await expect(loadSileroVadFactory({ modelPath: '/nonexistent/model.onnx' })).rejects.toThrow(
+      /cannot be loaded/,
+    );
+    expect(await sileroUnavailableReason('/nonexistent/model.onnx')).toMatch(
+      /^Silero model .* cannot be loaded/,
+    );
   });
 
   it.each(FIXTURES)(
