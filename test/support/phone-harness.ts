@@ -145,7 +145,7 @@ export async function waitForBotToFinish(
   call: TwilioCall,
   sinceBytes: number,
   timeoutMs = 30_000,
-  quietMs = 300,
+  quietMs = 500,
 ): Promise<void> {
   await call.waitForMedia(sinceBytes + 1, timeoutMs);
   for (;;) {
