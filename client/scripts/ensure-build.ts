@@ -7,7 +7,8 @@
  * the shared audio code (src/audio/mulaw.ts, resample.ts) and the lockfile (tool versions).
  * Concurrent runs (parallel test workers) serialise on a lock directory.
  *
- * `--force` rebuilds regardless. Exit code 1 when the build fails.
+ * `--force` rebuilds regardless. Exit code 1 when the build fails. Without vite (an install without
+ * dev dependencies) it warns and exits 0, so `npm start` still starts the server.
  */
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -89,8 +90,19 @@ export async function ensureClientBuild(opts: { force?: boolean; quiet?: boolean
   return withLock(async () => {
     const hash = clientInputHash();
     if (!opts.force && clientBuildIsCurrent(hash)) return false;
+    let build: typeof import('vite').build;
+    try {
+      ({ build } = await import('vite'));
+    } catch {
+      // A production install without dev dependencies: serve what is there, never block start-up.
+      console.warn(
+        existsSync(path.join(distDir, 'index.html'))
+          ? 'vite is not installed: serving the existing client/dist as is'
+          : 'vite is not installed: the browser client is not built (the API and the phone path work); run npm install',
+      );
+      return false;
+    }
     if (!opts.quiet) console.log('building the browser client (client/dist)…');
-    const { build } = await import('vite');
     await build({
       configFile: path.join(clientDir, 'vite.config.ts'),
       logLevel: opts.quiet ? 'warn' : 'info',

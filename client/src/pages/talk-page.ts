@@ -57,6 +57,11 @@ export function createTalkPage(): TalkPage {
     h('span', { class: 'mic-level', 'aria-hidden': 'true' }, micLevel),
   );
   const status = h('p', { class: 'call-status', role: 'status', id: 'call-status' }, 'Ready. Start a call.');
+  const sttHint = h(
+    'p',
+    { class: 'hint', hidden: true },
+    'This server has no speech-to-text (set DEEPGRAM_API_KEY): on a call the bot hears that you speak, not what you say. Type your answers or use the keypad; the bot still speaks.',
+  );
   const error = h('p', { class: 'call-error', role: 'alert', hidden: true });
   const input = h('input', {
     id: 'say-input',
@@ -106,6 +111,7 @@ export function createTalkPage(): TalkPage {
           'The bot opens an insurance claim, reads you its number, asks for the incident date and the amount, reads them back and files the claim. Call with your microphone, or chat by typing.',
         ),
         h('div', { class: 'call-controls' }, callBtn, chatBtn, muteBtn, hangBtn),
+        sttHint,
         micState,
         status,
         error,
@@ -331,6 +337,7 @@ export function createTalkPage(): TalkPage {
     element,
     setHealth(health) {
       latency.setProviders(health?.providers ?? {});
+      sttHint.hidden = health?.providers?.stt !== 'local';
     },
     shown(moveFocus) {
       if (!moveFocus) return;
