@@ -59,6 +59,8 @@ export const envSchema = z.object({
     .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
     .optional()
     .default('info'),
+  /** Caller-audio VAD: the built-in energy detector, or Silero (optional onnxruntime-node; falls back to energy). */
+  VAD: z.enum(['energy', 'silero']).optional().default('energy'),
   MAX_CLAIM_AMOUNT: intWithDefault(1_000_000, 1, 1_000_000_000),
   COMPANY_NAME: z.string().trim().optional().default('Acme Insurance'),
   INSPECT: flag,

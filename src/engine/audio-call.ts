@@ -13,7 +13,7 @@
 import type { Logger } from 'pino';
 import { fromCallback, type AnyActorLogic } from 'xstate';
 import type { CallEvent } from '../../machines/call.machine.js';
-import { createEnergyVad, type EnergyVadOptions } from '../audio/vad.js';
+import { createEnergyVad, type EnergyVadOptions, type Vad } from '../audio/vad.js';
 import { createPlaybackTracker } from '../audio/playback-tracker.js';
 import type { SttProvider, SttStream } from '../providers/stt-types.js';
 import type { TtsProvider } from '../providers/tts-types.js';
@@ -36,6 +36,8 @@ export interface AudioCallOptions {
   output: AudioOutput;
   logger: Logger;
   vad?: EnergyVadOptions;
+  /** Another VAD (e.g. Silero); default: the energy VAD with `vad` options. */
+  makeVad?: ((opts: { hangoverMs?: number }) => Vad) | undefined;
 }
 
 /** One call's audio plumbing. */
@@ -58,7 +60,9 @@ export interface AudioCall {
 /** Creates the audio side of a call (see file header). */
 export function createAudioCall(opts: AudioCallOptions): AudioCall {
   const log = opts.logger;
-  const vad = createEnergyVad(opts.vad);
+  const vad = opts.makeVad
+    ? opts.makeVad({ ...(opts.vad?.hangoverMs !== undefined ? { hangoverMs: opts.vad.hangoverMs } : {}) })
+    : createEnergyVad(opts.vad);
   const tracker = createPlaybackTracker();
   const speaker = createAudioSpeaker({
     name: opts.tts.name,

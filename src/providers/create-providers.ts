@@ -12,6 +12,7 @@ import { createOpenAIDialogue } from './openai/openai-dialogue.js';
 import type { SttProvider } from './stt-types.js';
 import type { TtsProvider } from './tts-types.js';
 import type { DialogueProvider } from './types.js';
+import type { Vad } from '../audio/vad.js';
 
 /** Every provider a call may use. */
 export interface Providers {
@@ -23,6 +24,8 @@ export interface Providers {
   tts: TtsProvider;
   /** Local voice: espeak-ng when installed, else timed silence. Fallback for `tts`. */
   localTts: TtsProvider;
+  /** Builds the VAD of each audio call (Silero when VAD=silero loaded); absent = energy VAD. */
+  makeVad?: (opts: { hangoverMs?: number }) => Vad;
   /** One line per role for the start-up log (no secrets). */
   describe(): string;
 }

@@ -31,7 +31,7 @@ const clientMessage = z.discriminatedUnion('event', [
 ]);
 
 /** Providers for audio mode. */
-export type BrowserAudioProviders = Pick<Providers, 'stt' | 'tts' | 'localTts'>;
+export type BrowserAudioProviders = Pick<Providers, 'stt' | 'tts' | 'localTts' | 'makeVad'>;
 
 /** Wraps a speaker so every piece of bot text is also shown (audio mode has no text speaker). */
 function withBotText(speaker: Speaker, show: (turn: number, text: string) => void): Speaker {
@@ -90,6 +90,7 @@ export async function handleBrowserStream(
         stt: audioProviders.stt,
         tts: audioProviders.tts,
         fallbackTts: audioProviders.localTts,
+        makeVad: audioProviders.makeVad,
         logger: logger.child({ component: 'browser-audio' }),
         output: {
           sendAudio: (mulaw) => {

@@ -79,6 +79,16 @@ export async function startServer(
   const today = overrides.today ?? todayIso;
   const fromConfig = createProviders(config, today);
   const providers = { ...fromConfig, ...overrides.providers };
+  if (config.VAD === 'silero' && !providers.makeVad) {
+    try {
+      const { loadSileroVadFactory } = await import('../audio/silero-vad.js');
+      const make = await loadSileroVadFactory();
+      providers.makeVad = (o) => make(o);
+      logger.info('VAD: Silero (onnxruntime-node)');
+    } catch (err) {
+      logger.warn(`VAD=silero unavailable (${(err as Error).message}); using the energy VAD`);
+    }
+  }
   if (overrides.dialogue) providers.dialogue = overrides.dialogue;
   const dialogue = providers.dialogue;
   const local = providers.fallbackDialogue;

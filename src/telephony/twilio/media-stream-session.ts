@@ -33,7 +33,7 @@ export const CLOSE_POLICY_VIOLATION = 1008;
 /** What a media stream needs from the server. */
 export interface MediaStreamDeps {
   startSession: (transport: SessionTransport, opts?: SessionOptions) => Promise<CallSession>;
-  providers: Pick<Providers, 'stt' | 'tts' | 'localTts'>;
+  providers: Pick<Providers, 'stt' | 'tts' | 'localTts' | 'makeVad'>;
   /** REST hang-up (null without Twilio credentials: closing the socket ends `<Connect>` anyway). */
   hangUp: CallHangUp | null;
   logger: Logger;
@@ -89,6 +89,7 @@ export function handleTwilioMediaStream(ws: WebSocket, deps: MediaStreamDeps): M
       stt: deps.providers.stt,
       tts: deps.providers.tts,
       fallbackTts: deps.providers.localTts,
+      makeVad: deps.providers.makeVad,
       logger: log,
       output: {
         sendAudio: (mulaw) => send(mediaMessage(sid, mulaw)),
