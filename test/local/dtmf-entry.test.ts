@@ -1,18 +1,13 @@
-import {
-  dtmfBufferReducer,
-  MAX_DTMF_ENTRY_LENGTH,
-  parseDtmfAmount,
-  parseDtmfDate,
-} from '../../src/providers/local/dtmf-entry.js';
+import { applyDtmfDigit } from '../../machines/call.machine.js';
+import { parseDtmfAmount, parseDtmfDate } from '../../src/providers/local/dtmf-entry.js';
 
-function press(
-  keys: string,
-  opts?: { immediate?: readonly string[] },
-): { buffer: string; completed: string[] } {
+const MAX_DTMF_ENTRY_LENGTH = 16;
+
+function press(keys: string, mode?: 'answer' | 'entry'): { buffer: string; completed: string[] } {
   let buffer = '';
   const completed: string[] = [];
   for (const k of keys) {
-    const step = dtmfBufferReducer(buffer, k, opts);
+    const step = applyDtmfDigit(buffer, k, mode);
     buffer = step.buffer;
     if (step.complete !== null) completed.push(step.complete);
   }
@@ -61,14 +56,14 @@ describe('parseDtmfAmount', () => {
   });
 });
 
-describe('dtmfBufferReducer', () => {
+describe('applyDtmfDigit (keypad buffer)', () => {
   it('completes an entry on pound and clears the buffer', () => {
     expect(press('03032026#')).toEqual({ buffer: '', completed: ['03032026'] });
   });
 
   it('answers 1 or 2 at once on an empty buffer', () => {
-    expect(dtmfBufferReducer('', '1')).toEqual({ buffer: '', complete: '1' });
-    expect(dtmfBufferReducer('', '2')).toEqual({ buffer: '', complete: '2' });
+    expect(applyDtmfDigit('', '1')).toEqual({ buffer: '', complete: '1' });
+    expect(applyDtmfDigit('', '2')).toEqual({ buffer: '', complete: '2' });
     expect(press('12')).toEqual({ buffer: '', completed: ['1', '2'] });
   });
 
@@ -76,19 +71,19 @@ describe('dtmfBufferReducer', () => {
     expect(press('3125#')).toEqual({ buffer: '', completed: ['3125'] });
   });
 
-  it('lets entries start with 1 or 2 when immediate answers are switched off', () => {
-    expect(press('1250*50#', { immediate: [] })).toEqual({ buffer: '', completed: ['1250*50'] });
-    expect(press('12252025#', { immediate: [] })).toEqual({ buffer: '', completed: ['12252025'] });
+  it('lets entries start with 1 or 2 while a value is being collected', () => {
+    expect(press('1250*50#', 'entry')).toEqual({ buffer: '', completed: ['1250*50'] });
+    expect(press('12252025#', 'entry')).toEqual({ buffer: '', completed: ['12252025'] });
   });
 
   it('ignores pound on an empty buffer and keys that are not on a phone keypad', () => {
-    expect(dtmfBufferReducer('', '#')).toEqual({ buffer: '', complete: null });
+    expect(applyDtmfDigit('', '#')).toEqual({ buffer: '', complete: null });
     for (const k of ['A', 'D', '', '12', 'x', ' '])
-      expect(dtmfBufferReducer('34', k)).toEqual({ buffer: '34', complete: null });
+      expect(applyDtmfDigit('34', k)).toEqual({ buffer: '34', complete: null });
   });
 
   it('keeps star in the buffer so amounts can carry cents', () => {
-    expect(press('*5', { immediate: [] })).toEqual({ buffer: '*5', completed: [] });
+    expect(press('*5', 'entry')).toEqual({ buffer: '*5', completed: [] });
   });
 
   it('drops keys beyond the maximum entry length', () => {
