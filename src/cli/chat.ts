@@ -50,6 +50,7 @@ async function main(): Promise<void> {
   let ready = false;
   let conversationId = '';
   let lastCard = '';
+  const lastState = new Map<string, string>();
 
   const sendLine = (line: string) => {
     const t = line.trim();
@@ -83,9 +84,14 @@ async function main(): Promise<void> {
       case 'bot.text':
         console.log(c.bot(`bot: ${String(m.text)}`));
         break;
-      case 'state.changed':
-        console.log(c.dim(`  [${String(m.actor)}] ${JSON.stringify(m.value)}  ← ${String(m.eventType)}`));
+      case 'state.changed': {
+        // Self-transitions (e.g. a turn-policy update) are stored for replay; not worth a line here.
+        const value = JSON.stringify(m.value);
+        if (lastState.get(String(m.actor)) === value) break;
+        lastState.set(String(m.actor), value);
+        console.log(c.dim(`  [${String(m.actor)}] ${value}  ← ${String(m.eventType)}`));
         break;
+      }
       case 'claim.updated': {
         const cl = m.claim as Record<string, unknown>;
         const card = `claim ${String(cl.claimId)} | state ${String(cl.state)} (${String(cl.path)}) | date ${String(cl.claimDate ?? '—')} | amount ${cl.claimAmount ?? '—'} | status ${String(cl.claimStatus)}`;
