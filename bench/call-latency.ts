@@ -41,6 +41,8 @@ export interface CallLatencyResult {
   maxMs: number;
   /** Server process CPU time per call (user + system), ms. */
   cpuMsPerCall: number;
+  /** The same as a share of one core while the call lasts, %. */
+  cpuPercentPerCall: number;
   /** Event-loop delay p99 of the bench process (callers + fakes), ms: high = the harness, not the engine, is the bottleneck. */
   harnessLoopP99Ms: number;
   wallMs: number;
@@ -101,42 +103,66 @@ export async function runCallLatencyBench(opts: {
   log?: (line: string) => void;
 }): Promise<CallLatencyResult> {
   const log = opts.log ?? (() => {});
-  const turns = opts.turns ?? 3;
+  const turns = opts.turns ?? (opts.calls === 1 ? 10 : 3);
   const deepgram = await startDeepgramFake({ utterances: () => 'Can you repeat that?' });
   const openai = await startOpenAIFake({ replies: scriptedClaimModel() });
   const cartesia = await startCartesiaFake({ msPerChar: 15 });
   const rest = await startTwilioRestFake({ authToken: AUTH_TOKEN });
+  rest.events.setMaxListeners(0); // one `hangup` listener per simulated call
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'statecall-bench-'));
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
-    cwd: ROOT,
-    stdio: ['ignore', 'ignore', 'inherit'],
-    env: {
-      PATH: process.env.PATH ?? '',
-      HOME: process.env.HOME ?? '',
-      PORT: String(port),
-      HOST: '127.0.0.1',
-      DATA_DIR: dataDir,
-      LOG_LEVEL: 'error',
-      MAX_CONCURRENT_CALLS: String(opts.calls + 10),
-      DEEPGRAM_API_KEY: 'test-deepgram-key',
-      DEEPGRAM_URL: deepgram.url,
-      OPENAI_API_KEY: 'test-openai-key',
-      OPENAI_BASE_URL: `${openai.url}/v1`,
-      CARTESIA_API_KEY: 'test-cartesia-key',
-      CARTESIA_URL: cartesia.url,
-      TWILIO_ACCOUNT_SID: rest.accountSid,
-      TWILIO_AUTH_TOKEN: AUTH_TOKEN,
-      TWILIO_API_URL: rest.url,
-      PUBLIC_URL,
-      DASHBOARD_TOKEN: 'bench-dashboard-token',
+  const child = spawn(
+    process.execPath,
+    [
+      ...(process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : []),
+      '--import',
+      'tsx',
+      'src/main.ts',
+    ],
+    {
+      cwd: ROOT,
+      stdio: ['ignore', 'ignore', 'inherit'],
+      env: {
+        PATH: process.env.PATH ?? '',
+        HOME: process.env.HOME ?? '',
+        PORT: String(port),
+        HOST: '127.0.0.1',
+        DATA_DIR: dataDir,
+        LOG_LEVEL: 'error',
+        MAX_CONCURRENT_CALLS: String(opts.calls + 10),
+        DEEPGRAM_API_KEY: 'test-deepgram-key',
+        DEEPGRAM_URL: deepgram.url,
+        OPENAI_API_KEY: 'test-openai-key',
+        OPENAI_BASE_URL: `${openai.url}/v1`,
+        CARTESIA_API_KEY: 'test-cartesia-key',
+        CARTESIA_URL: cartesia.url,
+        TWILIO_ACCOUNT_SID: rest.accountSid,
+        TWILIO_AUTH_TOKEN: AUTH_TOKEN,
+        TWILIO_API_URL: rest.url,
+        PUBLIC_URL,
+        DASHBOARD_TOKEN: 'bench-dashboard-token',
+      },
     },
-  });
+  );
   const calls: TwilioCall[] = [];
   try {
     await waitForHealth(url, child);
     const audio = loadAudioFixture('can-you-repeat-that');
+    // Warm-up (not measured): a production server is warm; the first call pays module loading and JIT.
+    const warm = await startTwilioCall({
+      serverBaseUrl: url,
+      from: '+15559990000',
+      to: '+15557654321',
+      authToken: AUTH_TOKEN,
+      publicUrl: PUBLIC_URL,
+      rest,
+      speedup: 4,
+    });
+    await waitForBotToFinish(warm, 0, 60_000);
+    await sayAndWait(warm, audio, { speedup: 4 });
+    await warm.hangUp();
+    const firstSession = deepgram.sessions.length;
     const mediaTimes: number[][] = [];
     const cpuBefore = cpuMsOf(child.pid!);
     const loop = monitorEventLoopDelay({ resolution: 10 });
@@ -156,7 +182,7 @@ export async function runCallLatencyBench(opts: {
       call.on('media', () => times.push(performance.now()));
       calls.push(call);
       mediaTimes.push(times);
-      await deepgram.waitForSession(i, 10_000);
+      await deepgram.waitForSession(firstSession + i, 10_000);
     }
     log(`  ${opts.calls} call(s) connected; ${turns} turns each`);
     await Promise.all(
@@ -170,7 +196,7 @@ export async function runCallLatencyBench(opts: {
     loop.disable();
 
     const latencies: number[] = [];
-    deepgram.sessions.slice(0, opts.calls).forEach((session, i) => {
+    deepgram.sessions.slice(firstSession, firstSession + opts.calls).forEach((session, i) => {
       const times = mediaTimes[i]!;
       session.sent.forEach((m, k) => {
         const alt = (m.channel as { alternatives?: { transcript?: string }[] } | undefined)?.alternatives;
@@ -189,6 +215,8 @@ export async function runCallLatencyBench(opts: {
       maxMs: latencies.at(-1) ?? NaN,
       cpuMsPerCall: cpuBefore !== null && cpuAfter !== null ? (cpuAfter - cpuBefore) / opts.calls : NaN,
       wallMs,
+      cpuPercentPerCall:
+        cpuBefore !== null && cpuAfter !== null ? ((cpuAfter - cpuBefore) / opts.calls / wallMs) * 100 : NaN,
       harnessLoopP99Ms: loop.percentile(99) / 1e6,
     };
   } finally {
@@ -203,7 +231,7 @@ export async function runCallLatencyBench(opts: {
 /** One summary line. */
 export function formatCallLatency(r: CallLatencyResult): string {
   const f = (n: number) => n.toFixed(1);
-  return `${r.calls} concurrent call(s): engine-added latency median ${f(r.medianMs)} ms, p99 ${f(r.p99Ms)} ms, max ${f(r.maxMs)} ms (${r.samples} turns); server CPU ${f(r.cpuMsPerCall)} ms per call; harness event-loop p99 ${f(r.harnessLoopP99Ms)} ms`;
+  return `${r.calls} concurrent call(s): engine-added latency median ${f(r.medianMs)} ms, p99 ${f(r.p99Ms)} ms, max ${f(r.maxMs)} ms (${r.samples} turns); server CPU ${f(r.cpuMsPerCall)} ms per call (${f(r.cpuPercentPerCall)}% of a core per call over ${f(r.wallMs / 1000)} s); harness event-loop p99 ${f(r.harnessLoopP99Ms)} ms`;
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
