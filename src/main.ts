@@ -31,6 +31,11 @@ async function main(): Promise<void> {
     force.unref();
     void server.stop().then(() => process.exit(0));
   };
+  // A provider SDK that rejects a promise nobody awaits must not end every live call with it:
+  // log it loudly (it is a bug to fix) and keep serving. Tests run without this net on purpose.
+  process.on('unhandledRejection', (reason) => {
+    logger.error({ err: reason instanceof Error ? reason.message : String(reason) }, 'unhandled rejection');
+  });
   process.once('SIGINT', () => shutdown('SIGINT'));
   process.once('SIGTERM', () => shutdown('SIGTERM'));
 }

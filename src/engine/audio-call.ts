@@ -36,6 +36,11 @@ export interface AudioCallOptions {
   output: AudioOutput;
   logger: Logger;
   vad?: EnergyVadOptions;
+  /**
+   * Our speech is down for good: the TTS failed and there is no audible fallback (no espeak-ng).
+   * The transport ends the call gracefully (phone: an apology in Twilio's voice). Called once.
+   */
+  onSpeechFailed?: () => void;
   /** Another VAD (e.g. Silero); default: the energy VAD with `vad` options. */
   makeVad?: ((opts: { hangoverMs?: number }) => Vad) | undefined;
 }
@@ -75,10 +80,16 @@ export function createAudioCall(opts: AudioCallOptions): AudioCall {
     onTtsError: (err, usingFallback) => {
       log.warn({ vendor: err.vendor, err: err.message, usingFallback }, 'tts failed');
       if (usingFallback && opts.fallbackTts) session?.noteProvider('tts', opts.fallbackTts.name);
+      const audible = usingFallback && opts.fallbackTts && opts.fallbackTts.name !== 'silence';
+      if (!audible && !speechFailed) {
+        speechFailed = true;
+        opts.onSpeechFailed?.();
+      }
     },
   });
 
   let session: CallSession | null = null;
+  let speechFailed = false;
   let sendBack: ((e: CallEvent) => void) | null = null;
   let stream: SttStream | null = null;
   let closed = false;

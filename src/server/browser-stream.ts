@@ -91,6 +91,11 @@ export async function handleBrowserStream(
         tts: audioProviders.tts,
         fallbackTts: audioProviders.localTts,
         makeVad: audioProviders.makeVad,
+        onSpeechFailed: () =>
+          sendJson({
+            event: 'error',
+            message: 'speech synthesis is unavailable: the bot answers in text only',
+          }),
         logger: logger.child({ component: 'browser-audio' }),
         output: {
           sendAudio: (mulaw) => {

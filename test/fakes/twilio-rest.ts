@@ -51,6 +51,8 @@ export interface TwilioRestFake {
   readonly accountSid: string;
   readonly authToken: string;
   readonly requests: readonly TwilioRestRequestRecord[];
+  /** Live-call TwiML updates (`Twiml=<Response>...`), in order. */
+  readonly twimlUpdates: readonly { callSid: string; twiml: string; at: number }[];
   /** Successful `Status=completed|canceled` updates, in order. */
   readonly hangUps: readonly TwilioHangUpRecord[];
   /** Registers an in-progress call. */
@@ -82,6 +84,7 @@ export async function startTwilioRestFake(options: TwilioRestFakeOptions = {}): 
   const calls = new Map<string, CallState>();
   const requests: TwilioRestRequestRecord[] = [];
   const hangUps: TwilioHangUpRecord[] = [];
+  const twimlUpdates: { callSid: string; twiml: string; at: number }[] = [];
   const events = new EventEmitter<{ hangup: [callSid: string] }>();
   let failCount = 0;
   let failStatus = 500;
@@ -159,6 +162,21 @@ export async function startTwilioRestFake(options: TwilioRestFakeOptions = {}): 
     if (status !== undefined && !['completed', 'canceled'].includes(status)) {
       return fail(400, 21218, `Invalid status: ${status}`);
     }
+    // New TwiML for a live call: Twilio ends the current verb (our <Connect><Stream>) and runs it.
+    if (form.Twiml !== undefined) {
+      if (!/^\s*(<\?xml[^>]*>\s*)?<Response>[\s\S]*<\/Response>\s*$/.test(form.Twiml)) {
+        return fail(400, 12100, 'Document parse failure');
+      }
+      twimlUpdates.push({ callSid, twiml: form.Twiml, at: performance.now() });
+      if (/<Hangup\s*\/>/.test(form.Twiml)) {
+        call.status = 'completed';
+        call.updated = new Date();
+        hangUps.push({ callSid, status: 'completed', at: performance.now() });
+      }
+      reply(200, callResource(accountSid, call));
+      events.emit('hangup', callSid);
+      return;
+    }
     if (status) {
       call.status = status;
       call.updated = new Date();
@@ -177,6 +195,7 @@ export async function startTwilioRestFake(options: TwilioRestFakeOptions = {}): 
     authToken,
     requests,
     hangUps,
+    twimlUpdates,
     addCall,
     endCall(callSid) {
       const call = calls.get(callSid);

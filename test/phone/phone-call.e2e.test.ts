@@ -14,6 +14,7 @@ import {
   type PhoneHarnessOptions,
 } from '../support/phone-harness.js';
 import { scriptedClaimModel } from '../support/scripted-llm.js';
+import { createLocalTts } from '../../src/providers/local/local-tts.js';
 
 const SPEEDUP = 8;
 const TODAY = '2026-11-25';
@@ -298,4 +299,39 @@ describe('a phone call over the Twilio media stream', () => {
       expect(h.cartesia!.contexts.some((c) => c.error !== null)).toBe(true);
     });
   }, 120_000);
+
+  it("ends the call with an apology in Twilio's voice when Cartesia is down and no local voice is installed", async () => {
+    await withStack(
+      {
+        deepgram: { utterances: [] },
+        cartesia: { apiKey: 'a-key-the-server-does-not-have' }, // every synthesis fails (401)
+        overrides: { providers: { localTts: createLocalTts({ espeakPath: null }) } },
+      },
+      async (h) => {
+        const call = await h.call({ speedup: SPEEDUP });
+        await h.rest!.waitForHangUp(call.callSid, 30_000);
+        await call.waitForClosed();
+        const [update] = h.rest!.twimlUpdates;
+        expect(update!.twiml).toContain('<Say>We are sorry');
+        expect(update!.twiml).toContain('<Hangup/>');
+        const d = await h.conversationByCallSid(call.callSid);
+        expect(d.conversation.end_reason).toBe('tts_failed');
+      },
+    );
+  }, 60_000);
+
+  it('keeps the call going on the keypad when Deepgram refuses the key', async () => {
+    await withStack({ deepgram: { apiKey: 'a-key-the-server-does-not-have' }, cartesia: {} }, async (h) => {
+      const call = await h.call({ speedup: SPEEDUP });
+      await waitForBotToFinish(call, 0);
+      const since = call.receivedBytes;
+      call.sendDtmf('1');
+      await waitForBotToFinish(call, since);
+      const d = await h.conversationByCallSid(call.callSid, { ended: false });
+      expect(d.conversation.state).toBe('ongoing');
+      expect(h.deepgram!.rejectedUpgrades.some((r) => r.status === 401)).toBe(true);
+      expect(call.closed).toBeNull();
+      await call.hangUp();
+    });
+  }, 60_000);
 });

@@ -18,6 +18,10 @@ type Any = any;
 const require = createRequire(import.meta.url);
 const CartesiaSdk = require('@cartesia/cartesia-js') as { Cartesia?: Any; default?: Any };
 const CartesiaClient: Any = CartesiaSdk.Cartesia ?? CartesiaSdk.default;
+// `client.tts.websocket()` connects before returning the socket, and the SDK turns an `error`
+// with no listener into an unhandled rejection (which would kill the process on a 401 or a
+// refused connection). So the socket is built here, its listener attached, then connected.
+const { TTSWS } = require('@cartesia/cartesia-js/resources/tts/ws') as { TTSWS: Any };
 
 /** Options of the Cartesia provider. */
 export interface CartesiaTtsOptions {
@@ -44,15 +48,14 @@ export function createCartesiaTts(opts: CartesiaTtsOptions): TtsProvider {
               net.connect({ host: o.hostname ?? o.host ?? '127.0.0.1', port: Number(o.port) }),
           }
         : undefined;
-      const socketPromise: Promise<Any> = Promise.resolve()
-        .then(() => client.tts.websocket(wsOptions))
-        .then(async (ws: Any) => {
-          ws.on?.('error', () => {
-            /* surfaced per turn through receive() */
-          });
-          await ws.connect?.();
-          return ws;
+      const socketPromise: Promise<Any> = Promise.resolve().then(async () => {
+        const ws = new TTSWS(client, wsOptions);
+        ws.on('error', () => {
+          /* surfaced per turn: the context's receive() or send() fails */
         });
+        await ws.connect();
+        return ws;
+      });
       socketPromise.catch(() => {
         /* reported to the first turn that needs it */
       });

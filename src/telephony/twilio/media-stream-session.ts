@@ -25,6 +25,10 @@ import {
 } from './media-messages.js';
 import type { CallHangUp } from './rest-client.js';
 
+/** Said in Twilio's voice when our own speech synthesis is down (see AudioCallOptions.onSpeechFailed). */
+export const SPEECH_FAILED_MESSAGE =
+  'We are sorry, we are having technical difficulties right now. Your claim has been saved. Please call again in a few minutes. Goodbye.';
+
 /** Invalid messages tolerated on one stream before it is closed. */
 export const MAX_BAD_MESSAGES = 50;
 /** Close code for a stream that kept sending garbage. */
@@ -90,6 +94,22 @@ export function handleTwilioMediaStream(ws: WebSocket, deps: MediaStreamDeps): M
       tts: deps.providers.tts,
       fallbackTts: deps.providers.localTts,
       makeVad: deps.providers.makeVad,
+      onSpeechFailed: () => {
+        log.error(
+          'speech synthesis is down and no local voice is installed: ending the call with an apology',
+        );
+        session?.stop('tts_failed');
+        void (async () => {
+          if (deps.hangUp && callSid) {
+            try {
+              await deps.hangUp.hangUpWithMessage(callSid, SPEECH_FAILED_MESSAGE);
+            } catch (err) {
+              log.warn({ err: (err as Error).message }, 'REST apology failed; closing the stream');
+            }
+          }
+          if (ws.readyState === ws.OPEN) ws.close(1000, 'speech unavailable');
+        })();
+      },
       logger: log,
       output: {
         sendAudio: (mulaw) => send(mediaMessage(sid, mulaw)),

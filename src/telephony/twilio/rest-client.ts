@@ -9,6 +9,11 @@ import twilio from 'twilio';
 export interface CallHangUp {
   /** Completes the call. An already-ended call (404 / code 20404) counts as done. Throws on other errors. */
   hangUp(callSid: string): Promise<'completed' | 'already_ended'>;
+  /**
+   * Ends the call with a last message in Twilio's own voice (`<Say>` then `<Hangup/>`): the way out
+   * when our speech synthesis is down. Same error semantics as `hangUp`.
+   */
+  hangUpWithMessage(callSid: string, message: string): Promise<'completed' | 'already_ended'>;
 }
 
 /** Creates the REST hang-up client. */
@@ -27,16 +32,23 @@ export function createTwilioHangUp(opts: {
     }
   }
   const client = twilio(opts.accountSid, opts.authToken, { httpClient: new RewritingRequestClient() });
+  const update = async (callSid: string, params: { status: 'completed' } | { twiml: string }) => {
+    try {
+      await client.calls(callSid).update(params);
+      return 'completed' as const;
+    } catch (err) {
+      const e = err as { status?: number; code?: number };
+      if (e.status === 404 || e.code === 20404) return 'already_ended' as const;
+      throw err;
+    }
+  };
   return {
-    async hangUp(callSid) {
-      try {
-        await client.calls(callSid).update({ status: 'completed' });
-        return 'completed';
-      } catch (err) {
-        const e = err as { status?: number; code?: number };
-        if (e.status === 404 || e.code === 20404) return 'already_ended';
-        throw err;
-      }
+    hangUp: (callSid) => update(callSid, { status: 'completed' }),
+    hangUpWithMessage(callSid, message) {
+      const response = new twilio.twiml.VoiceResponse();
+      response.say(message);
+      response.hangup();
+      return update(callSid, { twiml: response.toString() });
     },
   };
 }
