@@ -41,6 +41,11 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: unknown) => {
-  console.error('statecall failed to start:', err instanceof Error ? err.message : err);
+  const e = err as NodeJS.ErrnoException & { port?: number };
+  const hint =
+    e?.code === 'EADDRINUSE'
+      ? ` (is another server running? set PORT to use another port, e.g. PORT=${(e.port ?? 3000) + 1} npm start)`
+      : '';
+  console.error(`statecall failed to start: ${err instanceof Error ? err.message : String(err)}${hint}`);
   process.exit(1);
 });
