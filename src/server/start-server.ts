@@ -8,6 +8,7 @@
 import http from 'node:http';
 import path from 'node:path';
 import fs from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { randomInt } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { AppConfig } from '../config.js';
@@ -51,6 +52,17 @@ export interface RunningServer {
 }
 
 const todayIso = () => new Date().toISOString().slice(0, 10);
+
+/** `client/dist` found by walking up from this file (works from `src/` with tsx and from `dist/src/`). */
+function findClientDist(): string | undefined {
+  let dir = path.dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 6; i++) {
+    const candidate = path.join(dir, 'client', 'dist');
+    if (fs.existsSync(path.join(candidate, 'index.html'))) return candidate;
+    dir = path.dirname(dir);
+  }
+  return undefined;
+}
 
 /** Builds and starts the server (see file header). */
 export async function startServer(
@@ -127,7 +139,7 @@ export async function startServer(
     return s;
   };
 
-  const clientDir = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../../client/dist');
+  const clientDir = findClientDist();
   const app = createApp({
     store,
     logger,
@@ -135,7 +147,7 @@ export async function startServer(
     sessions,
     startSession,
     health: () => ({ outbox: outbox.stats(), providers: config.providers }),
-    clientDir: fs.existsSync(clientDir) ? clientDir : undefined,
+    clientDir,
     audioProviders: providers,
   });
   registerTwilioRoutes(app, {
