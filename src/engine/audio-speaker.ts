@@ -12,7 +12,7 @@
  */
 import type { PlaybackTracker } from '../audio/playback-tracker.js';
 import type { Speaker, SpeechResult, SpeechTimings, TurnSpeech } from '../providers/types.js';
-import type { ProviderError } from '../providers/types.js';
+import { ProviderError } from '../providers/types.js';
 import type { TtsConnection, TtsTurn } from '../providers/tts-types.js';
 
 /** Where outbound audio and marks go (Twilio `media`/`mark`, browser binary frames). */
@@ -33,6 +33,11 @@ export interface AudioSpeakerOptions {
   onTtsError?: (err: ProviderError, usingFallback: boolean) => void;
   /** Extra wait for marks beyond the audio's own duration before giving up on them. Default 3000. */
   markGraceMs?: number;
+  /**
+   * A TTS that owes audio (text sent and no audio yet, or the turn ended and synthesis not done)
+   * and sends none for this long is treated as failed (fallback voice). Default 8000.
+   */
+  ttsStallMs?: number;
 }
 
 /** The speaker plus the mark intake its transport feeds. */
@@ -45,6 +50,7 @@ export interface AudioSpeaker extends Speaker {
 export function createAudioSpeaker(opts: AudioSpeakerOptions): AudioSpeaker {
   const { sink, tracker } = opts;
   const graceMs = opts.markGraceMs ?? 3000;
+  const stallMs = opts.ttsStallMs ?? 8000;
   /** The turn waiting for its marks, to wake it up on echoes. */
   const live = new Map<string, () => void>();
 
@@ -73,16 +79,19 @@ export function createAudioSpeaker(opts: AudioSpeakerOptions): AudioSpeaker {
       let finished = false;
       let usingFallback = false;
       let watchdog: NodeJS.Timeout | null = null;
+      let stall: NodeJS.Timeout | null = null;
       let resolve!: (r: SpeechResult) => void;
       const done = new Promise<SpeechResult>((r) => (resolve = r));
 
-      const finish = (interrupted: boolean) => {
+      /** Resolves the turn; `cutShort`: the caller heard only what the echoed marks say. */
+      const finish = (interrupted: boolean, cutShort = interrupted) => {
         if (finished) return;
         finished = true;
         if (watchdog) clearTimeout(watchdog);
+        if (stall) clearTimeout(stall);
         live.delete(turnId);
         const spokenText = texts.join(' ').trim();
-        const heardText = interrupted ? tracker.heardText(turnId) : spokenText;
+        const heardText = cutShort ? tracker.heardText(turnId) : spokenText;
         tracker.forgetTurn(turnId);
         resolve({ spokenText, heardText, interrupted });
       };
@@ -98,6 +107,19 @@ export function createAudioSpeaker(opts: AudioSpeakerOptions): AudioSpeaker {
         checkPlayed();
       });
 
+      /** Watches a TTS that owes audio (see `ttsStallMs`); mid-turn, the LLM paces the text instead. */
+      const armStall = () => {
+        if (stall) clearTimeout(stall);
+        stall = null;
+        if (finished || ttsDone || texts.length === 0) return;
+        if (!ended && timings.firstAudioAt !== null) return;
+        stall = setTimeout(
+          () => onError(new ProviderError('tts', opts.name, `no audio for ${stallMs} ms`, true)),
+          stallMs,
+        );
+        stall.unref?.();
+      };
+
       const onAudio = (mulaw: Uint8Array) => {
         if (finished || mulaw.length === 0) return;
         if (timings.firstAudioAt === null) {
@@ -110,17 +132,40 @@ export function createAudioSpeaker(opts: AudioSpeakerOptions): AudioSpeaker {
         const mark = tracker.chunkSent({ turnId, bytes: mulaw.length, ...(text ? { text } : {}) });
         sink.sendAudio(mulaw);
         sink.sendMark(mark);
+        armStall();
       };
 
       const onDone = () => {
         if (finished) return;
         ttsDone = true;
+        if (stall) clearTimeout(stall);
         timings.doneAt = performance.now();
         tracker.turnAudioEnded(turnId);
         const waitMs = Math.max(0, tracker.sentMs(turnId) - tracker.playedMs(turnId)) + graceMs;
         watchdog = setTimeout(() => finish(false), waitMs);
         watchdog.unref?.();
         checkPlayed();
+      };
+
+      /** The TTS failed or stalled: the fallback voice says what was not voiced yet, else the turn ends. */
+      const onError = (err: ProviderError) => {
+        if (finished || ttsDone) return;
+        if (!usingFallback && opts.fallback) {
+          usingFallback = true;
+          opts.onTtsError?.(err, true);
+          current.cancel(); // late chunks of the failed synthesis are dropped
+          current = open(opts.fallback.tts, `${turnId}-fallback`);
+          unattributed = texts.slice(firstUnvoiced);
+          for (const t of unattributed) current.push(t);
+          if (ended) current.end();
+          armStall();
+          return;
+        }
+        opts.onTtsError?.(err, false);
+        ttsDone = true;
+        tracker.turnAudioEnded(turnId);
+        // Not a barge-in, but the turn was cut short: keep only what the caller heard.
+        finish(false, true);
       };
 
       const open = (tts: TtsConnection, id: string): TtsTurn =>
@@ -130,22 +175,7 @@ export function createAudioSpeaker(opts: AudioSpeakerOptions): AudioSpeaker {
             if (!usingFallback) tracker.wordTimestamps(turnId, { words, start, end });
           },
           onDone,
-          onError: (err) => {
-            if (finished) return;
-            if (!usingFallback && opts.fallback) {
-              usingFallback = true;
-              opts.onTtsError?.(err, true);
-              current = open(opts.fallback.tts, `${id}-fallback`);
-              unattributed = texts.slice(firstUnvoiced);
-              for (const t of unattributed) current.push(t);
-              if (ended) current.end();
-              return;
-            }
-            opts.onTtsError?.(err, false);
-            ttsDone = true;
-            tracker.turnAudioEnded(turnId);
-            finish(tracker.sentMs(turnId) > tracker.playedMs(turnId));
-          },
+          onError,
         });
 
       let current = open(opts.tts, turnId);
@@ -160,6 +190,7 @@ export function createAudioSpeaker(opts: AudioSpeakerOptions): AudioSpeaker {
           texts.push(t);
           unattributed.push(t);
           current.push(t);
+          if (texts.length === 1) armStall();
         },
         end() {
           if (ended || finished) return;
@@ -171,6 +202,7 @@ export function createAudioSpeaker(opts: AudioSpeakerOptions): AudioSpeaker {
             return;
           }
           current.end();
+          armStall();
         },
         cancel() {
           if (finished) return;

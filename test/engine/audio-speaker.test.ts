@@ -1,0 +1,198 @@
+/**
+ * The audio speaker: TTS audio out with a mark after each chunk, a turn done only once the caller
+ * heard it, barge-in with the heard part, and the fallback voice when the TTS fails or stalls.
+ * A scripted in-memory TTS stands in for Cartesia (its wire protocol is tested with the SDK elsewhere).
+ */
+import { createPlaybackTracker } from '../../src/audio/playback-tracker.js';
+import { createAudioSpeaker, type AudioSink } from '../../src/engine/audio-speaker.js';
+import type { TtsConnection, TtsTurnHandlers } from '../../src/providers/tts-types.js';
+import { ProviderError } from '../../src/providers/types.js';
+
+/** A TTS whose turns are driven by the test. */
+function scriptedTts(name: string) {
+  const turns: { id: string; texts: string[]; ended: boolean; cancelled: boolean; h: TtsTurnHandlers }[] = [];
+  const connection: TtsConnection = {
+    startTurn(id, h) {
+      const t = { id, texts: [] as string[], ended: false, cancelled: false, h };
+      turns.push(t);
+      return {
+        push: (text) => t.texts.push(text),
+        end: () => (t.ended = true),
+        cancel: () => (t.cancelled = true),
+      };
+    },
+    close() {},
+  };
+  return { name, connection, turns };
+}
+
+/** A far end that records what it got and echoes marks on demand. */
+function farEnd() {
+  const sent: ({ audio: number } | { mark: string })[] = [];
+  const sink: AudioSink = {
+    sendAudio: (m) => sent.push({ audio: m.length }),
+    sendMark: (name) => sent.push({ mark: name }),
+  };
+  const marks = () => sent.flatMap((e) => ('mark' in e ? [e.mark] : []));
+  return { sink, sent, marks };
+}
+
+const audio = (ms: number) => new Uint8Array(ms * 8).fill(0x7f);
+const tick = () => new Promise((r) => setImmediate(r));
+
+describe('the audio speaker', () => {
+  it('sends each chunk with a mark after it and ends the turn only when the last mark is echoed', async () => {
+    const tts = scriptedTts('cartesia');
+    const far = farEnd();
+    const speaker = createAudioSpeaker({
+      name: 'cartesia',
+      tts: tts.connection,
+      sink: far.sink,
+      tracker: createPlaybackTracker(),
+    });
+    let firstAudio = 0;
+    const turn = speaker.startTurn(1, { onFirstAudio: () => firstAudio++ });
+    turn.push('Hello there.');
+    turn.push('How are you?');
+    turn.end();
+    const t = tts.turns[0]!;
+    expect(t.texts).toEqual(['Hello there.', 'How are you?']);
+    t.h.onAudio(audio(400));
+    t.h.onAudio(audio(400));
+    t.h.onDone();
+    expect(far.sent).toEqual([
+      { audio: 3200 },
+      { mark: far.marks()[0] },
+      { audio: 3200 },
+      { mark: far.marks()[1] },
+    ]);
+    expect(firstAudio).toBe(1);
+    let settled = false;
+    void turn.done.then(() => (settled = true));
+    speaker.markReceived(far.marks()[0]!);
+    await tick();
+    expect(settled).toBe(false);
+    speaker.markReceived(far.marks()[1]!);
+    await expect(turn.done).resolves.toEqual({
+      spokenText: 'Hello there. How are you?',
+      heardText: 'Hello there. How are you?',
+      interrupted: false,
+    });
+    expect(turn.timings.firstHeardAt).not.toBeNull();
+  });
+
+  it('on barge-in keeps only what the caller heard', async () => {
+    const tts = scriptedTts('cartesia');
+    const far = farEnd();
+    const speaker = createAudioSpeaker({
+      name: 'cartesia',
+      tts: tts.connection,
+      sink: far.sink,
+      tracker: createPlaybackTracker(),
+    });
+    const turn = speaker.startTurn(2, { onFirstAudio: () => {} });
+    turn.push('The incident happened on March third, and you are claiming nine hundred dollars.');
+    turn.end();
+    const t = tts.turns[0]!;
+    for (let i = 0; i < 6; i++) t.h.onAudio(audio(500));
+    speaker.markReceived(far.marks()[0]!);
+    speaker.markReceived(far.marks()[1]!);
+    turn.cancel();
+    const r = await turn.done;
+    expect(r.interrupted).toBe(true);
+    expect(t.cancelled).toBe(true);
+    expect(r.heardText.length).toBeGreaterThan(0);
+    expect(r.spokenText.startsWith(r.heardText)).toBe(true);
+    expect(r.heardText.length).toBeLessThan(r.spokenText.length);
+  });
+
+  it('switches to the fallback voice when the TTS fails, re-speaking what was not voiced', async () => {
+    const tts = scriptedTts('cartesia');
+    const local = scriptedTts('espeak-ng');
+    const far = farEnd();
+    const errors: [string, boolean][] = [];
+    const speaker = createAudioSpeaker({
+      name: 'cartesia',
+      tts: tts.connection,
+      fallback: { name: 'espeak-ng', tts: local.connection },
+      sink: far.sink,
+      tracker: createPlaybackTracker(),
+      onTtsError: (err, usingFallback) => errors.push([err.message, usingFallback]),
+    });
+    const turn = speaker.startTurn(3, { onFirstAudio: () => {} });
+    turn.push('First sentence.');
+    turn.push('Second sentence.');
+    turn.end();
+    tts.turns[0]!.h.onError(new ProviderError('tts', 'cartesia', 'context failed', true));
+    expect(tts.turns[0]!.cancelled).toBe(true);
+    const fb = local.turns[0]!;
+    expect(fb.texts).toEqual(['First sentence.', 'Second sentence.']);
+    expect(fb.ended).toBe(true);
+    fb.h.onAudio(audio(300));
+    fb.h.onDone();
+    speaker.markReceived(far.marks()[0]!);
+    await expect(turn.done).resolves.toMatchObject({
+      interrupted: false,
+      spokenText: 'First sentence. Second sentence.',
+    });
+    expect(errors).toEqual([['context failed', true]]);
+  });
+
+  it('treats a TTS that owes audio and sends none as failed', async () => {
+    const tts = scriptedTts('cartesia');
+    const local = scriptedTts('espeak-ng');
+    const far = farEnd();
+    const errors: string[] = [];
+    const speaker = createAudioSpeaker({
+      name: 'cartesia',
+      tts: tts.connection,
+      fallback: { name: 'espeak-ng', tts: local.connection },
+      sink: far.sink,
+      tracker: createPlaybackTracker(),
+      ttsStallMs: 200,
+      onTtsError: (err) => errors.push(err.message),
+    });
+    const turn = speaker.startTurn(4, { onFirstAudio: () => {} });
+    turn.push('Hello.');
+    turn.end();
+    while (errors.length === 0) await new Promise((r) => setTimeout(r, 5));
+    expect(errors).toEqual(['no audio for 200 ms']);
+    expect(local.turns[0]!.texts).toEqual(['Hello.']);
+    local.turns[0]!.h.onDone(); // the fallback had nothing to say after all
+    await expect(turn.done).resolves.toMatchObject({ interrupted: false });
+  });
+
+  it('ends the turn when marks never come back, once the audio should have played', async () => {
+    const tts = scriptedTts('cartesia');
+    const far = farEnd();
+    const speaker = createAudioSpeaker({
+      name: 'cartesia',
+      tts: tts.connection,
+      sink: far.sink,
+      tracker: createPlaybackTracker(),
+      markGraceMs: 10,
+    });
+    const turn = speaker.startTurn(5, { onFirstAudio: () => {} });
+    turn.push('Hi.');
+    turn.end();
+    tts.turns[0]!.h.onAudio(audio(20));
+    tts.turns[0]!.h.onDone();
+    await expect(turn.done).resolves.toMatchObject({ interrupted: false, heardText: 'Hi.' });
+  });
+
+  it('ends the turn with what was heard when the TTS fails and there is no fallback', async () => {
+    const tts = scriptedTts('espeak-ng');
+    const far = farEnd();
+    const speaker = createAudioSpeaker({
+      name: 'espeak-ng',
+      tts: tts.connection,
+      sink: far.sink,
+      tracker: createPlaybackTracker(),
+    });
+    const turn = speaker.startTurn(6, { onFirstAudio: () => {} });
+    turn.push('Hello.');
+    turn.end();
+    tts.turns[0]!.h.onError(new ProviderError('tts', 'local', 'espeak-ng exited with 1', false));
+    await expect(turn.done).resolves.toMatchObject({ spokenText: 'Hello.', heardText: '' });
+  });
+});
