@@ -1,11 +1,24 @@
 /**
  * A live state chart of one machine: nested states as nested boxes (initial state marked, final
- * states double-bordered, invoked actors listed), each state's transitions as `event → target`
- * chips, and the active states highlighted from `state.changed` values. By default only the active
- * states show their transitions (what can happen next); "All transitions" shows every one.
+ * states double-bordered, invoked actors listed), transitions as arrows between the boxes, and the
+ * active states highlighted from `state.changed` values. By default only the active states show
+ * their transitions (what can happen next); "All transitions" shows every one, faintly. The
+ * transition just taken stays marked until the next one.
+ *
+ * The arrows are a decorative SVG overlay (machine-arrows.ts); each state's transitions are also an
+ * `event → target` list, which screen readers read, and which is shown instead of the arrows when
+ * the chart is too narrow for them.
  */
 import { h, replaceChildren } from '../lib/dom';
 import { stateValueText } from '../lib/format';
+import {
+  buildArrows,
+  createArrowLayer,
+  takenArrows,
+  type Arrow,
+  type ArrowLabel,
+  type ShownArrow,
+} from './machine-arrows';
 import {
   activeStateIds,
   stateById,
@@ -26,6 +39,11 @@ export interface MachineChart {
 
 let chartCount = 0;
 
+/** Below this chart width the arrows become clutter: the text list is shown instead. */
+const ARROWS_MIN_WIDTH = 380;
+/** How long the arrow of the transition just taken draws itself in (styles.css `.ar-flash`). */
+const FLASH_MS = 600;
+
 function shortTarget(from: string, target: string): string {
   if (target === from) return '↺ itself';
   const parts = target.split('.');
@@ -34,11 +52,19 @@ function shortTarget(from: string, target: string): string {
 
 function chip(from: string, t: DrawnTransition): HTMLElement {
   const target = t.targets.length ? t.targets.map((x) => shortTarget(from, x)).join(', ') : null;
+  // The machine's own prefix (`claim.` of `claim.date.provided`) is left out next to the arrows.
+  const machinePrefix = `${from.split('.')[0]}.`;
+  const pre = t.trigger.startsWith(machinePrefix) ? machinePrefix : '';
   const title = `${t.trigger}${t.guard ? ` [${t.guard}]` : ''}${target ? ` → ${target}` : ' (stays, runs actions)'}`;
   return h(
     'li',
     { class: `tr${target ? '' : ' tr-internal'}`, title, 'data-event': t.eventType ?? undefined },
-    h('span', { class: 'tr-ev' }, t.trigger),
+    h(
+      'span',
+      { class: 'tr-ev' },
+      pre ? h('span', { class: 'tr-pre' }, pre) : null,
+      t.trigger.slice(pre.length),
+    ),
     t.guard ? h('span', { class: 'tr-guard' }, ` [${t.guard}]`) : null,
     target ? h('span', { class: 'tr-target' }, ` → ${target}`) : null,
   );
@@ -106,13 +132,55 @@ export function createMachineChart(machine: MachineJson, opts: { title: string }
     goal,
     root,
   );
-  toggle.addEventListener('change', () => figure.classList.toggle('show-all', toggle.checked));
 
   const nodes = new Map<string, HTMLElement>();
   for (const el of root.querySelectorAll<HTMLElement>('[data-state]')) nodes.set(el.dataset.state ?? '', el);
   let active = new Set<string>();
 
-  const apply = (ids: Set<string>) => {
+  const arrows = buildArrows(machine);
+  const layer = createArrowLayer(root, nodes, n);
+  root.append(layer.element);
+  let showAll = false;
+  let taken = new Map<Arrow, ArrowLabel[]>();
+  let takenAt = 0;
+  let frame = 0;
+  const redraw = () => {
+    frame = 0;
+    const wide = root.clientWidth >= ARROWS_MIN_WIDTH;
+    figure.classList.toggle('arrows', wide);
+    if (!wide) return layer.clear();
+    const shown: ShownArrow[] = [];
+    for (const arrow of arrows) {
+      const labels = taken.get(arrow);
+      // A taken arrow shows the event that took it, or all of them while it can be taken again.
+      if (labels)
+        shown.push({ arrow, style: 'taken', labels: active.has(arrow.from) ? arrow.labels : labels });
+      else if (active.has(arrow.from)) shown.push({ arrow, style: 'avail' });
+      else if (showAll) shown.push({ arrow, style: 'faint' });
+    }
+    const age = performance.now() - takenAt;
+    layer.draw({ arrows: shown, flashAge: age < FLASH_MS ? age : null });
+  };
+  /** Redraws once the layout has settled (after a resize or a state change). */
+  const schedule = () => {
+    if (!frame) frame = requestAnimationFrame(redraw);
+  };
+  new ResizeObserver(schedule).observe(root);
+
+  toggle.addEventListener('change', () => {
+    showAll = toggle.checked;
+    figure.classList.toggle('show-all', showAll);
+    schedule();
+  });
+
+  const apply = (ids: Set<string>, eventType: string | null) => {
+    const justTaken = takenArrows(arrows, active, ids, eventType);
+    const same = ids.size === active.size && [...ids].every((id) => active.has(id));
+    // A repeat of the same state (e.g. "session ended") keeps the last transition marked.
+    if (justTaken.size || !same) {
+      taken = justTaken;
+      takenAt = justTaken.size ? performance.now() : 0;
+    }
     for (const [id, el] of nodes) {
       const on = ids.has(id);
       const wasOn = active.has(id);
@@ -129,13 +197,14 @@ export function createMachineChart(machine: MachineJson, opts: { title: string }
       }
     }
     active = ids;
+    schedule();
   };
 
   return {
     element: figure,
     setValue(value, eventType) {
       const ids = activeStateIds(machine.id, value);
-      apply(ids);
+      apply(ids, eventType ?? null);
       replaceChildren(now, h('span', { class: 'visually-hidden' }, 'current state: '), stateValueText(value));
       replaceChildren(last, eventType ? ` after ${eventType}` : '');
       const leafGoals = [...ids]
@@ -147,7 +216,7 @@ export function createMachineChart(machine: MachineJson, opts: { title: string }
       replaceChildren(goal, leafGoals.length ? h('strong', null, 'Goal: ') : null, leafGoals.join(' '));
     },
     reset() {
-      apply(new Set());
+      apply(new Set(), null);
       replaceChildren(now, 'not running');
       replaceChildren(last, '');
       goal.hidden = true;
