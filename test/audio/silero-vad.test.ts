@@ -20,6 +20,7 @@ import {
 import type { Vad, VadEvent } from '../../src/audio/vad.js';
 import { loadAudioFixture, type AudioFixtureName } from '../fakes/fixtures.js';
 import { concat, noise, sine, silencePcm } from './signals.js';
+import { describeWhen } from '../support/describe-when.js';
 
 const FIXTURES: AudioFixtureName[] = [
   'hello',
@@ -98,22 +99,7 @@ function stoppedOf(e: Emitted | undefined) {
   return e.event;
 }
 
-function describeSilero(name: string, fn: () => void): void {
-  if (!unavailable) {
-    describe(name, fn);
-  } else if (process.env.STATECALL_REQUIRE_ALL_SUITES === '1') {
-    describe(name, () => {
-      it('has onnxruntime-node and a Silero model', () => {
-        throw new Error(`STATECALL_REQUIRE_ALL_SUITES=1 but ${unavailable}`);
-      });
-    });
-  } else {
-    console.info(`[test/audio] skipping "${name}": ${unavailable}`);
-    describe.skip(name, fn);
-  }
-}
-
-describeSilero('Silero VAD', () => {
+describeWhen('test/audio', 'Silero VAD', unavailable, () => {
   it('is available, runs the v5 model from the optional package, and is a Vad', async () => {
     expect(await isSileroAvailable()).toBe(true);
     const vad: Vad = await createSileroVad();

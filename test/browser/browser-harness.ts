@@ -11,6 +11,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { describeWhen } from '../support/describe-when.js';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
@@ -27,24 +28,9 @@ export function browserUnavailableReason(): string | null {
     : `Chromium not found at ${CHROMIUM_PATH} (apt-get install chromium, or set CHROMIUM_PATH)`;
 }
 
-/**
- * `describe` for a browser suite: skipped with a one-line reason when Chromium is missing, or
- * failing when `STATECALL_REQUIRE_ALL_SUITES=1` says every suite must run.
- */
+/** `describe` for a browser suite (see {@link describeWhen}). */
 export function describeBrowser(name: string, fn: () => void): void {
-  const reason = browserUnavailableReason();
-  if (!reason) {
-    describe(name, fn);
-  } else if (process.env.STATECALL_REQUIRE_ALL_SUITES === '1') {
-    describe(name, () => {
-      it('has a Chromium to drive', () => {
-        throw new Error(`STATECALL_REQUIRE_ALL_SUITES=1 but ${reason}`);
-      });
-    });
-  } else {
-    console.info(`[test/browser] skipping "${name}": ${reason}`);
-    describe.skip(name, fn);
-  }
+  describeWhen('test/browser', name, browserUnavailableReason(), fn);
 }
 
 /** Builds `client/dist` if it is missing or stale (same script as `npm start`'s prestart). */

@@ -4,6 +4,7 @@ import { migrate } from '../../src/store/migrate.js';
 import { openSqlClient } from '../../src/store/sql-client.js';
 import { createSqlStore } from '../../src/store/sql-store.js';
 import { storeContract } from './contract.js';
+import { describeWhen } from '../support/describe-when.js';
 
 const url = process.env.TEST_DATABASE_URL;
 
@@ -22,15 +23,12 @@ async function dropSchema(schema: string): Promise<void> {
   }
 }
 
-if (!url) {
-  console.info('[test/store] TEST_DATABASE_URL not set: skipping the PostgreSQL store tests');
-  describe.skip('PostgreSQL store (set TEST_DATABASE_URL to run)', () => {
-    it('runs the store contract against a real server', () => {});
-  });
-} else {
+const unavailable = url ? null : 'TEST_DATABASE_URL not set (e.g. postgres://postgres@127.0.0.1:5432/test)';
+
+describeWhen('test/store', 'PostgreSQL store', unavailable, () => {
   storeContract('PostgreSQL', async () => {
     const schema = freshSchema();
-    const store = createSqlStore({ kind: 'postgres', connectionString: url, schema });
+    const store = createSqlStore({ kind: 'postgres', connectionString: url!, schema });
     return {
       store,
       dispose: async () => {
@@ -45,8 +43,8 @@ if (!url) {
     afterAll(() => dropSchema(schema));
 
     it('creates the tables inside the requested schema, once, even with concurrent migrators', async () => {
-      const a = await openSqlClient({ kind: 'postgres', connectionString: url, schema });
-      const b = await openSqlClient({ kind: 'postgres', connectionString: url, schema });
+      const a = await openSqlClient({ kind: 'postgres', connectionString: url!, schema });
+      const b = await openSqlClient({ kind: 'postgres', connectionString: url!, schema });
       try {
         const [fromA, fromB] = await Promise.all([migrate(a), migrate(b)]);
         expect([...fromA, ...fromB]).toEqual(['20261124000000_init.sql']);
@@ -69,9 +67,9 @@ if (!url) {
     });
 
     it('a second store on the same schema finds it migrated', async () => {
-      const store = createSqlStore({ kind: 'postgres', connectionString: url, schema });
+      const store = createSqlStore({ kind: 'postgres', connectionString: url!, schema });
       await store.init();
       await store.close();
     });
   });
-}
+});
