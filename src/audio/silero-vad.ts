@@ -35,6 +35,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { decodeMulaw, MULAW_SILENCE, SAMPLE_RATE_HZ } from './mulaw.js';
 import type { Vad, VadEvent } from './vad.js';
+import { createSpeechSegmenter, finiteOr } from './speech-segmenter.js';
 
 /** Tuning of {@link createSileroVad}. Every field is optional; defaults suit 8 kHz phone speech. */
 export interface SileroVadOptions {
@@ -90,7 +91,6 @@ const MS_PER_SAMPLE = 1000 / SAMPLE_RATE_HZ;
 const WINDOW_MS = WINDOW_SAMPLES * MS_PER_SAMPLE;
 const NO_EVENTS: readonly VadEvent[] = Object.freeze([]);
 /** Tolerance on accumulated window durations (sums of 32 ms steps on a float clock). */
-const EPS_MS = 1e-6;
 
 /** Where the model file may come from, in order of preference: package name, file in it. */
 const MODEL_CANDIDATES: readonly { pkg: string; file: string }[] = [
@@ -300,11 +300,6 @@ function asNumbers(data: unknown): ArrayLike<number> | null {
     : null;
 }
 
-function finiteOr(v: number | undefined, fallback: number, min: number, max: number): number {
-  if (typeof v !== 'number' || !Number.isFinite(v)) return fallback;
-  return v < min ? min : v > max ? max : v;
-}
-
 interface QueuedWindow {
   /** Model input: v5 context + window (288 samples), v4 window (256). */
   input: Float32Array;
@@ -358,8 +353,10 @@ function buildSileroVad(model: LoadedModel, opts: SileroVadOptions): SileroVad {
     threshold,
     finiteOr(opts.negativeThreshold, Math.max(0.01, threshold - 0.15), 0.01, 0.99),
   );
-  const startMs = finiteOr(opts.startMs, 64, 0, 10_000);
-  let hangoverMs = finiteOr(opts.hangoverMs, 500, 0, 60_000);
+  const segmenter = createSpeechSegmenter({
+    startMs: finiteOr(opts.startMs, 64, 0, 10_000),
+    hangoverMs: finiteOr(opts.hangoverMs, 500, 0, 60_000),
+  });
   const maxBacklogMs = finiteOr(opts.maxBacklogMs, 2000, WINDOW_MS, 600_000);
   const maxQueued = Math.max(1, Math.floor(maxBacklogMs / WINDOW_MS));
   const contextSamples = model.version === 'v5' ? V5_CONTEXT_SAMPLES : 0;
@@ -379,48 +376,13 @@ function buildSileroVad(model: LoadedModel, opts: SileroVadOptions): SileroVad {
   let idleWaiters: (() => void)[] = [];
   let dropped = 0;
   let lastProbability = 0;
-  // Speech state (updated as results arrive).
-  let speaking = false;
-  let loudRunMs = 0;
-  let loudRunStartMs = 0;
-  let speechStartMs = 0;
-  let lastLoudEndMs = 0;
-  let quietRunMs = 0;
   let pending: VadEvent[] = [];
 
   const onProbability = (p: number, w: QueuedWindow): void => {
     lastProbability = p;
-    const durMs = w.endMs - w.startMs;
-    if (!speaking) {
-      if (p >= threshold) {
-        if (loudRunMs === 0) loudRunStartMs = w.startMs;
-        loudRunMs += durMs;
-        if (loudRunMs >= startMs - EPS_MS) {
-          speaking = true;
-          speechStartMs = loudRunStartMs;
-          lastLoudEndMs = w.endMs;
-          quietRunMs = 0;
-          pending.push({ type: 'speech.started', atMs: speechStartMs });
-        }
-      } else {
-        loudRunMs = 0;
-      }
-    } else if (p >= negativeThreshold) {
-      lastLoudEndMs = w.endMs;
-      quietRunMs = 0;
-    } else {
-      quietRunMs += durMs;
-      if (quietRunMs >= hangoverMs - EPS_MS) {
-        speaking = false;
-        loudRunMs = 0;
-        quietRunMs = 0;
-        pending.push({
-          type: 'speech.stopped',
-          atMs: lastLoudEndMs,
-          durationMs: lastLoudEndMs - speechStartMs,
-        });
-      }
-    }
+    const isSpeech = p >= (segmenter.speaking ? negativeThreshold : threshold);
+    const ev = segmenter.step(isSpeech, w.startMs, w.endMs);
+    if (ev) pending.push(ev);
   };
 
   const pump = async (): Promise<void> => {
@@ -509,20 +471,13 @@ function buildSileroVad(model: LoadedModel, opts: SileroVadOptions): SileroVad {
     fillStartMs = 0;
     nextAtMs = 0;
     lastProbability = 0;
-    speaking = false;
-    loudRunMs = 0;
-    loudRunStartMs = 0;
-    speechStartMs = 0;
-    lastLoudEndMs = 0;
-    quietRunMs = 0;
+    segmenter.reset();
     pending = [];
   };
 
   return {
     push,
-    setHangoverMs(ms: number): void {
-      if (typeof ms === 'number' && Number.isFinite(ms) && ms >= 0) hangoverMs = Math.min(ms, 60_000);
-    },
+    setHangoverMs: (ms: number) => segmenter.setHangoverMs(ms),
     reset,
     async flush(): Promise<readonly VadEvent[]> {
       try {
@@ -538,7 +493,7 @@ function buildSileroVad(model: LoadedModel, opts: SileroVadOptions): SileroVad {
       }
     },
     get speaking() {
-      return speaking;
+      return segmenter.speaking;
     },
     get lastProbability() {
       return lastProbability;

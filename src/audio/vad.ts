@@ -7,6 +7,7 @@
  * here decodes nothing and allocates nothing on frames that produce no event.
  */
 import { MULAW_ENERGY, SAMPLE_RATE_HZ } from './mulaw.js';
+import { createSpeechSegmenter, finiteOr } from './speech-segmenter.js';
 
 /** A speech boundary. Times are on the caller's `atMs` clock (e.g. Twilio `media.timestamp`). */
 export type VadEvent =
@@ -78,11 +79,6 @@ const SILENCE_DBFS = -100;
 const FLOOR_SLOTS = 12;
 const NO_EVENTS: readonly VadEvent[] = Object.freeze([]);
 
-function finiteOr(v: number | undefined, fallback: number, min: number, max: number): number {
-  if (typeof v !== 'number' || !Number.isFinite(v)) return fallback;
-  return v < min ? min : v > max ? max : v;
-}
-
 /** What {@link createEnergyVad} returns: a {@link Vad} plus read-only diagnostics. */
 export interface EnergyVad extends Vad {
   /** Current noise-floor estimate, dBFS (RMS); -100 before any audio. */
@@ -117,8 +113,10 @@ export interface EnergyVad extends Vad {
  * Failure semantics: never throws; out-of-range options are clamped, non-numeric ones defaulted.
  */
 export function createEnergyVad(opts: EnergyVadOptions = {}): EnergyVad {
-  const startMs = finiteOr(opts.startMs, 60, 0, 10_000);
-  let hangoverMs = finiteOr(opts.hangoverMs, 500, 0, 60_000);
+  const segmenter = createSpeechSegmenter({
+    startMs: finiteOr(opts.startMs, 60, 0, 10_000),
+    hangoverMs: finiteOr(opts.hangoverMs, 500, 0, 60_000),
+  });
   const marginDb = finiteOr(opts.marginDb, 10, 0, 60);
   const minSpeechDbfs = finiteOr(opts.minSpeechDbfs, -45, -100, 0);
   const hysteresisDb = finiteOr(opts.hysteresisDb, 3, 0, 30);
@@ -127,13 +125,6 @@ export function createEnergyVad(opts: EnergyVadOptions = {}): EnergyVad {
   const energy = MULAW_ENERGY;
   const msPerSample = 1000 / SAMPLE_RATE_HZ;
 
-  // Speech state.
-  let speaking = false;
-  let loudRunMs = 0;
-  let loudRunStartMs = 0;
-  let speechStartMs = 0;
-  let lastLoudEndMs = 0;
-  let quietRunMs = 0;
   let nextAtMs = 0;
   // Noise floor: minimum over FLOOR_SLOTS completed slots plus the slot in progress.
   const slotMins = new Float64Array(FLOOR_SLOTS);
@@ -144,12 +135,7 @@ export function createEnergyVad(opts: EnergyVadOptions = {}): EnergyVad {
   let lastLevel = SILENCE_DBFS;
 
   const reset = (): void => {
-    speaking = false;
-    loudRunMs = 0;
-    loudRunStartMs = 0;
-    speechStartMs = 0;
-    lastLoudEndMs = 0;
-    quietRunMs = 0;
+    segmenter.reset();
     nextAtMs = 0;
     slotMins.fill(Infinity);
     slotIndex = 0;
@@ -207,52 +193,22 @@ export function createEnergyVad(opts: EnergyVadOptions = {}): EnergyVad {
       const blockEnd = blockStart + blockMs;
 
       // Decide against the floor as it was before this block, then let the block update it.
-      const threshold = thresholdNow() - (speaking ? hysteresisDb : 0);
+      const threshold = thresholdNow() - (segmenter.speaking ? hysteresisDb : 0);
       const loud = level >= threshold;
       trackFloor(level, blockMs);
 
-      if (!speaking) {
-        if (loud) {
-          if (loudRunMs === 0) loudRunStartMs = blockStart;
-          loudRunMs += blockMs;
-          if (loudRunMs >= startMs) {
-            speaking = true;
-            speechStartMs = loudRunStartMs;
-            lastLoudEndMs = blockEnd;
-            quietRunMs = 0;
-            (events ??= []).push({ type: 'speech.started', atMs: speechStartMs });
-          }
-        } else {
-          loudRunMs = 0;
-        }
-      } else if (loud) {
-        lastLoudEndMs = blockEnd;
-        quietRunMs = 0;
-      } else {
-        quietRunMs += blockMs;
-        if (quietRunMs >= hangoverMs) {
-          speaking = false;
-          loudRunMs = 0;
-          quietRunMs = 0;
-          (events ??= []).push({
-            type: 'speech.stopped',
-            atMs: lastLoudEndMs,
-            durationMs: lastLoudEndMs - speechStartMs,
-          });
-        }
-      }
+      const ev = segmenter.step(loud, blockStart, blockEnd);
+      if (ev) (events ??= []).push(ev);
     }
     return events ?? NO_EVENTS;
   };
 
   return {
     push,
-    setHangoverMs(ms: number): void {
-      if (typeof ms === 'number' && Number.isFinite(ms) && ms >= 0) hangoverMs = Math.min(ms, 60_000);
-    },
+    setHangoverMs: (ms: number) => segmenter.setHangoverMs(ms),
     reset,
     get speaking() {
-      return speaking;
+      return segmenter.speaking;
     },
     get noiseFloorDbfs() {
       return floorNow();
