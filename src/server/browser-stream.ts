@@ -21,6 +21,7 @@ import { createTextSpeaker } from '../engine/text-speaker.js';
 import { createAudioCall, type AudioCall } from '../engine/audio-call.js';
 import type { Providers } from '../providers/create-providers.js';
 import type { Speaker } from '../providers/types.js';
+import { noticeFrame, type ServerFrame } from './browser-protocol.js';
 
 const clientMessage = z.discriminatedUnion('event', [
   z.object({ event: z.literal('text'), text: z.string().trim().min(1).max(2000) }),
@@ -72,15 +73,11 @@ export async function handleBrowserStream(
   let badMessages = 0;
   let session: CallSession | null = null;
   const pending: string[] = [];
-  const sendJson = (obj: Record<string, unknown>) => {
+  const sendJson = (obj: ServerFrame | Record<string, unknown>) => {
     if (ws.readyState === ws.OPEN) ws.send(JSON.stringify(obj));
   };
   const notify = (n: SessionNotice) => {
-    const { type, ...fields } = n;
-    // `event` is the frame's discriminator: a state change's triggering event goes in `eventType`.
-    if (n.type === 'state.changed') {
-      sendJson({ event: type, actor: n.actor, value: n.value, eventType: n.event });
-    } else sendJson({ event: type, ...fields });
+    sendJson(noticeFrame(n));
     // The session is over (bot hang-up, watchdog, error): close once the client was told why.
     if (n.type === 'session.ended' && ws.readyState === ws.OPEN) ws.close(1000, 'call ended');
   };

@@ -3,43 +3,9 @@
  * server sends each session notice as `{"event": <type>, ...fields}`, plus `clear`, `mark`,
  * `error`, `hangup`; in audio mode bot audio arrives as binary frames (mu-law 8 kHz).
  */
-import type { TurnTiming } from '../lib/rows';
+import type { ServerFrame } from '../../../src/server/browser-protocol';
 
-/** The claim card as the server reports it. */
-export interface ClaimCard {
-  claimId: string;
-  claimDate: string | null;
-  claimAmount: number | null;
-  claimStatus: string;
-  state: string;
-  path: string;
-}
-
-/** A JSON frame from the server. Unknown events are ignored by the client. */
-export type ServerFrame =
-  | { event: 'session.started'; conversationId: string; claimId: string; channel: string }
-  | {
-      event: 'state.changed';
-      actor: 'call' | 'claim';
-      value: unknown;
-      /** The event that caused the change (older servers named it `event`, clashing with the frame type). */
-      eventType?: string;
-    }
-  | { event: 'claim.updated'; claim: ClaimCard }
-  | { event: 'transcript.partial'; text: string }
-  | { event: 'transcript.final'; text: string }
-  | { event: 'user.turn'; turn: number; text: string }
-  | { event: 'bot.turn.started'; turn: number }
-  | { event: 'bot.text'; turn: number; text: string }
-  | { event: 'bot.turn.ended'; turn: number; text: string; heardText: string; interrupted: boolean }
-  | { event: 'tool.called'; turn: number; name: string; arguments: string; result: string }
-  | { event: 'metrics.turn'; timing: TurnTiming }
-  | { event: 'session.ended'; reason: string }
-  | { event: 'clear' }
-  | { event: 'mark'; name: string }
-  | { event: 'error'; message: string }
-  | { event: 'hangup'; reason?: string }
-  | { event: 'pong' };
+export type { ClaimCard, ServerFrame } from '../../../src/server/browser-protocol';
 
 /** A JSON frame to the server. */
 export type ClientFrame =
