@@ -109,7 +109,7 @@ export function mediaMessage(streamSid: string, audio: Uint8Array): string {
   return JSON.stringify({
     event: 'media',
     streamSid,
-    media: { payload: Buffer.from(audio).toString('base64') },
+    media: { payload: Buffer.from(audio.buffer, audio.byteOffset, audio.byteLength).toString('base64') }, // a view, not a copy
   });
 }
 
