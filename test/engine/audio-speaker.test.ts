@@ -4,7 +4,11 @@
  * A scripted in-memory TTS stands in for Cartesia (its wire protocol is tested with the SDK elsewhere).
  */
 import { createPlaybackTracker } from '../../src/audio/playback-tracker.js';
-import { createAudioSpeaker, type AudioSink } from '../../src/engine/audio-speaker.js';
+import {
+  createAudioSpeaker,
+  type AudioSink,
+  type AudioSpeakerOptions,
+} from '../../src/engine/audio-speaker.js';
 import type { TtsConnection, TtsTurnHandlers } from '../../src/providers/tts-types.js';
 import { ProviderError } from '../../src/providers/types.js';
 
@@ -40,16 +44,30 @@ function farEnd() {
 const audio = (ms: number) => new Uint8Array(ms * 8).fill(0x7f);
 const tick = () => new Promise((r) => setImmediate(r));
 
+/** A speaker over a scripted TTS (and, with `fallback`, a scripted local voice), recording TTS errors. */
+function setup(
+  opts: { fallback?: boolean; name?: string } & Partial<Omit<AudioSpeakerOptions, 'fallback'>> = {},
+) {
+  const { fallback, name = 'cartesia', ...options } = opts;
+  const tts = scriptedTts(name);
+  const local = scriptedTts('espeak-ng');
+  const far = farEnd();
+  const errors: [string, boolean][] = [];
+  const speaker = createAudioSpeaker({
+    name,
+    tts: tts.connection,
+    ...(fallback ? { fallback: { name: 'espeak-ng', tts: local.connection } } : {}),
+    sink: far.sink,
+    tracker: createPlaybackTracker(),
+    onTtsError: (err, usingFallback) => errors.push([err.message, usingFallback]),
+    ...options,
+  });
+  return { tts, local, far, errors, speaker };
+}
+
 describe('the audio speaker', () => {
   it('sends each chunk with a mark after it and ends the turn only when the last mark is echoed', async () => {
-    const tts = scriptedTts('cartesia');
-    const far = farEnd();
-    const speaker = createAudioSpeaker({
-      name: 'cartesia',
-      tts: tts.connection,
-      sink: far.sink,
-      tracker: createPlaybackTracker(),
-    });
+    const { tts, far, speaker } = setup();
     let firstAudio = 0;
     const turn = speaker.startTurn(1, { onFirstAudio: () => firstAudio++ });
     turn.push('Hello there.');
@@ -82,14 +100,7 @@ describe('the audio speaker', () => {
   });
 
   it('on barge-in keeps only what the caller heard', async () => {
-    const tts = scriptedTts('cartesia');
-    const far = farEnd();
-    const speaker = createAudioSpeaker({
-      name: 'cartesia',
-      tts: tts.connection,
-      sink: far.sink,
-      tracker: createPlaybackTracker(),
-    });
+    const { tts, far, speaker } = setup();
     const turn = speaker.startTurn(2, { onFirstAudio: () => {} });
     turn.push('The incident happened on March third, and you are claiming nine hundred dollars.');
     turn.end();
@@ -107,18 +118,7 @@ describe('the audio speaker', () => {
   });
 
   it('switches to the fallback voice when the TTS fails, re-speaking what was not voiced', async () => {
-    const tts = scriptedTts('cartesia');
-    const local = scriptedTts('espeak-ng');
-    const far = farEnd();
-    const errors: [string, boolean][] = [];
-    const speaker = createAudioSpeaker({
-      name: 'cartesia',
-      tts: tts.connection,
-      fallback: { name: 'espeak-ng', tts: local.connection },
-      sink: far.sink,
-      tracker: createPlaybackTracker(),
-      onTtsError: (err, usingFallback) => errors.push([err.message, usingFallback]),
-    });
+    const { tts, local, far, errors, speaker } = setup({ fallback: true });
     const turn = speaker.startTurn(3, { onFirstAudio: () => {} });
     turn.push('First sentence.');
     turn.push('Second sentence.');
@@ -139,39 +139,19 @@ describe('the audio speaker', () => {
   });
 
   it('treats a TTS that owes audio and sends none as failed', async () => {
-    const tts = scriptedTts('cartesia');
-    const local = scriptedTts('espeak-ng');
-    const far = farEnd();
-    const errors: string[] = [];
-    const speaker = createAudioSpeaker({
-      name: 'cartesia',
-      tts: tts.connection,
-      fallback: { name: 'espeak-ng', tts: local.connection },
-      sink: far.sink,
-      tracker: createPlaybackTracker(),
-      ttsStallMs: 200,
-      onTtsError: (err) => errors.push(err.message),
-    });
+    const { local, errors, speaker } = setup({ fallback: true, ttsStallMs: 200 });
     const turn = speaker.startTurn(4, { onFirstAudio: () => {} });
     turn.push('Hello.');
     turn.end();
     while (errors.length === 0) await new Promise((r) => setTimeout(r, 5));
-    expect(errors).toEqual(['no audio for 200 ms']);
+    expect(errors.map(([message]) => message)).toEqual(['no audio for 200 ms']);
     expect(local.turns[0]!.texts).toEqual(['Hello.']);
     local.turns[0]!.h.onDone(); // the fallback had nothing to say after all
     await expect(turn.done).resolves.toMatchObject({ interrupted: false });
   });
 
   it('ends the turn when marks never come back, once the audio should have played', async () => {
-    const tts = scriptedTts('cartesia');
-    const far = farEnd();
-    const speaker = createAudioSpeaker({
-      name: 'cartesia',
-      tts: tts.connection,
-      sink: far.sink,
-      tracker: createPlaybackTracker(),
-      markGraceMs: 10,
-    });
+    const { tts, speaker } = setup({ markGraceMs: 10 });
     const turn = speaker.startTurn(5, { onFirstAudio: () => {} });
     turn.push('Hi.');
     turn.end();
@@ -181,14 +161,7 @@ describe('the audio speaker', () => {
   });
 
   it('ends the turn with what was heard when the TTS fails and there is no fallback', async () => {
-    const tts = scriptedTts('espeak-ng');
-    const far = farEnd();
-    const speaker = createAudioSpeaker({
-      name: 'espeak-ng',
-      tts: tts.connection,
-      sink: far.sink,
-      tracker: createPlaybackTracker(),
-    });
+    const { tts, speaker } = setup({ name: 'espeak-ng' });
     const turn = speaker.startTurn(6, { onFirstAudio: () => {} });
     turn.push('Hello.');
     turn.end();

@@ -22,6 +22,18 @@ function openRawStream(h: PhoneHarness, signature?: string): Promise<WebSocket> 
   });
 }
 
+/** POSTs the voice webhook as Twilio does: form-encoded, signed over PUBLIC_URL (or with `signature`). */
+function postWebhook(h: PhoneHarness, params: Record<string, string>, signature?: string): Promise<Response> {
+  const sig =
+    signature ??
+    twilio.getExpectedTwilioSignature(AUTH_TOKEN, 'https://statecall.example.test/twilio/voice', params);
+  return fetch(`${h.server.url}/twilio/voice`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-twilio-signature': sig },
+    body: new URLSearchParams(params),
+  });
+}
+
 const closed = (ws: WebSocket) =>
   new Promise<{ code: number; reason: string }>((resolve) =>
     ws.once('close', (code, reason) => resolve({ code, reason: reason.toString() })),
@@ -36,16 +48,7 @@ describe('the Twilio edge', () => {
 
   it('answers a signed webhook with a bidirectional stream to PUBLIC_URL carrying the call parameters', async () => {
     const params = { CallSid: 'CA123', From: '+15551112222', To: '+15553334444', CallStatus: 'ringing' };
-    const sig = twilio.getExpectedTwilioSignature(
-      AUTH_TOKEN,
-      'https://statecall.example.test/twilio/voice',
-      params,
-    );
-    const res = await fetch(`${h.server.url}/twilio/voice`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-twilio-signature': sig },
-      body: new URLSearchParams(params),
-    });
+    const res = await postWebhook(h, params);
     const xml = await res.text();
     expect(res.status).toBe(200);
     expect(xml).toContain('<Connect><Stream url="wss://statecall.example.test/twilio/stream">');
@@ -54,11 +57,7 @@ describe('the Twilio edge', () => {
   });
 
   it('refuses a webhook or an upgrade whose signature does not match with 403', async () => {
-    const res = await fetch(`${h.server.url}/twilio/voice`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-twilio-signature': 'bogus' },
-      body: new URLSearchParams({ CallSid: 'CA1' }),
-    });
+    const res = await postWebhook(h, { CallSid: 'CA1' }, 'bogus');
     expect(res.status).toBe(403);
     await expect(openRawStream(h, 'bogus')).rejects.toThrow('upgrade refused: 403');
   });
@@ -104,16 +103,7 @@ describe('the Twilio edge', () => {
     const a = await h.call({ speedup: 4 });
     const b = await h.call({ speedup: 4 });
     const params = { CallSid: 'CAbusy', From: '+15551112222', To: '+15553334444' };
-    const sig = twilio.getExpectedTwilioSignature(
-      AUTH_TOKEN,
-      'https://statecall.example.test/twilio/voice',
-      params,
-    );
-    const res = await fetch(`${h.server.url}/twilio/voice`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-twilio-signature': sig },
-      body: new URLSearchParams(params),
-    });
+    const res = await postWebhook(h, params);
     const xml = await res.text();
     expect(xml).toContain('<Say>');
     expect(xml).toContain('<Hangup/>');

@@ -15,6 +15,7 @@ import { createAudioCall, type AudioCall } from '../../engine/audio-call.js';
 import type { CallSession } from '../../engine/call-session.js';
 import type { SessionNotice, SessionOptions, SessionTransport } from '../../engine/session-types.js';
 import type { Providers } from '../../providers/create-providers.js';
+import { maskPhoneNumber } from '../../providers/local/speech-format.js';
 import {
   clearMessage,
   decodePayload,
@@ -54,9 +55,6 @@ export interface MediaStreamStats {
   dtmf: number;
 }
 
-/** Last 4 digits only: phone numbers never reach the logs. */
-const tail = (n: string | undefined) => (n ? `…${n.slice(-4)}` : undefined);
-
 /** Serves one Twilio media stream until it closes (see file header). */
 export function handleTwilioMediaStream(ws: WebSocket, deps: MediaStreamDeps): MediaStreamStats {
   const stats: MediaStreamStats = { bad: 0, ignored: 0, media: 0, marks: 0, dtmf: 0 };
@@ -88,7 +86,8 @@ export function handleTwilioMediaStream(ws: WebSocket, deps: MediaStreamDeps): M
     callSid = start.callSid;
     const params = start.customParameters ?? {};
     log = log.child({ callSid: start.callSid });
-    log.info({ from: tail(params.from), to: tail(params.to) }, 'media stream started');
+    // Last 4 digits only: phone numbers never reach the logs.
+    log.info({ from: maskPhoneNumber(params.from), to: maskPhoneNumber(params.to) }, 'media stream started');
     const a = createAudioCall({
       stt: deps.providers.stt,
       tts: deps.providers.tts,
