@@ -22,6 +22,16 @@ const TODAY = '2026-11-25';
 const say = (call: TwilioCall, name: AudioFixtureName, waitForAnswer = true) =>
   sayAndWait(call, loadAudioFixture(name), { speedup: SPEEDUP, waitForAnswer });
 
+/** What the caller says to file a claim by voice: acknowledge, date, amount, confirm. */
+const FULL_CLAIM: AudioFixtureName[] = [
+  'okay-got-it',
+  'march-third',
+  'twelve-hundred-fifty-dollars',
+  'yes-thats-correct',
+];
+/** The same up to the read-back (the bot then reads the claim back). */
+const UP_TO_READ_BACK = FULL_CLAIM.slice(0, 3);
+
 const scriptOf = (names: AudioFixtureName[]) => names.map((n) => AUDIO_FIXTURE_TEXT[n]);
 
 /** Runs `body` against a fresh stack. */
@@ -42,12 +52,7 @@ async function talk(call: TwilioCall, names: AudioFixtureName[]) {
 
 describe('a phone call over the Twilio media stream', () => {
   it('files a claim by voice with Deepgram, OpenAI and Cartesia, records metrics and hangs up through the REST API', async () => {
-    const names: AudioFixtureName[] = [
-      'okay-got-it',
-      'march-third',
-      'twelve-hundred-fifty-dollars',
-      'yes-thats-correct',
-    ];
+    const names = FULL_CLAIM;
     await withStack(
       { deepgram: { utterances: scriptOf(names) }, openai: { replies: scriptedClaimModel() }, cartesia: {} },
       async (h) => {
@@ -87,7 +92,7 @@ describe('a phone call over the Twilio media stream', () => {
   }, 120_000);
 
   it('stops talking when the caller barges in: clear sent, LLM aborted, TTS cancelled, only heard text kept', async () => {
-    const names: AudioFixtureName[] = ['okay-got-it', 'march-third', 'twelve-hundred-fifty-dollars'];
+    const names = UP_TO_READ_BACK;
     let readBackRequest = -1;
     await withStack(
       {
@@ -174,12 +179,7 @@ describe('a phone call over the Twilio media stream', () => {
   }, 120_000);
 
   it('still understands the caller when the Deepgram socket drops mid-call', async () => {
-    const names: AudioFixtureName[] = [
-      'okay-got-it',
-      'march-third',
-      'twelve-hundred-fifty-dollars',
-      'yes-thats-correct',
-    ];
+    const names = FULL_CLAIM;
     await withStack({ deepgram: { utterances: scriptOf(names) }, cartesia: {} }, async (h) => {
       const call = await h.call({ speedup: SPEEDUP });
       await waitForBotToFinish(call, 0);
@@ -197,12 +197,7 @@ describe('a phone call over the Twilio media stream', () => {
   }, 120_000);
 
   it('answers a turn with the local dialogue when OpenAI fails with a 500', async () => {
-    const names: AudioFixtureName[] = [
-      'okay-got-it',
-      'march-third',
-      'twelve-hundred-fifty-dollars',
-      'yes-thats-correct',
-    ];
+    const names = FULL_CLAIM;
     let failed = -1;
     await withStack(
       {
@@ -240,7 +235,7 @@ describe('a phone call over the Twilio media stream', () => {
   }, 120_000);
 
   it('does not stop for a backchannel ("mm-hmm") while it reads the claim back', async () => {
-    const names: AudioFixtureName[] = ['okay-got-it', 'march-third', 'twelve-hundred-fifty-dollars'];
+    const names = UP_TO_READ_BACK;
     await withStack(
       {
         deepgram: {
@@ -278,12 +273,7 @@ describe('a phone call over the Twilio media stream', () => {
   }, 120_000);
 
   it('finishes a turn with the local voice when Cartesia fails, and records both providers', async () => {
-    const names: AudioFixtureName[] = [
-      'okay-got-it',
-      'march-third',
-      'twelve-hundred-fifty-dollars',
-      'yes-thats-correct',
-    ];
+    const names = FULL_CLAIM;
     await withStack({ deepgram: { utterances: scriptOf(names) }, cartesia: {} }, async (h) => {
       const call = await h.call({ speedup: SPEEDUP });
       await waitForBotToFinish(call, 0);
