@@ -77,19 +77,9 @@ async function feed(vad: SileroVad, audio: Uint8Array, t0Ms = 0, frameBytes = FR
   return out;
 }
 
-function silence(ms: number): Uint8Array {
-  return mulawSilence(ms);
-}
-
-function join(...parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
-}
+const silence = mulawSilence;
+/** Concatenated audio (Buffer.concat takes any Uint8Array). */
+const join = (...parts: Uint8Array[]): Uint8Array => Buffer.concat(parts);
 
 const types = (events: Emitted[]) => events.map((e) => e.event.type);
 
