@@ -249,7 +249,8 @@ export async function startCallSession(
         );
         metrics.setProvider('llm', deps.fallbackDialogue.name);
       },
-      onBotText: () => {},
+      // Every transport's observers see the bot's words as they are spoken (never audio).
+      onBotText: (text: string) => transport.notify({ type: 'bot.text', turn: botTurn, text }),
     };
     runRespondTurn(input, ctx, ac.signal)
       .then((r) => {

@@ -1,14 +1,15 @@
 /**
  * A speaker for text channels (terminal chat, typed browser turns): each piece of bot text is
- * "played" the moment it is delivered, so heard text = delivered text.
+ * "played" the moment it is pushed, so heard text = pushed text. The text itself reaches the
+ * client as the session's `bot.text` notice, like on every channel.
  */
 import type { Speaker, SpeechResult, SpeechTimings, TurnSpeech } from '../providers/types.js';
 
-/** Creates a speaker that delivers text through `deliver(turn, text)`. */
-export function createTextSpeaker(deliver: (turn: number, text: string) => void): Speaker {
+/** Creates a text speaker. */
+export function createTextSpeaker(): Speaker {
   return {
     name: 'text',
-    startTurn(turn, hooks): TurnSpeech {
+    startTurn(_turn, hooks): TurnSpeech {
       const pieces: string[] = [];
       const timings: SpeechTimings = {
         firstTextAt: null,
@@ -40,7 +41,6 @@ export function createTextSpeaker(deliver: (turn: number, text: string) => void)
             hooks.onFirstAudio();
           }
           pieces.push(text);
-          deliver(turn, text);
         },
         end: finish,
         cancel() {

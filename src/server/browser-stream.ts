@@ -20,7 +20,6 @@ import type { SessionNotice, SessionTransport, SessionOptions } from '../engine/
 import { createTextSpeaker } from '../engine/text-speaker.js';
 import { createAudioCall, type AudioCall } from '../engine/audio-call.js';
 import type { Providers } from '../providers/create-providers.js';
-import type { Speaker } from '../providers/types.js';
 import { noticeFrame, type ServerFrame } from './browser-protocol.js';
 
 const clientMessage = z.discriminatedUnion('event', [
@@ -33,29 +32,6 @@ const clientMessage = z.discriminatedUnion('event', [
 
 /** Providers for audio mode. */
 export type BrowserAudioProviders = Pick<Providers, 'stt' | 'tts' | 'localTts' | 'makeVad'>;
-
-/** Wraps a speaker so every piece of bot text is also shown (audio mode has no text speaker). */
-function withBotText(speaker: Speaker, show: (turn: number, text: string) => void): Speaker {
-  return {
-    name: speaker.name,
-    close: () => speaker.close(),
-    startTurn(turn, hooks) {
-      const t = speaker.startTurn(turn, hooks);
-      return {
-        get timings() {
-          return t.timings;
-        },
-        done: t.done,
-        push(text) {
-          show(turn, text);
-          t.push(text);
-        },
-        end: () => t.end(),
-        cancel: () => t.cancel(),
-      };
-    },
-  };
-}
 
 /** Starts a session for a transport; injected so the handler knows nothing of the engine's deps. */
 export type SessionStarter = (transport: SessionTransport, opts?: SessionOptions) => Promise<CallSession>;
@@ -81,7 +57,6 @@ export async function handleBrowserStream(
     // The session is over (bot hang-up, watchdog, error): close once the client was told why.
     if (n.type === 'session.ended' && ws.readyState === ws.OPEN) ws.close(1000, 'call ended');
   };
-  const showText = (turn: number, text: string) => notify({ type: 'bot.text', turn, text });
   const audio: AudioCall | null = audioProviders
     ? createAudioCall({
         stt: audioProviders.stt,
@@ -105,7 +80,7 @@ export async function handleBrowserStream(
     : null;
   const transport: SessionTransport = {
     channel: 'browser',
-    speaker: audio ? withBotText(audio.speaker, showText) : createTextSpeaker(showText),
+    speaker: audio ? audio.speaker : createTextSpeaker(),
     ...(audio ? { sttLogic: audio.sttLogic } : {}),
     interrupt: () => (audio ? audio.interrupt() : sendJson({ event: 'clear' })),
     // The socket stays open until `session.ended` (sent right after the call machine ends).
