@@ -3,7 +3,12 @@
  * out hear a goodbye in Twilio's voice (REST `Twiml` with `<Say>` + `<Hangup/>`) and end as
  * `server_shutdown`; no new call is admitted meanwhile. Keypad-only calls, so no provider fakes.
  */
-import { startPhoneHarness, waitForBotToFinish, type PhoneHarness } from '../support/phone-harness.js';
+import {
+  pressKeys,
+  startPhoneHarness,
+  waitForBotToFinish,
+  type PhoneHarness,
+} from '../support/phone-harness.js';
 
 const SPEEDUP = 8;
 
@@ -16,11 +21,7 @@ describe('draining the server', () => {
 
   it('lets a call that finishes within the drain time end by itself, normally', async () => {
     const call = await h.call({ speedup: SPEEDUP });
-    const press = async (digits: string, wait = true) => {
-      const since = call.receivedBytes;
-      for (const d of digits) call.sendDtmf(d);
-      if (wait) await waitForBotToFinish(call, since);
-    };
+    const press = (digits: string, wait = true) => pressKeys(call, digits, wait);
     await waitForBotToFinish(call, 0);
     const drained = h.server.drain({ timeoutMs: 60_000 });
     await press('1');

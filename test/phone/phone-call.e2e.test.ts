@@ -8,6 +8,7 @@ import { AUDIO_FIXTURE_TEXT, loadAudioFixture, type AudioFixtureName } from '../
 import type { TwilioCall } from '../fakes/twilio-caller.js';
 import {
   sayAndWait,
+  pressKeys,
   startPhoneHarness,
   waitForBotToFinish,
   type PhoneHarness,
@@ -155,11 +156,7 @@ describe('a phone call over the Twilio media stream', () => {
   it('files a claim with the keypad alone when no provider key is set', async () => {
     await withStack({ deepgram: false, cartesia: false }, async (h) => {
       const call = await h.call({ speedup: SPEEDUP });
-      const press = async (digits: string, wait = true) => {
-        const since = call.receivedBytes;
-        for (const d of digits) call.sendDtmf(d);
-        if (wait) await waitForBotToFinish(call, since);
-      };
+      const press = (digits: string, wait = true) => pressKeys(call, digits, wait);
       await waitForBotToFinish(call, 0);
       await press('1'); // acknowledge the claim number
       await press('03032026#'); // March 3rd, 2026
