@@ -140,6 +140,10 @@ export function createSqlStore(opts: SqlStoreOptions): ConversationStore {
       }
     },
 
+    async ping() {
+      await db().query('select 1');
+    },
+
     async createConversation(row) {
       try {
         await db().query(SQL.insertConversation, [JSON.stringify(pick(row, NEW_CONVERSATION_COLUMNS))]);

@@ -171,6 +171,12 @@ export function createSupabaseStore(opts: SupabaseStoreOptions): ConversationSto
       }
     },
 
+    async ping() {
+      // HEAD: PostgREST runs the query but sends no body; no retry, the caller owns the timeout.
+      const res = await client.from('conversations').select('id', { head: true }).limit(1).retry(false);
+      if (res.error) fail('ping', res);
+    },
+
     async createConversation(row: NewConversation) {
       const body = {
         id: row.id,

@@ -140,6 +140,11 @@ export interface ConversationStore {
   readonly kind: string;
   /** Connects and applies pending migrations (sql adapters). Idempotent. */
   init(): Promise<void>;
+  /**
+   * Cheapest round trip that proves the database answers (`select 1`; a HEAD request for supabase),
+   * for a readiness probe. Rejects when it does not; callers bound it with their own timeout.
+   */
+  ping(): Promise<void>;
   /** Inserts a conversation. Throws ClaimIdConflictError if claim_id is taken by another id; same id again is a no-op. */
   createConversation(row: NewConversation): Promise<void>;
   updateConversation(id: string, patch: ConversationPatch): Promise<void>;

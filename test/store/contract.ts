@@ -230,6 +230,10 @@ export function storeContract(name: string, open: () => Promise<ContractTarget>)
       expect(await store.getConversation('not-a-uuid')).toBeNull();
     });
 
+    it('answers ping once initialized', async () => {
+      await expect(store.ping()).resolves.toBeUndefined();
+    });
+
     it('initializes again as a no-op', async () => {
       const conv = newConversation();
       await store.createConversation(conv);

@@ -135,6 +135,12 @@ export function recordingStore(inner?: ConversationStore) {
   const store: ConversationStore = {
     kind: 'recording',
     init: async () => inner?.init(),
+    // Readiness follows the same switches as writes, but is not recorded as a write.
+    ping: async () => {
+      if (controls.hang) return new Promise<void>(() => {});
+      if (controls.down) throw connectionRefused();
+      await inner?.ping();
+    },
     createConversation: write('createConversation'),
     updateConversation: write('updateConversation'),
     appendTransitions: write('appendTransitions'),
