@@ -9,6 +9,7 @@ import type {
   NewConversation,
   TransitionRow,
 } from '../../src/store/types.js';
+import type { SqlExecutor } from '../../src/store/sql-client.js';
 
 let claimCounter = 0;
 
@@ -151,6 +152,16 @@ export function recordingStore(inner?: ConversationStore) {
     close: async () => inner?.close(),
   };
   return { store, calls, controls };
+}
+
+/** Tables of the current schema without row level security (the server must create none). */
+export async function tablesWithoutRls(db: SqlExecutor): Promise<string[]> {
+  const { rows } = await db.query<{ relname: string }>(
+    `select c.relname from pg_class c join pg_namespace n on n.oid = c.relnamespace
+      where n.nspname = current_schema() and c.relkind in ('r', 'p') and not c.relrowsecurity
+      order by c.relname`,
+  );
+  return rows.map((r) => r.relname);
 }
 
 /** Polls `cond` every 5 ms until true or `timeoutMs` elapses (then throws). */

@@ -4,6 +4,7 @@ import { migrate } from '../../src/store/migrate.js';
 import { openSqlClient } from '../../src/store/sql-client.js';
 import { createSqlStore } from '../../src/store/sql-store.js';
 import { storeContract } from './contract.js';
+import { tablesWithoutRls } from './fixtures.js';
 import { describeWhen } from '../support/describe-when.js';
 
 const url = process.env.TEST_DATABASE_URL;
@@ -63,6 +64,16 @@ describeWhen('test/store', 'PostgreSQL store', unavailable, () => {
       } finally {
         await a.close();
         await b.close();
+      }
+    });
+
+    it('leaves no table of the schema without row level security', async () => {
+      const db = await openSqlClient({ kind: 'postgres', connectionString: url!, schema });
+      try {
+        await migrate(db);
+        expect(await tablesWithoutRls(db)).toEqual([]);
+      } finally {
+        await db.close();
       }
     });
 
