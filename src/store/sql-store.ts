@@ -12,6 +12,7 @@ import {
   METRICS_COLUMNS,
   PATCH_COLUMNS,
   pick,
+  sanitizeDeep,
   toConversationRow,
   toMessageRow,
   toMetricsRow,
@@ -37,6 +38,9 @@ export type SqlStoreOptions = SqlClientOptions & {
   /** Folder of `*.sql` migrations; default `supabase/migrations` of this repository. */
   migrationsDir?: string;
 };
+
+/** A write's rows as its one json parameter, with text PostgreSQL would refuse cleaned (see sanitizeDeep). */
+const jsonParam = (rows: unknown) => JSON.stringify(sanitizeDeep(rows));
 
 const list = (cols: readonly string[]) => cols.map((c) => `"${c}"`).join(', ');
 
@@ -146,7 +150,7 @@ export function createSqlStore(opts: SqlStoreOptions): ConversationStore {
 
     async createConversation(row) {
       try {
-        await db().query(SQL.insertConversation, [JSON.stringify(pick(row, NEW_CONVERSATION_COLUMNS))]);
+        await db().query(SQL.insertConversation, [jsonParam(pick(row, NEW_CONVERSATION_COLUMNS))]);
       } catch (err) {
         if (isClaimIdConflict(err)) throw new ClaimIdConflictError(row.claim_id);
         throw err;
@@ -160,23 +164,23 @@ export function createSqlStore(opts: SqlStoreOptions): ConversationStore {
       await db().query(
         `update conversations c set ${set}
          from jsonb_populate_record(null::conversations, $2::text::jsonb) p where c.id = $1::uuid`,
-        [id, JSON.stringify(pick(patch, cols))],
+        [id, jsonParam(pick(patch, cols))],
       );
     },
 
     async appendTransitions(rows: TransitionRow[]) {
       if (rows.length === 0) return;
-      await db().query(SQL.insertTransitions, [JSON.stringify(rows.map((r) => pick(r, TRANSITION_COLUMNS)))]);
+      await db().query(SQL.insertTransitions, [jsonParam(rows.map((r) => pick(r, TRANSITION_COLUMNS)))]);
     },
 
     async upsertMessages(rows: MessageRow[]) {
       if (rows.length === 0) return;
       const unique = lastPerKey(rows, (r) => `${r.conversation_id}/${r.seq}`);
-      await db().query(SQL.upsertMessages, [JSON.stringify(unique.map((r) => pick(r, MESSAGE_COLUMNS)))]);
+      await db().query(SQL.upsertMessages, [jsonParam(unique.map((r) => pick(r, MESSAGE_COLUMNS)))]);
     },
 
     async upsertMetrics(row: MetricsRow) {
-      await db().query(SQL.upsertMetrics, [JSON.stringify(pick(row, METRICS_COLUMNS))]);
+      await db().query(SQL.upsertMetrics, [jsonParam(pick(row, METRICS_COLUMNS))]);
     },
 
     async listConversations(query: ListConversationsQuery): Promise<ConversationRow[]> {

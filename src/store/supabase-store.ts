@@ -13,6 +13,7 @@ import {
   METRICS_COLUMNS,
   PATCH_COLUMNS,
   pick,
+  sanitizeDeep,
   toConversationRow,
   toMessageRow,
   toMetricsRow,
@@ -178,7 +179,7 @@ export function createSupabaseStore(opts: SupabaseStoreOptions): ConversationSto
     },
 
     async createConversation(row: NewConversation) {
-      const body = {
+      const body = sanitizeDeep({
         id: row.id,
         call_sid: row.call_sid,
         stream_sid: row.stream_sid,
@@ -189,7 +190,7 @@ export function createSupabaseStore(opts: SupabaseStoreOptions): ConversationSto
         machine_version: row.machine_version,
         created_at: row.created_at,
         updated_at: row.created_at,
-      };
+      });
       // ON CONFLICT (id) DO NOTHING: a retried create is a no-op; a taken claim_id still fails (409).
       const res = await client
         .from('conversations')
@@ -202,7 +203,7 @@ export function createSupabaseStore(opts: SupabaseStoreOptions): ConversationSto
     },
 
     async updateConversation(id, patch) {
-      const body = pick(patch, PATCH_COLUMNS);
+      const body = sanitizeDeep(pick(patch, PATCH_COLUMNS));
       if (Object.keys(body).length === 0) return;
       const res = await client.from('conversations').update(body).eq('id', id);
       if (res.error) fail('update conversation', res);
@@ -210,27 +211,30 @@ export function createSupabaseStore(opts: SupabaseStoreOptions): ConversationSto
 
     async appendTransitions(rows) {
       if (rows.length === 0) return;
-      const res = await client.from('conversation_transitions').upsert(
-        rows.map((r) => pick(r, TRANSITION_COLUMNS)),
-        { onConflict: 'conversation_id,actor,seq', ignoreDuplicates: true },
-      );
+      const res = await client
+        .from('conversation_transitions')
+        .upsert(sanitizeDeep(rows.map((r) => pick(r, TRANSITION_COLUMNS))), {
+          onConflict: 'conversation_id,actor,seq',
+          ignoreDuplicates: true,
+        });
       if (res.error) fail('append transitions', res);
     },
 
     async upsertMessages(rows) {
       if (rows.length === 0) return;
       const unique = lastPerKey(rows, (r) => `${r.conversation_id}/${r.seq}`);
-      const res = await client.from('conversation_messages').upsert(
-        unique.map((r) => pick(r, MESSAGE_COLUMNS)),
-        { onConflict: 'conversation_id,seq' },
-      );
+      const res = await client
+        .from('conversation_messages')
+        .upsert(sanitizeDeep(unique.map((r) => pick(r, MESSAGE_COLUMNS))), {
+          onConflict: 'conversation_id,seq',
+        });
       if (res.error) fail('upsert messages', res);
     },
 
     async upsertMetrics(row: MetricsRow) {
       const res = await client
         .from('conversation_metrics')
-        .upsert(pick(row, METRICS_COLUMNS), { onConflict: 'conversation_id' });
+        .upsert(sanitizeDeep(pick(row, METRICS_COLUMNS)), { onConflict: 'conversation_id' });
       if (res.error) fail('upsert metrics', res);
     },
 

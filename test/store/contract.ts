@@ -230,6 +230,33 @@ export function storeContract(name: string, open: () => Promise<ContractTarget>)
       expect(await store.getConversation('not-a-uuid')).toBeNull();
     });
 
+    it('stores text with NUL and lone surrogates cleaned instead of refusing the call', async () => {
+      const conv = newConversation({ call_sid: `CA\u0000${randomUUID()}\ud800`, from_number: '+1\u0000555' });
+      await store.createConversation(conv);
+      await store.updateConversation(conv.id, {
+        end_reason: 'hung\u0000up\udc00',
+        updated_at: new Date().toISOString(),
+      });
+      await store.appendTransitions([
+        transition(conv.id, 0, {
+          event: { text: 'a\u0000b', list: ['\ud83d', '\ud83d\ude00'], 'k\u0000': 1 },
+        }),
+      ]);
+      await store.upsertMessages([
+        message(conv.id, 0, { text: 'hi\u0000 there\udfff', heard_text: '\u0000' }),
+      ]);
+      await store.upsertMetrics(metrics(conv.id, { stt_provider: 'deep\u0000gram' }));
+
+      const detail = await store.getConversation(conv.id);
+      expect(detail?.conversation.call_sid).toBe(
+        conv.call_sid?.replace('\u0000', '').replace('\ud800', '\ufffd'),
+      );
+      expect(detail?.conversation).toMatchObject({ from_number: '+1555', end_reason: 'hungup\ufffd' });
+      expect(detail?.transitions[0]?.event).toEqual({ text: 'ab', list: ['\ufffd', '\ud83d\ude00'], k: 1 });
+      expect(detail?.messages[0]).toMatchObject({ text: 'hi there\ufffd', heard_text: '' });
+      expect(detail?.metrics?.stt_provider).toBe('deepgram');
+    });
+
     it('answers ping once initialized', async () => {
       await expect(store.ping()).resolves.toBeUndefined();
     });
