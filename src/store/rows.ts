@@ -29,6 +29,7 @@ export const CONVERSATION_COLUMNS = columns<ConversationRow>()([
   'updated_at',
   'ended_at',
   'end_reason',
+  'instance_id',
 ]);
 
 export const TRANSITION_COLUMNS = columns<TransitionRow>()([
@@ -150,6 +151,7 @@ export function toConversationRow(r: Raw): ConversationRow {
     updated_at: toIso(r.updated_at),
     ended_at: toIsoOrNull(r.ended_at),
     end_reason: strOrNull(r.end_reason),
+    instance_id: strOrNull(r.instance_id),
   };
 }
 

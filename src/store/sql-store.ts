@@ -31,6 +31,7 @@ import {
   type MetricsRow,
   type NewConversation,
   type TransitionRow,
+  SERVER_CRASHED,
 } from './types.js';
 
 /** Options of {@link createSqlStore}: which backend, plus where migrations live (tests). */
@@ -59,6 +60,7 @@ const NEW_CONVERSATION_COLUMNS = [
   'claim_id',
   'machine_version',
   'created_at',
+  'instance_id',
 ] as const satisfies readonly (keyof NewConversation)[];
 
 const updateSet = (cols: readonly string[], keys: readonly string[]) =>
@@ -84,6 +86,8 @@ const SQL = {
   upsertMetrics: `insert into conversation_metrics (${list(METRICS_COLUMNS)})
     select ${list(METRICS_COLUMNS)} from jsonb_populate_record(null::conversation_metrics, $1::text::jsonb)
     on conflict (conversation_id) do update set ${updateSet(METRICS_COLUMNS, ['conversation_id'])}`,
+  closeCrashed: `update conversations set ended_at = $2::timestamptz, updated_at = $2::timestamptz, end_reason = $3
+    where instance_id = $1 and ended_at is null returning id`,
   listAll: `select ${CONVERSATION_SELECT} from conversations order by created_at desc, id desc limit $1`,
   listByState: `select ${CONVERSATION_SELECT} from conversations where state = $2 order by created_at desc, id desc limit $1`,
   getConversation: `select ${CONVERSATION_SELECT} from conversations where id = $1::uuid`,
@@ -181,6 +185,11 @@ export function createSqlStore(opts: SqlStoreOptions): ConversationStore {
 
     async upsertMetrics(row: MetricsRow) {
       await db().query(SQL.upsertMetrics, [jsonParam(pick(row, METRICS_COLUMNS))]);
+    },
+
+    async closeCrashedConversations(instanceId: string, at: string): Promise<number> {
+      const res = await db().query(SQL.closeCrashed, [instanceId, at, SERVER_CRASHED]);
+      return res.rows.length;
     },
 
     async listConversations(query: ListConversationsQuery): Promise<ConversationRow[]> {

@@ -27,6 +27,7 @@ import {
   type ConversationStore,
   type MetricsRow,
   type NewConversation,
+  SERVER_CRASHED,
 } from './types.js';
 
 /** Options of {@link createSupabaseStore}. */
@@ -170,6 +171,16 @@ export function createSupabaseStore(opts: SupabaseStoreOptions): ConversationSto
         }
         fail(`check ${table}`, res);
       }
+      // A column added by a later migration: tell the operator to push it instead of failing every write.
+      const latest = await client.from('conversations').select('instance_id').limit(1).retry(false);
+      if (latest.error) {
+        if (latest.error.code === '42703' || latest.error.code === 'PGRST204') {
+          throw new Error(
+            'supabase: the schema is out of date (conversations.instance_id missing). Apply the new migrations: `supabase db push`.',
+          );
+        }
+        fail('check conversations', latest);
+      }
     },
 
     async ping() {
@@ -190,6 +201,8 @@ export function createSupabaseStore(opts: SupabaseStoreOptions): ConversationSto
         machine_version: row.machine_version,
         created_at: row.created_at,
         updated_at: row.created_at,
+        // Sent only when set: a project without the migration still accepts rows from older callers.
+        ...(row.instance_id != null ? { instance_id: row.instance_id } : {}),
       });
       // ON CONFLICT (id) DO NOTHING: a retried create is a no-op; a taken claim_id still fails (409).
       const res = await client
@@ -236,6 +249,17 @@ export function createSupabaseStore(opts: SupabaseStoreOptions): ConversationSto
         .from('conversation_metrics')
         .upsert(sanitizeDeep(pick(row, METRICS_COLUMNS)), { onConflict: 'conversation_id' });
       if (res.error) fail('upsert metrics', res);
+    },
+
+    async closeCrashedConversations(instanceId: string, at: string): Promise<number> {
+      const res = await client
+        .from('conversations')
+        .update({ ended_at: at, updated_at: at, end_reason: SERVER_CRASHED })
+        .eq('instance_id', instanceId)
+        .is('ended_at', null)
+        .select('id');
+      if (res.error) fail('close crashed conversations', res);
+      return (res.data ?? []).length;
     },
 
     async listConversations(query): Promise<ConversationRow[]> {

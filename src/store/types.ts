@@ -24,13 +24,19 @@ export interface ConversationRow {
   updated_at: string;
   ended_at: string | null;
   end_reason: string | null;
+  /** The server instance that served the call (see INSTANCE_ID); null for rows written without one. */
+  instance_id: string | null;
 }
 
 /** Fields set when a conversation is created. */
 export type NewConversation = Pick<
   ConversationRow,
   'id' | 'call_sid' | 'stream_sid' | 'from_number' | 'to_number' | 'channel' | 'claim_id' | 'machine_version'
-> & { created_at: string };
+> & {
+  created_at: string;
+  /** The serving instance (optional: a row without it is never closed by a start-up sweep). */
+  instance_id?: string | null;
+};
 
 /** Fields that may change after creation (claim fields as they are accepted, end of call). */
 export type ConversationPatch = Partial<
@@ -115,6 +121,9 @@ export interface ConversationDetail {
   metrics: MetricsRow | null;
 }
 
+/** end_reason of a conversation closed by the start-up sweep: its process died mid-call. */
+export const SERVER_CRASHED = 'server_crashed';
+
 /** Filter for listing conversations (newest first). */
 export interface ListConversationsQuery {
   limit: number; // 1..200
@@ -154,6 +163,13 @@ export interface ConversationStore {
   upsertMessages(rows: MessageRow[]): Promise<void>;
   /** Inserts or updates the conversation's single metrics row. */
   upsertMetrics(row: MetricsRow): Promise<void>;
+  /**
+   * Start-up sweep after a crash: sets ended_at = `at`, end_reason = 'server_crashed' (and
+   * updated_at) on the conversations of `instanceId` that have no ended_at. Call it before this
+   * instance takes calls; rows of other instances (or without an instance) are never touched.
+   * @returns the number of conversations closed.
+   */
+  closeCrashedConversations(instanceId: string, at: string): Promise<number>;
   listConversations(query: ListConversationsQuery): Promise<ConversationRow[]>;
   getConversation(id: string): Promise<ConversationDetail | null>;
   close(): Promise<void>;

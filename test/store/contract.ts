@@ -4,7 +4,7 @@
  * uses fresh ids and claim ids, and the listing tests use creation dates far in the future.
  */
 import { randomUUID } from 'node:crypto';
-import { ClaimIdConflictError, type ConversationStore } from '../../src/store/types.js';
+import { ClaimIdConflictError, SERVER_CRASHED, type ConversationStore } from '../../src/store/types.js';
 import { message, metrics, newConversation, transition } from './fixtures.js';
 
 export interface ContractTarget {
@@ -49,6 +49,7 @@ export function storeContract(name: string, open: () => Promise<ContractTarget>)
           updated_at: conv.created_at,
           ended_at: null,
           end_reason: null,
+          instance_id: null,
         },
         messages: [],
         transitions: [],
@@ -255,6 +256,43 @@ export function storeContract(name: string, open: () => Promise<ContractTarget>)
       expect(detail?.transitions[0]?.event).toEqual({ text: 'ab', list: ['\ufffd', '\ud83d\ude00'], k: 1 });
       expect(detail?.messages[0]).toMatchObject({ text: 'hi there\ufffd', heard_text: '' });
       expect(detail?.metrics?.stt_provider).toBe('deepgram');
+    });
+
+    it('closes at start-up only the open conversations of the crashed instance', async () => {
+      const crashed = `inst-${randomUUID()}`;
+      const other = `inst-${randomUUID()}`;
+      const open = newConversation({ instance_id: crashed });
+      const ended = newConversation({ instance_id: crashed });
+      const elsewhere = newConversation({ instance_id: other });
+      const anonymous = newConversation();
+      for (const c of [open, ended, elsewhere, anonymous]) await store.createConversation(c);
+      await store.updateConversation(open.id, { state: 'ongoing', updated_at: '2030-01-01T00:00:00.000Z' });
+      await store.updateConversation(ended.id, {
+        ended_at: '2030-01-01T00:01:00.000Z',
+        end_reason: 'completed',
+        updated_at: '2030-01-01T00:01:00.000Z',
+      });
+
+      const at = '2030-01-01T00:02:00.000Z';
+      expect(await store.closeCrashedConversations(crashed, at)).toBe(1);
+      expect(await store.closeCrashedConversations(crashed, at)).toBe(0);
+
+      expect((await store.getConversation(open.id))?.conversation).toMatchObject({
+        instance_id: crashed,
+        state: 'ongoing',
+        ended_at: at,
+        updated_at: at,
+        end_reason: SERVER_CRASHED,
+      });
+      expect((await store.getConversation(ended.id))?.conversation).toMatchObject({
+        end_reason: 'completed',
+      });
+      for (const c of [elsewhere, anonymous]) {
+        expect((await store.getConversation(c.id))?.conversation).toMatchObject({
+          ended_at: null,
+          end_reason: null,
+        });
+      }
     });
 
     it('answers ping once initialized', async () => {

@@ -120,6 +120,11 @@ export function recordingStore(inner?: ConversationStore) {
   const controls = { failuresLeft: 0, down: false, hang: false, attempts: 0 };
   const connectionRefused = () =>
     Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' });
+  const reachable = (): Promise<void> => {
+    if (controls.hang) return new Promise<void>(() => {});
+    if (controls.down) return Promise.reject(connectionRefused());
+    return Promise.resolve();
+  };
   const write =
     (method: keyof ConversationStore) =>
     async (...args: unknown[]): Promise<void> => {
@@ -136,11 +141,14 @@ export function recordingStore(inner?: ConversationStore) {
   const store: ConversationStore = {
     kind: 'recording',
     init: async () => inner?.init(),
-    // Readiness follows the same switches as writes, but is not recorded as a write.
+    // Non-outbox calls follow the same switches as writes, but are not recorded.
     ping: async () => {
-      if (controls.hang) return new Promise<void>(() => {});
-      if (controls.down) throw connectionRefused();
+      await reachable();
       await inner?.ping();
+    },
+    closeCrashedConversations: async (instanceId, at) => {
+      await reachable();
+      return inner ? inner.closeCrashedConversations(instanceId, at) : 0;
     },
     createConversation: write('createConversation'),
     updateConversation: write('updateConversation'),

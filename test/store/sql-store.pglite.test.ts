@@ -1,10 +1,16 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { migrate } from '../../src/store/migrate.js';
+import { readdirSync } from 'node:fs';
+import { defaultMigrationsDir, migrate } from '../../src/store/migrate.js';
 import { openSqlClient } from '../../src/store/sql-client.js';
 import { createSqlStore } from '../../src/store/sql-store.js';
 import { storeContract } from './contract.js';
+
+/** Every migration file, in the order they apply. */
+const MIGRATIONS = readdirSync(defaultMigrationsDir())
+  .filter((f) => f.endsWith('.sql'))
+  .sort();
 import { newConversation, tablesWithoutRls, transition } from './fixtures.js';
 
 storeContract('PGlite (in memory)', async () => {
@@ -16,10 +22,10 @@ describe('PGlite migrations', () => {
   it('applies each migration once: a second run applies nothing', async () => {
     const db = await openSqlClient({ kind: 'pglite' });
     try {
-      expect(await migrate(db)).toEqual(['20261124000000_init.sql']);
+      expect(await migrate(db)).toEqual(MIGRATIONS);
       expect(await migrate(db)).toEqual([]);
       const { rows } = await db.query<{ n: number }>('select count(*)::int as n from statecall_migrations');
-      expect(rows[0]?.n).toBe(1);
+      expect(rows[0]?.n).toBe(MIGRATIONS.length);
     } finally {
       await db.close();
     }
@@ -30,7 +36,7 @@ describe('PGlite migrations', () => {
     try {
       await migrate(db);
       await db.query('delete from statecall_migrations');
-      expect(await migrate(db)).toEqual(['20261124000000_init.sql']);
+      expect(await migrate(db)).toEqual(MIGRATIONS);
     } finally {
       await db.close();
     }
@@ -76,7 +82,7 @@ describe('PGlite data directory', () => {
     const db = await openSqlClient({ kind: 'pglite', dataDir: dir });
     try {
       const { rows } = await db.query<{ n: number }>('select count(*)::int as n from statecall_migrations');
-      expect(rows[0]?.n).toBe(1);
+      expect(rows[0]?.n).toBe(MIGRATIONS.length);
     } finally {
       await db.close();
     }

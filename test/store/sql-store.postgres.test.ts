@@ -1,9 +1,15 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
-import { migrate } from '../../src/store/migrate.js';
+import { readdirSync } from 'node:fs';
+import { defaultMigrationsDir, migrate } from '../../src/store/migrate.js';
 import { openSqlClient } from '../../src/store/sql-client.js';
 import { createSqlStore } from '../../src/store/sql-store.js';
 import { storeContract } from './contract.js';
+
+/** Every migration file, in the order they apply. */
+const MIGRATIONS = readdirSync(defaultMigrationsDir())
+  .filter((f) => f.endsWith('.sql'))
+  .sort();
 import { tablesWithoutRls } from './fixtures.js';
 import { describeWhen } from '../support/describe-when.js';
 
@@ -48,7 +54,7 @@ describeWhen('test/store', 'PostgreSQL store', unavailable, () => {
       const b = await openSqlClient({ kind: 'postgres', connectionString: url!, schema });
       try {
         const [fromA, fromB] = await Promise.all([migrate(a), migrate(b)]);
-        expect([...fromA, ...fromB]).toEqual(['20261124000000_init.sql']);
+        expect([...fromA, ...fromB]).toEqual(MIGRATIONS);
         expect(await migrate(a)).toEqual([]);
         const { rows } = await a.query<{ table_name: string }>(
           `select table_name from information_schema.tables where table_schema = $1 order by table_name`,
