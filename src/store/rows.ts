@@ -193,9 +193,12 @@ export function toMetricsRow(r: Raw): MetricsRow {
   return out as unknown as MetricsRow;
 }
 
+// NUL is exactly what these must match.
+/* eslint-disable no-control-regex */
 /** Anything PostgreSQL refuses in text and jsonb: NUL, and UTF-16 surrogates without their pair. */
 const UNSTORABLE = /\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
 const MAYBE_UNSTORABLE = /[\u0000\uD800-\uDFFF]/;
+/* eslint-enable no-control-regex */
 
 /** Drops NUL characters and replaces lone surrogates with U+FFFD, so PostgreSQL accepts the text. */
 export function sanitizeText(s: string): string {

@@ -88,6 +88,10 @@ const SQL = {
     on conflict (conversation_id) do update set ${updateSet(METRICS_COLUMNS, ['conversation_id'])}`,
   closeCrashed: `update conversations set ended_at = $2::timestamptz, updated_at = $2::timestamptz, end_reason = $3
     where instance_id = $1 and ended_at is null returning id`,
+  reserveClaimNumbers: `insert into claim_number_reservations (claim_id, instance_id, reserved_at)
+    select distinct c, $2, now() from jsonb_array_elements_text($1::text::jsonb) c
+    where not exists (select 1 from conversations where claim_id = c)
+    on conflict (claim_id) do nothing returning claim_id`,
   listAll: `select ${CONVERSATION_SELECT} from conversations order by created_at desc, id desc limit $1`,
   listByState: `select ${CONVERSATION_SELECT} from conversations where state = $2 order by created_at desc, id desc limit $1`,
   getConversation: `select ${CONVERSATION_SELECT} from conversations where id = $1::uuid`,
@@ -190,6 +194,15 @@ export function createSqlStore(opts: SqlStoreOptions): ConversationStore {
     async closeCrashedConversations(instanceId: string, at: string): Promise<number> {
       const res = await db().query(SQL.closeCrashed, [instanceId, at, SERVER_CRASHED]);
       return res.rows.length;
+    },
+
+    async reserveClaimNumbers(candidates: string[], instanceId: string): Promise<string[]> {
+      if (candidates.length === 0) return [];
+      const res = await db().query<{ claim_id: string }>(SQL.reserveClaimNumbers, [
+        jsonParam(candidates),
+        sanitizeDeep(instanceId),
+      ]);
+      return res.rows.map((r) => r.claim_id);
     },
 
     async listConversations(query: ListConversationsQuery): Promise<ConversationRow[]> {

@@ -60,6 +60,7 @@ export class SupabaseRequestError extends Error {
 
 const TABLES = [
   'conversations',
+  'claim_number_reservations',
   'conversation_messages',
   'conversation_transitions',
   'conversation_metrics',
@@ -260,6 +261,31 @@ export function createSupabaseStore(opts: SupabaseStoreOptions): ConversationSto
         .select('id');
       if (res.error) fail('close crashed conversations', res);
       return (res.data ?? []).length;
+    },
+
+    async reserveClaimNumbers(candidates: string[], instanceId: string): Promise<string[]> {
+      const wanted = [...new Set(sanitizeDeep(candidates))];
+      if (wanted.length === 0) return [];
+      // PostgREST has no INSERT ... WHERE NOT EXISTS: read the used ones first. A conversation
+      // created in between is caught later by its claim_id conflict (the outbox stores it anyway).
+      const used = await client.from('conversations').select('claim_id').in('claim_id', wanted);
+      if (used.error) fail('read used claim numbers', used);
+      const taken = new Set(((used.data ?? []) as { claim_id: string }[]).map((r) => r.claim_id));
+      const rows = wanted
+        .filter((c) => !taken.has(c))
+        .map((claim_id) => ({
+          claim_id,
+          instance_id: sanitizeDeep(instanceId),
+          reserved_at: new Date().toISOString(),
+        }));
+      if (rows.length === 0) return [];
+      // ON CONFLICT DO NOTHING ... RETURNING: only the rows actually inserted come back.
+      const res = await client
+        .from('claim_number_reservations')
+        .upsert(rows, { onConflict: 'claim_id', ignoreDuplicates: true })
+        .select('claim_id');
+      if (res.error) fail('reserve claim numbers', res);
+      return ((res.data ?? []) as { claim_id: string }[]).map((r) => r.claim_id);
     },
 
     async listConversations(query): Promise<ConversationRow[]> {

@@ -170,6 +170,12 @@ export interface ConversationStore {
    * @returns the number of conversations closed.
    */
   closeCrashedConversations(instanceId: string, at: string): Promise<number>;
+  /**
+   * Reserves claim numbers for `instanceId`: inserts each candidate that is neither reserved already
+   * nor the claim_id of a conversation, and returns those (in any order). Duplicates in
+   * `candidates` count once. Never throws for a taken candidate; rejects only when the database does.
+   */
+  reserveClaimNumbers(candidates: string[], instanceId: string): Promise<string[]>;
   listConversations(query: ListConversationsQuery): Promise<ConversationRow[]>;
   getConversation(id: string): Promise<ConversationDetail | null>;
   close(): Promise<void>;

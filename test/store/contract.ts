@@ -5,7 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { ClaimIdConflictError, SERVER_CRASHED, type ConversationStore } from '../../src/store/types.js';
-import { message, metrics, newConversation, transition } from './fixtures.js';
+import { claimId, message, metrics, newConversation, transition } from './fixtures.js';
 
 export interface ContractTarget {
   store: ConversationStore;
@@ -293,6 +293,17 @@ export function storeContract(name: string, open: () => Promise<ContractTarget>)
           end_reason: null,
         });
       }
+    });
+
+    it('reserves only claim numbers neither reserved nor used by a conversation', async () => {
+      const used = newConversation();
+      await store.createConversation(used);
+      const [a, b, c] = [claimId(), claimId(), claimId()];
+      const first = await store.reserveClaimNumbers([a, b, a, used.claim_id], 'inst-1');
+      expect(first.sort()).toEqual([a, b].sort());
+      // Reserved by another instance already, or now: only the new one is granted.
+      expect(await store.reserveClaimNumbers([a, c], 'inst-2')).toEqual([c]);
+      expect(await store.reserveClaimNumbers([], 'inst-2')).toEqual([]);
     });
 
     it('answers ping once initialized', async () => {

@@ -120,6 +120,7 @@ export function recordingStore(inner?: ConversationStore) {
   const controls = { failuresLeft: 0, down: false, hang: false, attempts: 0 };
   const connectionRefused = () =>
     Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' });
+  const reserved = new Set<string>();
   const reachable = (): Promise<void> => {
     if (controls.hang) return new Promise<void>(() => {});
     if (controls.down) return Promise.reject(connectionRefused());
@@ -145,6 +146,14 @@ export function recordingStore(inner?: ConversationStore) {
     ping: async () => {
       await reachable();
       await inner?.ping();
+    },
+    reserveClaimNumbers: async (candidates, instanceId) => {
+      await reachable();
+      if (inner) return inner.reserveClaimNumbers(candidates, instanceId);
+      // Without a database behind it: every new candidate is free once.
+      const fresh = [...new Set(candidates)].filter((c) => !reserved.has(c));
+      for (const c of fresh) reserved.add(c);
+      return fresh;
     },
     closeCrashedConversations: async (instanceId, at) => {
       await reachable();

@@ -61,6 +61,7 @@ describeWhen('test/store', 'PostgreSQL store', unavailable, () => {
           [schema],
         );
         expect(rows.map((r) => r.table_name)).toEqual([
+          'claim_number_reservations',
           'conversation_messages',
           'conversation_metrics',
           'conversation_transitions',
