@@ -24,6 +24,7 @@ import {
   ClaimIdConflictError,
   type ConversationDetail,
   type ConversationPatch,
+  type ConversationUpdate,
   type ConversationRow,
   type ConversationStore,
   type ListConversationsQuery,
@@ -77,6 +78,15 @@ const SQL = {
   insertConversation: `insert into conversations (${list(NEW_CONVERSATION_COLUMNS)}, updated_at)
     select ${list(NEW_CONVERSATION_COLUMNS)}, created_at from jsonb_populate_record(null::conversations, $1::text::jsonb)
     on conflict (id) do nothing`,
+  insertConversations: `insert into conversations (${list(NEW_CONVERSATION_COLUMNS)}, updated_at)
+    select ${list(NEW_CONVERSATION_COLUMNS)}, created_at from jsonb_populate_recordset(null::conversations, $1::text::jsonb)
+    on conflict (id) do nothing`,
+  // One statement for many patches: a column changes only where its patch carries the key.
+  updateConversations: `update conversations c set ${PATCH_COLUMNS.map(
+    (col) => `"${col}" = case when j ? '${col}' then p."${col}" else c."${col}" end`,
+  ).join(', ')}
+    from jsonb_array_elements($1::text::jsonb) j, lateral jsonb_populate_record(null::conversations, j) p
+    where c.id = p.id`,
   insertTransitions: `insert into conversation_transitions (${list(TRANSITION_COLUMNS)})
     select ${list(TRANSITION_COLUMNS)} from jsonb_populate_recordset(null::conversation_transitions, $1::text::jsonb)
     on conflict do nothing`,
@@ -92,6 +102,9 @@ const SQL = {
     select distinct c, $2, now() from jsonb_array_elements_text($1::text::jsonb) c
     where not exists (select 1 from conversations where claim_id = c)
     on conflict (claim_id) do nothing returning claim_id`,
+  upsertMetricsBatch: `insert into conversation_metrics (${list(METRICS_COLUMNS)})
+    select ${list(METRICS_COLUMNS)} from jsonb_populate_recordset(null::conversation_metrics, $1::text::jsonb)
+    on conflict (conversation_id) do update set ${updateSet(METRICS_COLUMNS, ['conversation_id'])}`,
   listAll: `select ${CONVERSATION_SELECT} from conversations order by created_at desc, id desc limit $1`,
   listByState: `select ${CONVERSATION_SELECT} from conversations where state = $2 order by created_at desc, id desc limit $1`,
   getConversation: `select ${CONVERSATION_SELECT} from conversations where id = $1::uuid`,
@@ -165,6 +178,21 @@ export function createSqlStore(opts: SqlStoreOptions): ConversationStore {
       }
     },
 
+    async createConversations(rows: NewConversation[]) {
+      if (rows.length === 0) return;
+      await db().query(SQL.insertConversations, [
+        jsonParam(rows.map((r) => pick(r, NEW_CONVERSATION_COLUMNS))),
+      ]);
+    },
+
+    async updateConversations(updates: ConversationUpdate[]) {
+      const rows = updates
+        .map((u) => ({ ...pick(u.patch, PATCH_COLUMNS), id: u.id }))
+        .filter((r) => isUuid(r.id) && Object.keys(r).length > 1);
+      if (rows.length === 0) return;
+      await db().query(SQL.updateConversations, [jsonParam(rows)]);
+    },
+
     async updateConversation(id: string, patch: ConversationPatch) {
       const cols = PATCH_COLUMNS.filter((c) => patch[c] !== undefined);
       if (cols.length === 0) return;
@@ -203,6 +231,12 @@ export function createSqlStore(opts: SqlStoreOptions): ConversationStore {
         sanitizeDeep(instanceId),
       ]);
       return res.rows.map((r) => r.claim_id);
+    },
+
+    async upsertMetricsBatch(rows: MetricsRow[]) {
+      const unique = lastPerKey(rows, (r) => r.conversation_id);
+      if (unique.length === 0) return;
+      await db().query(SQL.upsertMetricsBatch, [jsonParam(unique.map((r) => pick(r, METRICS_COLUMNS)))]);
     },
 
     async listConversations(query: ListConversationsQuery): Promise<ConversationRow[]> {

@@ -101,6 +101,23 @@ function keyRole(key: string): string | undefined {
   }
 }
 
+/** The insert body of a conversation (updated_at starts at created_at, as in the sql adapter). */
+function conversationBody(row: NewConversation) {
+  return sanitizeDeep({
+    id: row.id,
+    call_sid: row.call_sid,
+    stream_sid: row.stream_sid,
+    from_number: row.from_number,
+    to_number: row.to_number,
+    channel: row.channel,
+    claim_id: row.claim_id,
+    machine_version: row.machine_version,
+    created_at: row.created_at,
+    updated_at: row.created_at,
+    instance_id: row.instance_id ?? null,
+  });
+}
+
 /**
  * Creates the supabase adapter. `init()` verifies the key kind and that the four tables answer;
  * other methods may be called only after it resolved.
@@ -190,21 +207,23 @@ export function createSupabaseStore(opts: SupabaseStoreOptions): ConversationSto
       if (res.error) fail('ping', res);
     },
 
+    async createConversations(rows: NewConversation[]) {
+      if (rows.length === 0) return;
+      const res = await client
+        .from('conversations')
+        .upsert(rows.map(conversationBody), { onConflict: 'id', ignoreDuplicates: true });
+      if (res.error) fail('create conversations', res);
+    },
+
+    async updateConversations(updates) {
+      // PostgREST has no multi-row UPDATE with per-row values: one PATCH each, concurrently.
+      const results = await Promise.allSettled(updates.map((u) => this.updateConversation(u.id, u.patch)));
+      const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+      if (failed) throw failed.reason;
+    },
+
     async createConversation(row: NewConversation) {
-      const body = sanitizeDeep({
-        id: row.id,
-        call_sid: row.call_sid,
-        stream_sid: row.stream_sid,
-        from_number: row.from_number,
-        to_number: row.to_number,
-        channel: row.channel,
-        claim_id: row.claim_id,
-        machine_version: row.machine_version,
-        created_at: row.created_at,
-        updated_at: row.created_at,
-        // Sent only when set: a project without the migration still accepts rows from older callers.
-        ...(row.instance_id != null ? { instance_id: row.instance_id } : {}),
-      });
+      const body = conversationBody(row);
       // ON CONFLICT (id) DO NOTHING: a retried create is a no-op; a taken claim_id still fails (409).
       const res = await client
         .from('conversations')
@@ -286,6 +305,15 @@ export function createSupabaseStore(opts: SupabaseStoreOptions): ConversationSto
         .select('claim_id');
       if (res.error) fail('reserve claim numbers', res);
       return ((res.data ?? []) as { claim_id: string }[]).map((r) => r.claim_id);
+    },
+
+    async upsertMetricsBatch(rows: MetricsRow[]) {
+      const unique = lastPerKey(rows, (r) => r.conversation_id);
+      if (unique.length === 0) return;
+      const res = await client
+        .from('conversation_metrics')
+        .upsert(sanitizeDeep(unique.map((r) => pick(r, METRICS_COLUMNS))), { onConflict: 'conversation_id' });
+      if (res.error) fail('upsert metrics', res);
     },
 
     async listConversations(query): Promise<ConversationRow[]> {

@@ -46,6 +46,12 @@ export type ConversationPatch = Partial<
   >
 > & { updated_at: string };
 
+/** One conversation's patch, for {@link ConversationStore.updateConversations}. */
+export interface ConversationUpdate {
+  id: string;
+  patch: ConversationPatch;
+}
+
 /** A row of `conversation_transitions`: one per machine transition; the replay log. */
 export interface TransitionRow {
   conversation_id: string;
@@ -157,12 +163,21 @@ export interface ConversationStore {
   /** Inserts a conversation. Throws ClaimIdConflictError if claim_id is taken by another id; same id again is a no-op. */
   createConversation(row: NewConversation): Promise<void>;
   updateConversation(id: string, patch: ConversationPatch): Promise<void>;
+  /**
+   * Inserts several conversations in one round trip; existing ids are skipped. A taken claim_id
+   * (or any refused row) fails the whole call: the caller then creates them one by one.
+   */
+  createConversations(rows: NewConversation[]): Promise<void>;
+  /** Applies one patch per conversation (ids distinct) in one round trip where the backend allows. */
+  updateConversations(updates: ConversationUpdate[]): Promise<void>;
   /** Inserts transitions; a row whose (conversation_id, actor, seq) exists is skipped (retries are safe). */
   appendTransitions(rows: TransitionRow[]): Promise<void>;
   /** Inserts or updates messages by (conversation_id, seq): a bot turn's heard_text is known only later. */
   upsertMessages(rows: MessageRow[]): Promise<void>;
   /** Inserts or updates the conversation's single metrics row. */
   upsertMetrics(row: MetricsRow): Promise<void>;
+  /** Upserts several conversations' metrics rows in one round trip (one row per conversation_id). */
+  upsertMetricsBatch(rows: MetricsRow[]): Promise<void>;
   /**
    * Start-up sweep after a crash: sets ended_at = `at`, end_reason = 'server_crashed' (and
    * updated_at) on the conversations of `instanceId` that have no ended_at. Call it before this

@@ -77,6 +77,47 @@ export function storeContract(name: string, open: () => Promise<ContractTarget>)
       expect(await store.getConversation(second.id)).toBeNull();
     });
 
+    it('creates several conversations in one call, skipping ids that exist', async () => {
+      const existing = newConversation();
+      await store.createConversation(existing);
+      const fresh = [newConversation(), newConversation({ instance_id: 'inst-batch' })];
+      await store.createConversations([existing, ...fresh]);
+      for (const c of fresh) {
+        expect((await store.getConversation(c.id))?.conversation).toMatchObject({
+          claim_id: c.claim_id,
+          instance_id: c.instance_id ?? null,
+        });
+      }
+      const taken = newConversation({ claim_id: existing.claim_id });
+      await expect(store.createConversations([newConversation(), taken])).rejects.toBeTruthy();
+      expect(await store.getConversation(taken.id)).toBeNull();
+    });
+
+    it('applies one patch per conversation in one call, touching only the keys each patch carries', async () => {
+      const [a, b] = [newConversation(), newConversation()];
+      await store.createConversations([a, b]);
+      await store.updateConversation(b.id, {
+        claim_date: '2026-01-02',
+        updated_at: '2030-01-01T00:00:00.000Z',
+      });
+      await store.updateConversations([
+        { id: a.id, patch: { state: 'ongoing', claim_amount: 12.5, updated_at: '2030-01-01T00:00:01.000Z' } },
+        { id: b.id, patch: { end_reason: 'completed', updated_at: '2030-01-01T00:00:02.000Z' } },
+      ]);
+      expect((await store.getConversation(a.id))?.conversation).toMatchObject({
+        state: 'ongoing',
+        claim_amount: 12.5,
+        claim_date: null,
+        updated_at: '2030-01-01T00:00:01.000Z',
+      });
+      expect((await store.getConversation(b.id))?.conversation).toMatchObject({
+        state: 'initial',
+        claim_date: '2026-01-02',
+        end_reason: 'completed',
+        updated_at: '2030-01-01T00:00:02.000Z',
+      });
+    });
+
     it('applies a patch partially and returns claim_amount as a number and claim_date as YYYY-MM-DD', async () => {
       const conv = newConversation();
       await store.createConversation(conv);
@@ -200,6 +241,19 @@ export function storeContract(name: string, open: () => Promise<ContractTarget>)
       await store.upsertMetrics(latest);
 
       expect((await store.getConversation(conv.id))?.metrics).toEqual(latest);
+    });
+
+    it('upserts several metrics rows in one call, the last per conversation winning', async () => {
+      const [a, b] = [newConversation(), newConversation()];
+      await store.createConversations([a, b]);
+      await store.upsertMetrics(metrics(a.id, { turns: 1 }));
+      await store.upsertMetricsBatch([
+        metrics(a.id, { turns: 2 }),
+        metrics(b.id, { turns: 7 }),
+        metrics(a.id, { turns: 3 }),
+      ]);
+      expect((await store.getConversation(a.id))?.metrics?.turns).toBe(3);
+      expect((await store.getConversation(b.id))?.metrics?.turns).toBe(7);
     });
 
     it('lists newest first, filtered by state and limited', async () => {
