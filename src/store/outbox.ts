@@ -20,11 +20,14 @@
  *   process (e.g. after kill -9). Every store write is idempotent, so replaying an op that had in
  *   fact been written is harmless.
  * - Permanent failures (SQLSTATE class 22/23 data errors; malformed requests) are not retried: the
- *   batch is written op by op to find the culprit, which is logged and appended to
- *   `<journalPath>.rejected.jsonl` for a human to look at.
+ *   batch is written op by op to find the culprit, which is salvaged where it can be (a taken
+ *   claim_id: stored under a suffixed one; a refused conversation row: stored minimal; an update
+ *   or a multi-row op: field by field, row by row), so one bad value never loses a call's other
+ *   rows. What is still refused is logged and appended to `<journalPath>.rejected.jsonl`.
  * - If the journal itself cannot be written (disk full), ops still go to the store (logged): the
  *   call's data is not held back for a durability the disk cannot give.
  */
+import { randomUUID } from 'node:crypto';
 import { appendFileSync, mkdirSync } from 'node:fs';
 import { appendFile, mkdir, open, readFile, rename, truncate } from 'node:fs/promises';
 import { dirname } from 'node:path';
@@ -203,6 +206,21 @@ export async function writeBatch(store: ConversationStore, ops: readonly OutboxO
   const [onlyMetrics] = metrics.values();
   if (metrics.size === 1 && onlyMetrics) await store.upsertMetrics(onlyMetrics);
   else if (metrics.size > 1) await store.upsertMetricsBatch([...metrics.values()]);
+}
+
+const CHANNELS: readonly string[] = ['phone', 'browser', 'terminal'];
+
+/** A conversation row with only what the schema requires (the refused value is one of the others). */
+function minimalConversation(row: NewConversation): NewConversation {
+  return {
+    ...row,
+    call_sid: null,
+    stream_sid: null,
+    from_number: null,
+    to_number: null,
+    channel: CHANNELS.includes(row.channel) ? row.channel : 'terminal',
+    machine_version: typeof row.machine_version === 'string' ? row.machine_version : 'unknown',
+  };
 }
 
 /** Parses a journal: ops after the last written mark, in order (old bare-op lines count as unwritten). */
@@ -485,16 +503,94 @@ export function createOutbox(opts: OutboxOptions): Outbox {
     }
   }
 
-  /** Writes one op alone; a permanent refusal is recorded (false). Rejects on a transient failure. */
+  /** Writes one op alone; what the store refuses permanently is salvaged or recorded (false). Rejects on a transient failure. */
   async function writeAlone(op: OutboxOp): Promise<boolean> {
     try {
       await writeBatch(store, [op]);
       return true;
     } catch (err) {
       if (!isPermanentStoreError(err)) throw err;
-      await reject(op, err);
-      return false;
+      return salvage(op, err);
     }
+  }
+
+  /**
+   * One refused op must not lose the call's other rows (they all hang on the conversation row):
+   * a conversation is stored under a suffixed claim id when its claim id is taken (an unreserved
+   * number, see claim-number-pool.ts) or minimal when a value is refused; an update or a batch of
+   * rows is written field by field / row by row so only the refused part is lost (and recorded).
+   * Returns true when anything of `op` was stored.
+   */
+  async function salvage(op: OutboxOp, err: unknown): Promise<boolean> {
+    const attempt = async (part: OutboxOp): Promise<unknown> => {
+      try {
+        await writeBatch(store, [part]);
+        return null;
+      } catch (e) {
+        if (!isPermanentStoreError(e)) throw e;
+        return e;
+      }
+    };
+    switch (op.type) {
+      case 'createConversation': {
+        let row = op.row;
+        let last = err;
+        if (!(err instanceof ClaimIdConflictError)) {
+          row = minimalConversation(row);
+          last = await attempt({ type: 'createConversation', row });
+          if (last === null) {
+            log.error(
+              { err, conversationId: row.id },
+              'outbox stored a refused conversation row without its optional fields',
+            );
+            return true;
+          }
+        }
+        for (let k = 2; k < 12 && last instanceof ClaimIdConflictError; k++) {
+          const claimId =
+            k < 10 ? `${op.row.claim_id}-${k}` : `${op.row.claim_id}-${randomUUID().slice(0, 6)}`;
+          row = { ...row, claim_id: claimId };
+          last = await attempt({ type: 'createConversation', row });
+          if (last === null) {
+            // Loud: the caller was told another number (it had not been reserved, the database was down).
+            log.error(
+              { conversationId: row.id, claimId: op.row.claim_id, storedAs: claimId },
+              'outbox: claim_id was taken; conversation stored under a suffixed claim id',
+            );
+            return true;
+          }
+        }
+        await reject(op, last);
+        return false;
+      }
+      case 'updateConversation': {
+        const { updated_at, ...fields } = op.patch;
+        let stored = false;
+        for (const [k, v] of Object.entries(fields)) {
+          const part: OutboxOp = { type: 'updateConversation', id: op.id, patch: { [k]: v, updated_at } };
+          const e = await attempt(part);
+          if (e === null) stored = true;
+          else await reject(part, e);
+        }
+        return stored;
+      }
+      case 'appendTransitions':
+      case 'upsertMessages': {
+        if (op.rows.length < 2) break;
+        let stored = false;
+        for (const row of op.rows) {
+          const part = { type: op.type, rows: [row] } as OutboxOp;
+          const e = await attempt(part);
+          if (e === null) stored = true;
+          else await reject(part, e);
+        }
+        return stored;
+      }
+      default:
+        break;
+    }
+    await reject(op, err);
+    return false;
   }
 
   /**

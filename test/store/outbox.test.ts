@@ -295,16 +295,6 @@ describe('outbox', () => {
     expect(await journalLines()).toHaveLength(2);
   });
 
-  it('drops a createConversation whose claim_id is taken, without retrying', async () => {
-    const taken = newConversation();
-    await db.createConversation(taken);
-    const box = outbox(db);
-    await box.start();
-    box.enqueue({ type: 'createConversation', row: newConversation({ claim_id: taken.claim_id }) });
-    await box.flush();
-    expect(box.stats()).toMatchObject({ dropped: 1, retries: 0, pending: 0 });
-  });
-
   it('isolates an op the database refuses, records it as rejected, and writes the rest of its batch', async () => {
     const box = outbox(db, { flushIntervalMs: 1_000 });
     await box.start();
