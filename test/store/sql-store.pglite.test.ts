@@ -1,9 +1,9 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readdirSync } from 'node:fs';
 import { defaultMigrationsDir, migrate } from '../../src/store/migrate.js';
-import { openSqlClient } from '../../src/store/sql-client.js';
+import { openSqlClient, PgliteOpenError } from '../../src/store/sql-client.js';
 import { createSqlStore } from '../../src/store/sql-store.js';
 import { storeContract } from './contract.js';
 
@@ -85,6 +85,24 @@ describe('PGlite data directory', () => {
       expect(rows[0]?.n).toBe(MIGRATIONS.length);
     } finally {
       await db.close();
+    }
+  });
+});
+
+describe('PGlite that cannot open', () => {
+  it('says how to recover and leaves the damaged folder as it was', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'statecall-pglite-broken-'));
+    try {
+      await writeFile(join(dir, 'PG_VERSION'), 'garbage\n');
+      const store = createSqlStore({ kind: 'pglite', dataDir: dir });
+      const err = await store.init().catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(PgliteOpenError);
+      expect((err as Error).message).toMatch(/nothing was changed or deleted/);
+      expect((err as Error).message).toMatch(/move it aside/);
+      expect(await readdir(dir)).toEqual(['PG_VERSION']);
+      expect(await readFile(join(dir, 'PG_VERSION'), 'utf8')).toBe('garbage\n');
+    } finally {
+      await rm(dir, { recursive: true, force: true });
     }
   });
 });
