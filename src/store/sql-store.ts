@@ -97,7 +97,7 @@ const SQL = {
     select ${list(METRICS_COLUMNS)} from jsonb_populate_record(null::conversation_metrics, $1::text::jsonb)
     on conflict (conversation_id) do update set ${updateSet(METRICS_COLUMNS, ['conversation_id'])}`,
   closeCrashed: `update conversations set ended_at = $2::timestamptz, updated_at = $2::timestamptz, end_reason = $3
-    where instance_id = $1 and ended_at is null returning id`,
+    where instance_id = $1 and ended_at is null and created_at < $2::timestamptz returning id`,
   reserveClaimNumbers: `insert into claim_number_reservations (claim_id, instance_id, reserved_at)
     select distinct c, $2, now() from jsonb_array_elements_text($1::text::jsonb) c
     where not exists (select 1 from conversations where claim_id = c)

@@ -277,6 +277,7 @@ export function createSupabaseStore(opts: SupabaseStoreOptions): ConversationSto
         .update({ ended_at: at, updated_at: at, end_reason: SERVER_CRASHED })
         .eq('instance_id', instanceId)
         .is('ended_at', null)
+        .lt('created_at', at)
         .select('id');
       if (res.error) fail('close crashed conversations', res);
       return (res.data ?? []).length;

@@ -180,8 +180,9 @@ export interface ConversationStore {
   upsertMetricsBatch(rows: MetricsRow[]): Promise<void>;
   /**
    * Start-up sweep after a crash: sets ended_at = `at`, end_reason = 'server_crashed' (and
-   * updated_at) on the conversations of `instanceId` that have no ended_at. Call it before this
-   * instance takes calls; rows of other instances (or without an instance) are never touched.
+   * updated_at) on the conversations of `instanceId` created before `at` that have no ended_at.
+   * Pass this process's start time as `at`: the calls it serves itself are never closed, even when
+   * the sweep runs late (database down at start). Other instances' rows are never touched.
    * @returns the number of conversations closed.
    */
   closeCrashedConversations(instanceId: string, at: string): Promise<number>;

@@ -319,7 +319,9 @@ export function storeContract(name: string, open: () => Promise<ContractTarget>)
       const ended = newConversation({ instance_id: crashed });
       const elsewhere = newConversation({ instance_id: other });
       const anonymous = newConversation();
-      for (const c of [open, ended, elsewhere, anonymous]) await store.createConversation(c);
+      // Created after the crashed process's successor started: one of its own live calls.
+      const mine = newConversation({ instance_id: crashed, created_at: '2030-01-01T00:03:00.000Z' });
+      for (const c of [open, ended, elsewhere, anonymous, mine]) await store.createConversation(c);
       await store.updateConversation(open.id, { state: 'ongoing', updated_at: '2030-01-01T00:00:00.000Z' });
       await store.updateConversation(ended.id, {
         ended_at: '2030-01-01T00:01:00.000Z',
@@ -341,7 +343,7 @@ export function storeContract(name: string, open: () => Promise<ContractTarget>)
       expect((await store.getConversation(ended.id))?.conversation).toMatchObject({
         end_reason: 'completed',
       });
-      for (const c of [elsewhere, anonymous]) {
+      for (const c of [elsewhere, anonymous, mine]) {
         expect((await store.getConversation(c.id))?.conversation).toMatchObject({
           ended_at: null,
           end_reason: null,
