@@ -20,7 +20,12 @@ import pg from 'pg';
 import { describeDatabaseUrl } from '../src/store/create-store.js';
 import { runAudioBench, type AudioBenchResult } from './audio-bench.js';
 import { formatCallLatency, runCallLatencyBench } from './call-latency.js';
-import { formatStoreBench, runStoreBench, type StoreBenchResult } from './store-throughput.js';
+import {
+  formatStoreBench,
+  runStoreBench,
+  STORE_BENCH_MODES,
+  type StoreBenchResult,
+} from './store-throughput.js';
 
 /** What every bench gets. */
 export interface BenchContext {
@@ -128,17 +133,29 @@ async function storeBench(ctx: BenchContext): Promise<BenchReport> {
   });
   const summary: string[] = [];
   for (const backend of ['pglite', 'postgres'] as const) {
-    for (const mode of ['direct', 'outbox'] as const) {
+    for (const mode of STORE_BENCH_MODES) {
       const runs = all.filter((r) => r.backend === backend && r.mode === mode);
       if (runs.length === 0) continue;
       const enqueue = runs.map((r) => r.enqueueMicros).filter((x): x is number => x !== undefined);
       summary.push(
-        `${backend.padEnd(8)} ${mode.padEnd(6)} ${spread(
+        `${backend.padEnd(8)} ${mode.padEnd(13)} ${spread(
           runs.map((r) => r.perSecond),
           'transitions/s',
         )}` + (enqueue.length ? `, enqueue ${fmt(median(enqueue), 2)} µs` : ''),
       );
     }
+  }
+  for (const backend of ['pglite', 'postgres'] as const) {
+    // The journal's durability price: outbox time with fdatasync minus without, per transition.
+    const on = all.filter((r) => r.backend === backend && r.mode === 'outbox');
+    const off = all.filter((r) => r.backend === backend && r.mode === 'outbox-nosync');
+    if (on.length === 0 || off.length === 0) continue;
+    const perTransitionUs =
+      ((median(on.map((r) => r.ms)) - median(off.map((r) => r.ms))) * 1000) / (on[0]?.transitions ?? 1);
+    const perSync = median(on.map((r) => r.transitions / Math.max(1, r.syncs ?? 1)));
+    summary.push(
+      `${backend.padEnd(8)} journal fsync cost ≈ ${fmt(perTransitionUs, 2)} µs per transition (${fmt(perSync)} transitions per fsync)`,
+    );
   }
   if (!databaseUrl && 'skipped' in pgTarget) summary.push(`postgres skipped: ${pgTarget.skipped}`);
   for (const s of skipped) summary.push(`skipped ${s}`);

@@ -1,7 +1,11 @@
 /**
  * Store throughput: transitions/s written directly (one awaited call per transition, as a naive
- * engine would) versus through the outbox (enqueue + batched background writes), on PGlite and,
- * when `BENCH_DATABASE_URL` or `TEST_DATABASE_URL` is set, on PostgreSQL (in a throwaway schema).
+ * engine would) versus through the outbox (enqueue + journal group commit + batched background
+ * writes), with the journal's fdatasync on and off (the difference is the durability cost per
+ * transition), and a `calls` mix shaped like live calls (conversation inserts, claim updates,
+ * transitions, messages, metrics over many conversations: the barrier-heavy load that used to fall
+ * behind). On PGlite and, when `BENCH_DATABASE_URL` or `TEST_DATABASE_URL` is set, on PostgreSQL
+ * (in a throwaway schema).
  *
  *   npx tsx bench/store-throughput.ts            # 20k transitions per run
  *   BENCH_TRANSITIONS=50000 npx tsx bench/store-throughput.ts
@@ -14,13 +18,24 @@ import { pathToFileURL } from 'node:url';
 import pg from 'pg';
 import { createOutbox } from '../src/store/outbox.js';
 import { createSqlStore, type SqlStoreOptions } from '../src/store/sql-store.js';
-import type { ConversationStore, TransitionRow } from '../src/store/types.js';
+import { METRICS_COLUMNS } from '../src/store/rows.js';
+import type { ConversationStore, MetricsRow, NewConversation, TransitionRow } from '../src/store/types.js';
+
+/** `outbox-nosync`: the outbox with the journal's fdatasync off (to price it); `calls`: the mixed load. */
+export type StoreBenchMode = 'direct' | 'outbox' | 'outbox-nosync' | 'calls';
+
+/** Every mode, in report order. */
+export const STORE_BENCH_MODES: readonly StoreBenchMode[] = ['direct', 'outbox', 'outbox-nosync', 'calls'];
 
 /** One measured run. */
 export interface StoreBenchResult {
   backend: 'pglite' | 'postgres';
-  mode: 'direct' | 'outbox';
+  mode: StoreBenchMode;
   transitions: number;
+  /** Outbox ops enqueued (calls mix: all op kinds; otherwise one per transition). */
+  ops?: number;
+  /** Journal group commits (fdatasync) the run needed. */
+  syncs?: number;
   ms: number;
   perSecond: number;
   /** Outbox only: mean synchronous cost of `enqueue()` (what the audio path pays), in microseconds. */
@@ -76,16 +91,24 @@ export async function runStoreBench(
   try {
     for (const { backend, options, cleanup } of backends) {
       try {
-        for (const mode of ['direct', 'outbox'] as const) {
+        for (const mode of STORE_BENCH_MODES) {
           // A fresh database per run, so the second run does not measure a bigger index.
           const store = createSqlStore(options());
           await store.init();
           try {
-            const rows = await seed(store, transitions, conversations);
+            const journal = join(dir, `${backend}-${mode}.jsonl`);
             const result =
-              mode === 'direct'
-                ? await runDirect(store, rows)
-                : await runOutbox(store, rows, join(dir, `${backend}.jsonl`), batchSize);
+              mode === 'calls'
+                ? await runCalls(store, transitions, journal, batchSize)
+                : mode === 'direct'
+                  ? await runDirect(store, await seed(store, transitions, conversations))
+                  : await runOutbox(
+                      store,
+                      await seed(store, transitions, conversations),
+                      journal,
+                      batchSize,
+                      mode === 'outbox',
+                    );
             results.push({ backend, mode, transitions, ...result });
           } finally {
             await store.close();
@@ -102,21 +125,26 @@ export async function runStoreBench(
   return { results, skipped };
 }
 
+/** A terminal conversation row for the benches. */
+function benchConversation(id: string, i: number, createdAt: string): NewConversation {
+  return {
+    id,
+    call_sid: null,
+    stream_sid: null,
+    from_number: null,
+    to_number: null,
+    channel: 'terminal',
+    claim_id: `BENCH-${id.slice(0, 8)}-${i}`,
+    machine_version: 'bench',
+    created_at: createdAt,
+  };
+}
+
 /** Creates the conversations and returns the transitions to write (round-robin over them). */
 async function seed(store: ConversationStore, n: number, conversations: number): Promise<TransitionRow[]> {
   const ids = Array.from({ length: conversations }, () => randomUUID());
   for (const [i, id] of ids.entries()) {
-    await store.createConversation({
-      id,
-      call_sid: null,
-      stream_sid: null,
-      from_number: null,
-      to_number: null,
-      channel: 'terminal',
-      claim_id: `BENCH-${id.slice(0, 8)}-${i}`,
-      machine_version: 'bench',
-      created_at: new Date().toISOString(),
-    });
+    await store.createConversation(benchConversation(id, i, new Date().toISOString()));
   }
   const t0 = Date.now();
   return Array.from({ length: n }, (_, i) => ({
@@ -128,6 +156,11 @@ async function seed(store: ConversationStore, n: number, conversations: number):
     state_value: { active: { responding: 'speaking' } },
     created_at: new Date(t0 + i).toISOString(),
   }));
+}
+
+/** How many conversations `rows` spreads over (seed() cycles through them). */
+function conversationsOf(rows: TransitionRow[]): number {
+  return Math.max(1, new Set(rows.slice(0, 1000).map((r) => r.conversation_id)).size);
 }
 
 async function runDirect(store: ConversationStore, rows: TransitionRow[]) {
@@ -142,34 +175,145 @@ async function runOutbox(
   rows: TransitionRow[],
   journalPath: string,
   batchSize: number,
+  fsync: boolean,
 ) {
-  const outbox = createOutbox({ store, journalPath, batchSize, flushIntervalMs: 5 });
+  const outbox = createOutbox({ store, journalPath, batchSize, flushIntervalMs: 5, fsync });
   await outbox.start();
   const start = performance.now();
   let enqueueTotal = 0;
-  for (const row of rows) {
+  for (const [i, row] of rows.entries()) {
     const t = performance.now();
     outbox.enqueue({ type: 'appendTransitions', rows: [row] });
     enqueueTotal += performance.now() - t;
+    // One transition per conversation, then the event loop turns (as with live calls): each turn's
+    // transitions form one journal group, so the fsync count is realistic.
+    if (i % conversationsOf(rows) === conversationsOf(rows) - 1) await new Promise((r) => setImmediate(r));
   }
   await outbox.flush();
   const ms = performance.now() - start;
   const stats = outbox.stats();
   await outbox.close();
   if (stats.written !== rows.length) throw new Error(`outbox wrote ${stats.written} of ${rows.length} ops`);
-  return { ms, perSecond: (rows.length / ms) * 1000, enqueueMicros: (enqueueTotal / rows.length) * 1000 };
+  return {
+    ms,
+    perSecond: (rows.length / ms) * 1000,
+    enqueueMicros: (enqueueTotal / rows.length) * 1000,
+    ops: rows.length,
+    syncs: stats.journalSyncs,
+  };
+}
+
+/**
+ * Live-call-shaped load: 200 calls interleaved turn by turn; each call is an insert, then per turn
+ * a claim update, 4 transitions (2 per actor), a message and a metrics upsert. Enqueued in bursts of
+ * one turn for every call (as a loaded server produces them), measured until the outbox drained.
+ */
+async function runCalls(
+  store: ConversationStore,
+  transitions: number,
+  journalPath: string,
+  batchSize: number,
+) {
+  const calls = 200;
+  const turns = Math.max(1, Math.round(transitions / calls / 4));
+  const ids = Array.from({ length: calls }, () => randomUUID());
+  const outbox = createOutbox({ store, journalPath, batchSize, flushIntervalMs: 5 });
+  await outbox.start();
+  const start = performance.now();
+  let ops = 0;
+  let enqueueTotal = 0;
+  const enqueue = (op: Parameters<typeof outbox.enqueue>[0]) => {
+    const t = performance.now();
+    outbox.enqueue(op);
+    enqueueTotal += performance.now() - t;
+    ops++;
+  };
+  const at = (ms: number) => new Date(Date.UTC(2030, 0, 1) + ms).toISOString();
+  for (const [i, id] of ids.entries()) {
+    enqueue({ type: 'createConversation', row: benchConversation(id, i, at(0)) });
+  }
+  for (let turn = 0; turn < turns; turn++) {
+    for (const id of ids) {
+      enqueue({
+        type: 'updateConversation',
+        id,
+        patch: { state: 'ongoing', claim_amount: turn, updated_at: at(turn) },
+      });
+      enqueue({
+        type: 'appendTransitions',
+        rows: [0, 1, 2, 3].map((k) => ({
+          conversation_id: id,
+          actor: k < 2 ? 'call' : 'claim',
+          seq: turn * 2 + (k % 2),
+          event_type: 'stt.transcript.final',
+          event: { type: 'stt.transcript.final', text: 'my claim was on the fourth of march' },
+          state_value: { active: 'listening' },
+          created_at: at(turn),
+        })),
+      });
+      enqueue({
+        type: 'upsertMessages',
+        rows: [
+          {
+            conversation_id: id,
+            seq: turn,
+            role: 'user',
+            text: 'it was on the fourth of march',
+            heard_text: null,
+            interrupted: false,
+            turn,
+            created_at: at(turn),
+          },
+        ],
+      });
+      enqueue({
+        type: 'upsertMetrics',
+        row: { ...emptyMetrics(id), turns: turn + 1, updated_at: at(turn) },
+      });
+    }
+    // Let the loop breathe between turns, as live calls do (and let the journal group commit).
+    await new Promise((r) => setImmediate(r));
+  }
+  await outbox.flush();
+  const ms = performance.now() - start;
+  const stats = outbox.stats();
+  await outbox.close();
+  if (stats.written !== ops) throw new Error(`outbox wrote ${stats.written} of ${ops} ops`);
+  const n = calls * turns * 4;
+  return {
+    ms,
+    perSecond: (n / ms) * 1000,
+    enqueueMicros: (enqueueTotal / ops) * 1000,
+    ops,
+    syncs: stats.journalSyncs,
+    transitions: n,
+  };
+}
+
+function emptyMetrics(conversationId: string): MetricsRow {
+  const row: Record<string, unknown> = { conversation_id: conversationId };
+  for (const c of METRICS_COLUMNS) if (!(c in row)) row[c] = null;
+  return {
+    ...(row as unknown as MetricsRow),
+    turns: 0,
+    interruptions: 0,
+    llm_prompt_tokens: 0,
+    llm_completion_tokens: 0,
+  };
 }
 
 /** Formats results as a small fixed-width table. */
 export function formatStoreBench(results: StoreBenchResult[]): string {
-  const header = ['backend', 'mode', 'transitions', 'ms', 'transitions/s', 'enqueue µs'];
+  const header = ['backend', 'mode', 'transitions', 'ops', 'ms', 'transitions/s', 'enqueue µs', 'fsyncs'];
   const lines = results.map((r) => [
     r.backend,
     r.mode,
     String(r.transitions),
+    String(r.ops ?? r.transitions),
     r.ms.toFixed(0),
     r.perSecond.toFixed(0),
     r.enqueueMicros === undefined ? '-' : r.enqueueMicros.toFixed(2),
+    r.syncs === undefined ? '-' : String(r.syncs),
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => (l[i] ?? '').length)));
   const row = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i] ?? 0)).join('  ');

@@ -38,6 +38,8 @@ export const envSchema = z.object({
   HOST: z.string().trim().optional().default('0.0.0.0'),
   PUBLIC_URL: optionalUrl,
   DATA_DIR: z.string().trim().optional().default('./data'),
+  /** This instance's identity on its conversations (crash sweep); default: an id kept in DATA_DIR. */
+  INSTANCE_ID: optionalString,
   DATABASE_URL: optionalString,
   SUPABASE_URL: optionalUrl,
   SUPABASE_KEY: optionalString,

@@ -3,10 +3,12 @@
  * PGlite in DATA_DIR and the local providers, and prints the URL of the browser client.
  */
 import { ConfigError, loadConfig } from './config.js';
+import { loadDotEnv } from './load-dotenv.js';
 import { createLogger } from './logger.js';
 import { startServer } from './server/start-server.js';
 
 async function main(): Promise<void> {
+  loadDotEnv(); // .env from the working directory; variables already set win
   let config;
   try {
     // `npm start -- --inspect` is the same as INSPECT=1.

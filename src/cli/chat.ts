@@ -1,7 +1,8 @@
 /**
  * `npm run chat`: talk to the bot in a terminal. It connects to the running server's
- * `/client/stream` (so the conversation is stored and visible in the API like any call); if no
- * server answers, it starts one in this process. It prints the bot's turns, the claim card and the
+ * `/client/stream` (so the conversation is stored and visible in the API like any call), found
+ * from CHAT_URL, PORT (shell or `.env`) or the DATA_DIR lock; if no server answers and DATA_DIR is
+ * free, it starts one in this process (never a second one on a held DATA_DIR). It prints the bot's turns, the claim card and the
  * machine states as they change.
  *
  * Typed lines are caller turns; `/dtmf 1`, `/dtmf 03032026#` send keypad digits; `/quit` hangs up.
@@ -9,7 +10,9 @@
  */
 import readline from 'node:readline';
 import WebSocket from 'ws';
-import { loadConfig } from '../config.js';
+import { loadConfig, type AppConfig } from '../config.js';
+import { loadDotEnv } from '../load-dotenv.js';
+import { lockHolderOf } from '../store/data-dir-lock.js';
 import { createLogger } from '../logger.js';
 import { startServer, type RunningServer } from '../server/start-server.js';
 
@@ -30,12 +33,35 @@ async function reachable(url: string): Promise<boolean> {
   }
 }
 
+/**
+ * The running server to talk to: CHAT_URL, else PORT (shell, then .env), else the port recorded
+ * in the DATA_DIR lock by whichever server holds it. Null when none answers and DATA_DIR is free;
+ * throws when DATA_DIR is held by a server that does not answer (starting a second one on the
+ * same folder would corrupt its database).
+ */
+async function findServer(config: AppConfig): Promise<string | null> {
+  const configured = process.env.CHAT_URL ?? `http://localhost:${config.PORT}`;
+  if (await reachable(configured)) return configured;
+  const holder = lockHolderOf(config.DATA_DIR);
+  if (!holder) return null;
+  const fromLock = holder.port ? `http://localhost:${holder.port}` : null;
+  if (fromLock && (await reachable(fromLock))) return fromLock;
+  throw new Error(
+    `no server answers at ${configured}${fromLock ? ` or ${fromLock}` : ''}, but DATA_DIR ${config.DATA_DIR} is ` +
+      `held by process ${holder.pid} on ${holder.host} (since ${holder.since}). Not starting a second server ` +
+      `on the same data folder. Set PORT (or CHAT_URL) to that server's address, or stop it, or set DATA_DIR ` +
+      `to another folder.`,
+  );
+}
+
 async function main(): Promise<void> {
+  loadDotEnv(); // the same .env as `npm start`: PORT and DATA_DIR lead to the running server
   const config = loadConfig();
-  let base = process.env.CHAT_URL ?? `http://localhost:${config.PORT}`;
   let embedded: RunningServer | null = null;
-  if (!(await reachable(base))) {
-    console.log(c.dim(`no server at ${base}; starting one in this process`));
+  let base = await findServer(config);
+  if (base === null) {
+    console.log(c.dim(`no server at http://localhost:${config.PORT}; starting one in this process`));
+    // startServer takes the DATA_DIR lock itself: a server started meanwhile makes it refuse.
     embedded = await startServer(
       { ...config, PORT: 0, HOST: '127.0.0.1' },
       createLogger('warn', { pretty: false }),

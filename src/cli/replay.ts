@@ -3,12 +3,15 @@
  * machines and prints the state sequence and any divergence. Exit code 1 on divergence, 2 on usage
  * or loading errors.
  *
- * The log is read from the running server's API when one answers (PGlite allows one process per
- * data directory), else from the configured store directly, or from a JSON file
+ * The log is read from the running server's API when one answers (at PORT from the shell or
+ * `.env`, or at the port in the DATA_DIR lock: PGlite allows one process per data directory), else
+ * from the configured store directly (taking the DATA_DIR lock for PGlite), or from a JSON file
  * (`{transitions: [...]}` as the API returns it — the format of test/fixtures/calls/).
  */
 import fs from 'node:fs';
-import { loadConfig } from '../config.js';
+import { loadConfig, type AppConfig } from '../config.js';
+import { loadDotEnv } from '../load-dotenv.js';
+import { lockDataDir, lockHolderOf } from '../store/data-dir-lock.js';
 import { formatReplayReport, replayTransitions } from '../replay/replay.js';
 import { createStoreFromConfig } from '../store/create-store.js';
 import type { ConversationDetail } from '../store/types.js';
@@ -34,6 +37,7 @@ async function fromServer(
 
 async function load(arg: string): Promise<ConversationDetail | null> {
   if (fs.existsSync(arg)) return JSON.parse(fs.readFileSync(arg, 'utf8')) as ConversationDetail;
+  loadDotEnv(); // the same .env as `npm start`
   const config = loadConfig();
   const remote = await fromServer(
     process.env.REPLAY_URL ?? `http://localhost:${config.PORT}`,
@@ -41,6 +45,23 @@ async function load(arg: string): Promise<ConversationDetail | null> {
     config.DASHBOARD_TOKEN,
   );
   if (remote !== 'unreachable') return remote;
+  // The server holding DATA_DIR may listen on another port than PORT says: the lock knows it.
+  const holder = lockHolderOf(config.DATA_DIR);
+  if (holder?.port) {
+    const viaLock = await fromServer(`http://localhost:${holder.port}`, arg, config.DASHBOARD_TOKEN);
+    if (viaLock !== 'unreachable') return viaLock;
+  }
+  const embedded = !config.DATABASE_URL && !config.SUPABASE_URL;
+  // Opening the embedded database needs DATA_DIR to itself (throws, naming the holder, if not).
+  const lock = embedded ? lockDataDir(config.DATA_DIR, { purpose: 'replay' }) : null;
+  try {
+    return await loadFromStore(config, arg);
+  } finally {
+    lock?.release();
+  }
+}
+
+async function loadFromStore(config: AppConfig, arg: string): Promise<ConversationDetail | null> {
   const { store } = await createStoreFromConfig({
     databaseUrl: config.DATABASE_URL,
     supabaseUrl: config.SUPABASE_URL,

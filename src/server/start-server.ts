@@ -14,6 +14,7 @@ import { generateClaimNumber } from '../../machines/claim-number.js';
 import type { Logger } from 'pino';
 import type { AppConfig } from '../config.js';
 import { createStoreFromConfig } from '../store/create-store.js';
+import { lockDataDir } from '../store/data-dir-lock.js';
 import { createOutbox } from '../store/outbox.js';
 import type { ConversationStore } from '../store/types.js';
 import { createProviders, type Providers } from '../providers/create-providers.js';
@@ -100,11 +101,36 @@ function findClientDist(): string | undefined {
   return undefined;
 }
 
-/** Builds and starts the server (see file header). */
+/**
+ * Builds and starts the server (see file header), holding the DATA_DIR lock for its lifetime (the
+ * PGlite database and the outbox journal live there): throws DataDirLockedError, naming the
+ * holder, when another live process has it. The lock records the port and goes at `stop()`.
+ */
 export async function startServer(
   config: AppConfig,
   logger: Logger,
   overrides: ServerOverrides = {},
+): Promise<RunningServer> {
+  const lock = lockDataDir(config.DATA_DIR, {
+    purpose: 'server',
+    onTakeover: (prev) =>
+      logger.warn({ pid: prev?.pid, since: prev?.since }, 'DATA_DIR lock of a dead process taken over'),
+  });
+  try {
+    const running = await startServerLocked(config, logger, overrides);
+    lock.setPort(running.port);
+    const stop = running.stop;
+    return { ...running, stop: () => stop().finally(() => lock.release()) };
+  } catch (err) {
+    lock.release();
+    throw err;
+  }
+}
+
+async function startServerLocked(
+  config: AppConfig,
+  logger: Logger,
+  overrides: ServerOverrides,
 ): Promise<RunningServer> {
   fs.mkdirSync(config.DATA_DIR, { recursive: true });
   const built = overrides.store

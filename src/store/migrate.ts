@@ -38,8 +38,11 @@ export async function migrate(client: SqlClient, dir: string = defaultMigrations
   const files = (await readdir(dir)).filter((f) => f.endsWith('.sql')).sort();
   await client.transaction(async (tx) => {
     await tx.query('select pg_advisory_xact_lock($1)', [MIGRATION_LOCK_KEY]);
+    // RLS on, no policy (like every statecall table): on Supabase the anon/authenticated roles
+    // must not read or forge the bookkeeping (a forged row would make the server skip a migration).
     await tx.exec(
-      'create table if not exists statecall_migrations (name text primary key, applied_at timestamptz not null default now())',
+      'create table if not exists statecall_migrations (name text primary key, applied_at timestamptz not null default now());' +
+        ' alter table statecall_migrations enable row level security',
     );
   });
   const applied: string[] = [];

@@ -29,6 +29,7 @@ export const CONVERSATION_COLUMNS = columns<ConversationRow>()([
   'updated_at',
   'ended_at',
   'end_reason',
+  'instance_id',
 ]);
 
 export const TRANSITION_COLUMNS = columns<TransitionRow>()([
@@ -150,6 +151,7 @@ export function toConversationRow(r: Raw): ConversationRow {
     updated_at: toIso(r.updated_at),
     ended_at: toIsoOrNull(r.ended_at),
     end_reason: strOrNull(r.end_reason),
+    instance_id: strOrNull(r.instance_id),
   };
 }
 
@@ -189,6 +191,52 @@ export function toMetricsRow(r: Raw): MetricsRow {
     else out[c] = toNumOrNull(v);
   }
   return out as unknown as MetricsRow;
+}
+
+// NUL is exactly what these must match.
+/* eslint-disable no-control-regex */
+/** Anything PostgreSQL refuses in text and jsonb: NUL, and UTF-16 surrogates without their pair. */
+const UNSTORABLE = /\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+const MAYBE_UNSTORABLE = /[\u0000\uD800-\uDFFF]/;
+/* eslint-enable no-control-regex */
+
+/** Drops NUL characters and replaces lone surrogates with U+FFFD, so PostgreSQL accepts the text. */
+export function sanitizeText(s: string): string {
+  if (!MAYBE_UNSTORABLE.test(s)) return s; // the common case: no copy
+  return s.replace(UNSTORABLE, (ch) => (ch === '\u0000' ? '' : '\uFFFD'));
+}
+
+/**
+ * {@link sanitizeText} applied to every string inside `value` (object keys included, recursively,
+ * e.g. jsonb payloads). Returns `value` itself when nothing needed cleaning. Why: one caller-sent
+ * NUL in a callSid or transcript would otherwise make PostgreSQL refuse the row, and with the
+ * conversation row refused every later row of the call fails on the foreign key.
+ */
+export function sanitizeDeep<T>(value: T): T {
+  if (typeof value === 'string') return sanitizeText(value) as T;
+  if (Array.isArray(value)) {
+    let out: unknown[] | undefined;
+    value.forEach((v: unknown, i) => {
+      const c = sanitizeDeep(v);
+      if (c !== v) (out ??= [...value])[i] = c;
+    });
+    return (out ?? value) as T;
+  }
+  if (value !== null && typeof value === 'object' && !(value instanceof Date)) {
+    let out: Record<string, unknown> | undefined;
+    const entries = Object.entries(value as Record<string, unknown>);
+    for (const [k, v] of entries) {
+      const ck = sanitizeText(k);
+      const cv = sanitizeDeep(v);
+      if (ck !== k || cv !== v) {
+        out ??= Object.fromEntries(entries);
+        if (ck !== k) delete out[k];
+        out[ck] = cv;
+      }
+    }
+    return (out ?? value) as T;
+  }
+  return value;
 }
 
 /** Keeps the last row per key (ordered by each key's last occurrence): one statement cannot upsert a key twice. */

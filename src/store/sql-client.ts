@@ -60,10 +60,38 @@ export async function openSqlClient(opts: SqlClientOptions): Promise<SqlClient> 
   return opts.kind === 'pglite' ? openPglite(opts.dataDir) : openPostgres(opts);
 }
 
+/**
+ * The embedded database did not open (damaged files, or a folder that is not a PGlite database).
+ * Nothing was changed or deleted: the message says how to recover by hand.
+ */
+export class PgliteOpenError extends Error {
+  constructor(
+    readonly dataDir: string,
+    cause: unknown,
+  ) {
+    const reason = cause instanceof Error ? cause.message : String(cause);
+    super(
+      `PGlite could not open the database in ${dataDir} (${reason}). Its files may be damaged; nothing was ` +
+        `changed or deleted. To recover: stop every process using this folder, move it aside ` +
+        `(e.g. mv ${dataDir} ${dataDir}.broken-${new Date().toISOString().slice(0, 10)}), then restore a ` +
+        `backup copy there, or start again to create an empty database. The outbox journal next to it is ` +
+        `kept and replayed into whichever database starts.`,
+      { cause },
+    );
+    this.name = 'PgliteOpenError';
+  }
+}
+
 async function openPglite(dataDir: string | undefined): Promise<SqlClient> {
   // Imported lazily: the WASM bundle is only loaded by deployments that use it.
   const { PGlite } = await import('@electric-sql/pglite');
-  const db = await PGlite.create(dataDir === undefined ? {} : { dataDir });
+  let db: InstanceType<typeof PGlite>;
+  try {
+    db = await PGlite.create(dataDir === undefined ? {} : { dataDir });
+  } catch (err) {
+    if (dataDir === undefined) throw err;
+    throw new PgliteOpenError(dataDir, err);
+  }
   const executor = (q: Pick<typeof db, 'query' | 'exec'>): SqlExecutor => ({
     async query<R>(text: string, params?: readonly unknown[]) {
       const res = await q.query<R>(text, params ? [...params] : undefined);

@@ -12,6 +12,7 @@ import {
   METRICS_COLUMNS,
   PATCH_COLUMNS,
   pick,
+  sanitizeDeep,
   toConversationRow,
   toMessageRow,
   toMetricsRow,
@@ -23,6 +24,7 @@ import {
   ClaimIdConflictError,
   type ConversationDetail,
   type ConversationPatch,
+  type ConversationUpdate,
   type ConversationRow,
   type ConversationStore,
   type ListConversationsQuery,
@@ -30,6 +32,7 @@ import {
   type MetricsRow,
   type NewConversation,
   type TransitionRow,
+  SERVER_CRASHED,
 } from './types.js';
 
 /** Options of {@link createSqlStore}: which backend, plus where migrations live (tests). */
@@ -37,6 +40,9 @@ export type SqlStoreOptions = SqlClientOptions & {
   /** Folder of `*.sql` migrations; default `supabase/migrations` of this repository. */
   migrationsDir?: string;
 };
+
+/** A write's rows as its one json parameter, with text PostgreSQL would refuse cleaned (see sanitizeDeep). */
+const jsonParam = (rows: unknown) => JSON.stringify(sanitizeDeep(rows));
 
 const list = (cols: readonly string[]) => cols.map((c) => `"${c}"`).join(', ');
 
@@ -55,6 +61,7 @@ const NEW_CONVERSATION_COLUMNS = [
   'claim_id',
   'machine_version',
   'created_at',
+  'instance_id',
 ] as const satisfies readonly (keyof NewConversation)[];
 
 const updateSet = (cols: readonly string[], keys: readonly string[]) =>
@@ -71,6 +78,15 @@ const SQL = {
   insertConversation: `insert into conversations (${list(NEW_CONVERSATION_COLUMNS)}, updated_at)
     select ${list(NEW_CONVERSATION_COLUMNS)}, created_at from jsonb_populate_record(null::conversations, $1::text::jsonb)
     on conflict (id) do nothing`,
+  insertConversations: `insert into conversations (${list(NEW_CONVERSATION_COLUMNS)}, updated_at)
+    select ${list(NEW_CONVERSATION_COLUMNS)}, created_at from jsonb_populate_recordset(null::conversations, $1::text::jsonb)
+    on conflict (id) do nothing`,
+  // One statement for many patches: a column changes only where its patch carries the key.
+  updateConversations: `update conversations c set ${PATCH_COLUMNS.map(
+    (col) => `"${col}" = case when j ? '${col}' then p."${col}" else c."${col}" end`,
+  ).join(', ')}
+    from jsonb_array_elements($1::text::jsonb) j, lateral jsonb_populate_record(null::conversations, j) p
+    where c.id = p.id`,
   insertTransitions: `insert into conversation_transitions (${list(TRANSITION_COLUMNS)})
     select ${list(TRANSITION_COLUMNS)} from jsonb_populate_recordset(null::conversation_transitions, $1::text::jsonb)
     on conflict do nothing`,
@@ -79,6 +95,15 @@ const SQL = {
     on conflict (conversation_id, seq) do update set ${updateSet(MESSAGE_COLUMNS, ['conversation_id', 'seq'])}`,
   upsertMetrics: `insert into conversation_metrics (${list(METRICS_COLUMNS)})
     select ${list(METRICS_COLUMNS)} from jsonb_populate_record(null::conversation_metrics, $1::text::jsonb)
+    on conflict (conversation_id) do update set ${updateSet(METRICS_COLUMNS, ['conversation_id'])}`,
+  closeCrashed: `update conversations set ended_at = $2::timestamptz, updated_at = $2::timestamptz, end_reason = $3
+    where instance_id = $1 and ended_at is null and created_at < $2::timestamptz returning id`,
+  reserveClaimNumbers: `insert into claim_number_reservations (claim_id, instance_id, reserved_at)
+    select distinct c, $2, now() from jsonb_array_elements_text($1::text::jsonb) c
+    where not exists (select 1 from conversations where claim_id = c)
+    on conflict (claim_id) do nothing returning claim_id`,
+  upsertMetricsBatch: `insert into conversation_metrics (${list(METRICS_COLUMNS)})
+    select ${list(METRICS_COLUMNS)} from jsonb_populate_recordset(null::conversation_metrics, $1::text::jsonb)
     on conflict (conversation_id) do update set ${updateSet(METRICS_COLUMNS, ['conversation_id'])}`,
   listAll: `select ${CONVERSATION_SELECT} from conversations order by created_at desc, id desc limit $1`,
   listByState: `select ${CONVERSATION_SELECT} from conversations where state = $2 order by created_at desc, id desc limit $1`,
@@ -140,13 +165,32 @@ export function createSqlStore(opts: SqlStoreOptions): ConversationStore {
       }
     },
 
+    async ping() {
+      await db().query('select 1');
+    },
+
     async createConversation(row) {
       try {
-        await db().query(SQL.insertConversation, [JSON.stringify(pick(row, NEW_CONVERSATION_COLUMNS))]);
+        await db().query(SQL.insertConversation, [jsonParam(pick(row, NEW_CONVERSATION_COLUMNS))]);
       } catch (err) {
         if (isClaimIdConflict(err)) throw new ClaimIdConflictError(row.claim_id);
         throw err;
       }
+    },
+
+    async createConversations(rows: NewConversation[]) {
+      if (rows.length === 0) return;
+      await db().query(SQL.insertConversations, [
+        jsonParam(rows.map((r) => pick(r, NEW_CONVERSATION_COLUMNS))),
+      ]);
+    },
+
+    async updateConversations(updates: ConversationUpdate[]) {
+      const rows = updates
+        .map((u) => ({ ...pick(u.patch, PATCH_COLUMNS), id: u.id }))
+        .filter((r) => isUuid(r.id) && Object.keys(r).length > 1);
+      if (rows.length === 0) return;
+      await db().query(SQL.updateConversations, [jsonParam(rows)]);
     },
 
     async updateConversation(id: string, patch: ConversationPatch) {
@@ -156,23 +200,43 @@ export function createSqlStore(opts: SqlStoreOptions): ConversationStore {
       await db().query(
         `update conversations c set ${set}
          from jsonb_populate_record(null::conversations, $2::text::jsonb) p where c.id = $1::uuid`,
-        [id, JSON.stringify(pick(patch, cols))],
+        [id, jsonParam(pick(patch, cols))],
       );
     },
 
     async appendTransitions(rows: TransitionRow[]) {
       if (rows.length === 0) return;
-      await db().query(SQL.insertTransitions, [JSON.stringify(rows.map((r) => pick(r, TRANSITION_COLUMNS)))]);
+      await db().query(SQL.insertTransitions, [jsonParam(rows.map((r) => pick(r, TRANSITION_COLUMNS)))]);
     },
 
     async upsertMessages(rows: MessageRow[]) {
       if (rows.length === 0) return;
       const unique = lastPerKey(rows, (r) => `${r.conversation_id}/${r.seq}`);
-      await db().query(SQL.upsertMessages, [JSON.stringify(unique.map((r) => pick(r, MESSAGE_COLUMNS)))]);
+      await db().query(SQL.upsertMessages, [jsonParam(unique.map((r) => pick(r, MESSAGE_COLUMNS)))]);
     },
 
     async upsertMetrics(row: MetricsRow) {
-      await db().query(SQL.upsertMetrics, [JSON.stringify(pick(row, METRICS_COLUMNS))]);
+      await db().query(SQL.upsertMetrics, [jsonParam(pick(row, METRICS_COLUMNS))]);
+    },
+
+    async closeCrashedConversations(instanceId: string, at: string): Promise<number> {
+      const res = await db().query(SQL.closeCrashed, [instanceId, at, SERVER_CRASHED]);
+      return res.rows.length;
+    },
+
+    async reserveClaimNumbers(candidates: string[], instanceId: string): Promise<string[]> {
+      if (candidates.length === 0) return [];
+      const res = await db().query<{ claim_id: string }>(SQL.reserveClaimNumbers, [
+        jsonParam(candidates),
+        sanitizeDeep(instanceId),
+      ]);
+      return res.rows.map((r) => r.claim_id);
+    },
+
+    async upsertMetricsBatch(rows: MetricsRow[]) {
+      const unique = lastPerKey(rows, (r) => r.conversation_id);
+      if (unique.length === 0) return;
+      await db().query(SQL.upsertMetricsBatch, [jsonParam(unique.map((r) => pick(r, METRICS_COLUMNS)))]);
     },
 
     async listConversations(query: ListConversationsQuery): Promise<ConversationRow[]> {

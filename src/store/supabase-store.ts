@@ -13,6 +13,7 @@ import {
   METRICS_COLUMNS,
   PATCH_COLUMNS,
   pick,
+  sanitizeDeep,
   toConversationRow,
   toMessageRow,
   toMetricsRow,
@@ -26,6 +27,7 @@ import {
   type ConversationStore,
   type MetricsRow,
   type NewConversation,
+  SERVER_CRASHED,
 } from './types.js';
 
 /** Options of {@link createSupabaseStore}. */
@@ -58,6 +60,7 @@ export class SupabaseRequestError extends Error {
 
 const TABLES = [
   'conversations',
+  'claim_number_reservations',
   'conversation_messages',
   'conversation_transitions',
   'conversation_metrics',
@@ -96,6 +99,23 @@ function keyRole(key: string): string | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** The insert body of a conversation (updated_at starts at created_at, as in the sql adapter). */
+function conversationBody(row: NewConversation) {
+  return sanitizeDeep({
+    id: row.id,
+    call_sid: row.call_sid,
+    stream_sid: row.stream_sid,
+    from_number: row.from_number,
+    to_number: row.to_number,
+    channel: row.channel,
+    claim_id: row.claim_id,
+    machine_version: row.machine_version,
+    created_at: row.created_at,
+    updated_at: row.created_at,
+    instance_id: row.instance_id ?? null,
+  });
 }
 
 /**
@@ -169,21 +189,41 @@ export function createSupabaseStore(opts: SupabaseStoreOptions): ConversationSto
         }
         fail(`check ${table}`, res);
       }
+      // A column added by a later migration: tell the operator to push it instead of failing every write.
+      const latest = await client.from('conversations').select('instance_id').limit(1).retry(false);
+      if (latest.error) {
+        if (latest.error.code === '42703' || latest.error.code === 'PGRST204') {
+          throw new Error(
+            'supabase: the schema is out of date (conversations.instance_id missing). Apply the new migrations: `supabase db push`.',
+          );
+        }
+        fail('check conversations', latest);
+      }
+    },
+
+    async ping() {
+      // HEAD: PostgREST runs the query but sends no body; no retry, the caller owns the timeout.
+      const res = await client.from('conversations').select('id', { head: true }).limit(1).retry(false);
+      if (res.error) fail('ping', res);
+    },
+
+    async createConversations(rows: NewConversation[]) {
+      if (rows.length === 0) return;
+      const res = await client
+        .from('conversations')
+        .upsert(rows.map(conversationBody), { onConflict: 'id', ignoreDuplicates: true });
+      if (res.error) fail('create conversations', res);
+    },
+
+    async updateConversations(updates) {
+      // PostgREST has no multi-row UPDATE with per-row values: one PATCH each, concurrently.
+      const results = await Promise.allSettled(updates.map((u) => this.updateConversation(u.id, u.patch)));
+      const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+      if (failed) throw failed.reason;
     },
 
     async createConversation(row: NewConversation) {
-      const body = {
-        id: row.id,
-        call_sid: row.call_sid,
-        stream_sid: row.stream_sid,
-        from_number: row.from_number,
-        to_number: row.to_number,
-        channel: row.channel,
-        claim_id: row.claim_id,
-        machine_version: row.machine_version,
-        created_at: row.created_at,
-        updated_at: row.created_at,
-      };
+      const body = conversationBody(row);
       // ON CONFLICT (id) DO NOTHING: a retried create is a no-op; a taken claim_id still fails (409).
       const res = await client
         .from('conversations')
@@ -196,7 +236,7 @@ export function createSupabaseStore(opts: SupabaseStoreOptions): ConversationSto
     },
 
     async updateConversation(id, patch) {
-      const body = pick(patch, PATCH_COLUMNS);
+      const body = sanitizeDeep(pick(patch, PATCH_COLUMNS));
       if (Object.keys(body).length === 0) return;
       const res = await client.from('conversations').update(body).eq('id', id);
       if (res.error) fail('update conversation', res);
@@ -204,27 +244,76 @@ export function createSupabaseStore(opts: SupabaseStoreOptions): ConversationSto
 
     async appendTransitions(rows) {
       if (rows.length === 0) return;
-      const res = await client.from('conversation_transitions').upsert(
-        rows.map((r) => pick(r, TRANSITION_COLUMNS)),
-        { onConflict: 'conversation_id,actor,seq', ignoreDuplicates: true },
-      );
+      const res = await client
+        .from('conversation_transitions')
+        .upsert(sanitizeDeep(rows.map((r) => pick(r, TRANSITION_COLUMNS))), {
+          onConflict: 'conversation_id,actor,seq',
+          ignoreDuplicates: true,
+        });
       if (res.error) fail('append transitions', res);
     },
 
     async upsertMessages(rows) {
       if (rows.length === 0) return;
       const unique = lastPerKey(rows, (r) => `${r.conversation_id}/${r.seq}`);
-      const res = await client.from('conversation_messages').upsert(
-        unique.map((r) => pick(r, MESSAGE_COLUMNS)),
-        { onConflict: 'conversation_id,seq' },
-      );
+      const res = await client
+        .from('conversation_messages')
+        .upsert(sanitizeDeep(unique.map((r) => pick(r, MESSAGE_COLUMNS))), {
+          onConflict: 'conversation_id,seq',
+        });
       if (res.error) fail('upsert messages', res);
     },
 
     async upsertMetrics(row: MetricsRow) {
       const res = await client
         .from('conversation_metrics')
-        .upsert(pick(row, METRICS_COLUMNS), { onConflict: 'conversation_id' });
+        .upsert(sanitizeDeep(pick(row, METRICS_COLUMNS)), { onConflict: 'conversation_id' });
+      if (res.error) fail('upsert metrics', res);
+    },
+
+    async closeCrashedConversations(instanceId: string, at: string): Promise<number> {
+      const res = await client
+        .from('conversations')
+        .update({ ended_at: at, updated_at: at, end_reason: SERVER_CRASHED })
+        .eq('instance_id', instanceId)
+        .is('ended_at', null)
+        .lt('created_at', at)
+        .select('id');
+      if (res.error) fail('close crashed conversations', res);
+      return (res.data ?? []).length;
+    },
+
+    async reserveClaimNumbers(candidates: string[], instanceId: string): Promise<string[]> {
+      const wanted = [...new Set(sanitizeDeep(candidates))];
+      if (wanted.length === 0) return [];
+      // PostgREST has no INSERT ... WHERE NOT EXISTS: read the used ones first. A conversation
+      // created in between is caught later by its claim_id conflict (the outbox stores it anyway).
+      const used = await client.from('conversations').select('claim_id').in('claim_id', wanted);
+      if (used.error) fail('read used claim numbers', used);
+      const taken = new Set(((used.data ?? []) as { claim_id: string }[]).map((r) => r.claim_id));
+      const rows = wanted
+        .filter((c) => !taken.has(c))
+        .map((claim_id) => ({
+          claim_id,
+          instance_id: sanitizeDeep(instanceId),
+          reserved_at: new Date().toISOString(),
+        }));
+      if (rows.length === 0) return [];
+      // ON CONFLICT DO NOTHING ... RETURNING: only the rows actually inserted come back.
+      const res = await client
+        .from('claim_number_reservations')
+        .upsert(rows, { onConflict: 'claim_id', ignoreDuplicates: true })
+        .select('claim_id');
+      if (res.error) fail('reserve claim numbers', res);
+      return ((res.data ?? []) as { claim_id: string }[]).map((r) => r.claim_id);
+    },
+
+    async upsertMetricsBatch(rows: MetricsRow[]) {
+      const unique = lastPerKey(rows, (r) => r.conversation_id);
+      if (unique.length === 0) return;
+      const res = await client
+        .from('conversation_metrics')
+        .upsert(sanitizeDeep(unique.map((r) => pick(r, METRICS_COLUMNS))), { onConflict: 'conversation_id' });
       if (res.error) fail('upsert metrics', res);
     },
 

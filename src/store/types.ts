@@ -24,13 +24,19 @@ export interface ConversationRow {
   updated_at: string;
   ended_at: string | null;
   end_reason: string | null;
+  /** The server instance that served the call (see INSTANCE_ID); null for rows written without one. */
+  instance_id: string | null;
 }
 
 /** Fields set when a conversation is created. */
 export type NewConversation = Pick<
   ConversationRow,
   'id' | 'call_sid' | 'stream_sid' | 'from_number' | 'to_number' | 'channel' | 'claim_id' | 'machine_version'
-> & { created_at: string };
+> & {
+  created_at: string;
+  /** The serving instance (optional: a row without it is never closed by a start-up sweep). */
+  instance_id?: string | null;
+};
 
 /** Fields that may change after creation (claim fields as they are accepted, end of call). */
 export type ConversationPatch = Partial<
@@ -39,6 +45,12 @@ export type ConversationPatch = Partial<
     'stream_sid' | 'claim_date' | 'claim_amount' | 'claim_status' | 'state' | 'ended_at' | 'end_reason'
   >
 > & { updated_at: string };
+
+/** One conversation's patch, for {@link ConversationStore.updateConversations}. */
+export interface ConversationUpdate {
+  id: string;
+  patch: ConversationPatch;
+}
 
 /** A row of `conversation_transitions`: one per machine transition; the replay log. */
 export interface TransitionRow {
@@ -115,6 +127,9 @@ export interface ConversationDetail {
   metrics: MetricsRow | null;
 }
 
+/** end_reason of a conversation closed by the start-up sweep: its process died mid-call. */
+export const SERVER_CRASHED = 'server_crashed';
+
 /** Filter for listing conversations (newest first). */
 export interface ListConversationsQuery {
   limit: number; // 1..200
@@ -140,15 +155,43 @@ export interface ConversationStore {
   readonly kind: string;
   /** Connects and applies pending migrations (sql adapters). Idempotent. */
   init(): Promise<void>;
+  /**
+   * Cheapest round trip that proves the database answers (`select 1`; a HEAD request for supabase),
+   * for a readiness probe. Rejects when it does not; callers bound it with their own timeout.
+   */
+  ping(): Promise<void>;
   /** Inserts a conversation. Throws ClaimIdConflictError if claim_id is taken by another id; same id again is a no-op. */
   createConversation(row: NewConversation): Promise<void>;
   updateConversation(id: string, patch: ConversationPatch): Promise<void>;
+  /**
+   * Inserts several conversations in one round trip; existing ids are skipped. A taken claim_id
+   * (or any refused row) fails the whole call: the caller then creates them one by one.
+   */
+  createConversations(rows: NewConversation[]): Promise<void>;
+  /** Applies one patch per conversation (ids distinct) in one round trip where the backend allows. */
+  updateConversations(updates: ConversationUpdate[]): Promise<void>;
   /** Inserts transitions; a row whose (conversation_id, actor, seq) exists is skipped (retries are safe). */
   appendTransitions(rows: TransitionRow[]): Promise<void>;
   /** Inserts or updates messages by (conversation_id, seq): a bot turn's heard_text is known only later. */
   upsertMessages(rows: MessageRow[]): Promise<void>;
   /** Inserts or updates the conversation's single metrics row. */
   upsertMetrics(row: MetricsRow): Promise<void>;
+  /** Upserts several conversations' metrics rows in one round trip (one row per conversation_id). */
+  upsertMetricsBatch(rows: MetricsRow[]): Promise<void>;
+  /**
+   * Start-up sweep after a crash: sets ended_at = `at`, end_reason = 'server_crashed' (and
+   * updated_at) on the conversations of `instanceId` created before `at` that have no ended_at.
+   * Pass this process's start time as `at`: the calls it serves itself are never closed, even when
+   * the sweep runs late (database down at start). Other instances' rows are never touched.
+   * @returns the number of conversations closed.
+   */
+  closeCrashedConversations(instanceId: string, at: string): Promise<number>;
+  /**
+   * Reserves claim numbers for `instanceId`: inserts each candidate that is neither reserved already
+   * nor the claim_id of a conversation, and returns those (in any order). Duplicates in
+   * `candidates` count once. Never throws for a taken candidate; rejects only when the database does.
+   */
+  reserveClaimNumbers(candidates: string[], instanceId: string): Promise<string[]>;
   listConversations(query: ListConversationsQuery): Promise<ConversationRow[]>;
   getConversation(id: string): Promise<ConversationDetail | null>;
   close(): Promise<void>;

@@ -4,8 +4,8 @@
  * uses fresh ids and claim ids, and the listing tests use creation dates far in the future.
  */
 import { randomUUID } from 'node:crypto';
-import { ClaimIdConflictError, type ConversationStore } from '../../src/store/types.js';
-import { message, metrics, newConversation, transition } from './fixtures.js';
+import { ClaimIdConflictError, SERVER_CRASHED, type ConversationStore } from '../../src/store/types.js';
+import { claimId, message, metrics, newConversation, transition } from './fixtures.js';
 
 export interface ContractTarget {
   store: ConversationStore;
@@ -49,6 +49,7 @@ export function storeContract(name: string, open: () => Promise<ContractTarget>)
           updated_at: conv.created_at,
           ended_at: null,
           end_reason: null,
+          instance_id: null,
         },
         messages: [],
         transitions: [],
@@ -74,6 +75,47 @@ export function storeContract(name: string, open: () => Promise<ContractTarget>)
       expect(err).toBeInstanceOf(ClaimIdConflictError);
       expect((err as ClaimIdConflictError).claimId).toBe(first.claim_id);
       expect(await store.getConversation(second.id)).toBeNull();
+    });
+
+    it('creates several conversations in one call, skipping ids that exist', async () => {
+      const existing = newConversation();
+      await store.createConversation(existing);
+      const fresh = [newConversation(), newConversation({ instance_id: 'inst-batch' })];
+      await store.createConversations([existing, ...fresh]);
+      for (const c of fresh) {
+        expect((await store.getConversation(c.id))?.conversation).toMatchObject({
+          claim_id: c.claim_id,
+          instance_id: c.instance_id ?? null,
+        });
+      }
+      const taken = newConversation({ claim_id: existing.claim_id });
+      await expect(store.createConversations([newConversation(), taken])).rejects.toBeTruthy();
+      expect(await store.getConversation(taken.id)).toBeNull();
+    });
+
+    it('applies one patch per conversation in one call, touching only the keys each patch carries', async () => {
+      const [a, b] = [newConversation(), newConversation()];
+      await store.createConversations([a, b]);
+      await store.updateConversation(b.id, {
+        claim_date: '2026-01-02',
+        updated_at: '2030-01-01T00:00:00.000Z',
+      });
+      await store.updateConversations([
+        { id: a.id, patch: { state: 'ongoing', claim_amount: 12.5, updated_at: '2030-01-01T00:00:01.000Z' } },
+        { id: b.id, patch: { end_reason: 'completed', updated_at: '2030-01-01T00:00:02.000Z' } },
+      ]);
+      expect((await store.getConversation(a.id))?.conversation).toMatchObject({
+        state: 'ongoing',
+        claim_amount: 12.5,
+        claim_date: null,
+        updated_at: '2030-01-01T00:00:01.000Z',
+      });
+      expect((await store.getConversation(b.id))?.conversation).toMatchObject({
+        state: 'initial',
+        claim_date: '2026-01-02',
+        end_reason: 'completed',
+        updated_at: '2030-01-01T00:00:02.000Z',
+      });
     });
 
     it('applies a patch partially and returns claim_amount as a number and claim_date as YYYY-MM-DD', async () => {
@@ -201,6 +243,19 @@ export function storeContract(name: string, open: () => Promise<ContractTarget>)
       expect((await store.getConversation(conv.id))?.metrics).toEqual(latest);
     });
 
+    it('upserts several metrics rows in one call, the last per conversation winning', async () => {
+      const [a, b] = [newConversation(), newConversation()];
+      await store.createConversations([a, b]);
+      await store.upsertMetrics(metrics(a.id, { turns: 1 }));
+      await store.upsertMetricsBatch([
+        metrics(a.id, { turns: 2 }),
+        metrics(b.id, { turns: 7 }),
+        metrics(a.id, { turns: 3 }),
+      ]);
+      expect((await store.getConversation(a.id))?.metrics?.turns).toBe(3);
+      expect((await store.getConversation(b.id))?.metrics?.turns).toBe(7);
+    });
+
     it('lists newest first, filtered by state and limited', async () => {
       futureYear += 1;
       const convs = [0, 1, 2, 3].map((i) => newConversation({ created_at: future(i) }));
@@ -228,6 +283,87 @@ export function storeContract(name: string, open: () => Promise<ContractTarget>)
     it('returns null for an unknown id and for a malformed one', async () => {
       expect(await store.getConversation(randomUUID())).toBeNull();
       expect(await store.getConversation('not-a-uuid')).toBeNull();
+    });
+
+    it('stores text with NUL and lone surrogates cleaned instead of refusing the call', async () => {
+      const conv = newConversation({ call_sid: `CA\u0000${randomUUID()}\ud800`, from_number: '+1\u0000555' });
+      await store.createConversation(conv);
+      await store.updateConversation(conv.id, {
+        end_reason: 'hung\u0000up\udc00',
+        updated_at: new Date().toISOString(),
+      });
+      await store.appendTransitions([
+        transition(conv.id, 0, {
+          event: { text: 'a\u0000b', list: ['\ud83d', '\ud83d\ude00'], 'k\u0000': 1 },
+        }),
+      ]);
+      await store.upsertMessages([
+        message(conv.id, 0, { text: 'hi\u0000 there\udfff', heard_text: '\u0000' }),
+      ]);
+      await store.upsertMetrics(metrics(conv.id, { stt_provider: 'deep\u0000gram' }));
+
+      const detail = await store.getConversation(conv.id);
+      expect(detail?.conversation.call_sid).toBe(
+        conv.call_sid?.replace('\u0000', '').replace('\ud800', '\ufffd'),
+      );
+      expect(detail?.conversation).toMatchObject({ from_number: '+1555', end_reason: 'hungup\ufffd' });
+      expect(detail?.transitions[0]?.event).toEqual({ text: 'ab', list: ['\ufffd', '\ud83d\ude00'], k: 1 });
+      expect(detail?.messages[0]).toMatchObject({ text: 'hi there\ufffd', heard_text: '' });
+      expect(detail?.metrics?.stt_provider).toBe('deepgram');
+    });
+
+    it('closes at start-up only the open conversations of the crashed instance', async () => {
+      const crashed = `inst-${randomUUID()}`;
+      const other = `inst-${randomUUID()}`;
+      const open = newConversation({ instance_id: crashed });
+      const ended = newConversation({ instance_id: crashed });
+      const elsewhere = newConversation({ instance_id: other });
+      const anonymous = newConversation();
+      // Created after the crashed process's successor started: one of its own live calls.
+      const mine = newConversation({ instance_id: crashed, created_at: '2030-01-01T00:03:00.000Z' });
+      for (const c of [open, ended, elsewhere, anonymous, mine]) await store.createConversation(c);
+      await store.updateConversation(open.id, { state: 'ongoing', updated_at: '2030-01-01T00:00:00.000Z' });
+      await store.updateConversation(ended.id, {
+        ended_at: '2030-01-01T00:01:00.000Z',
+        end_reason: 'completed',
+        updated_at: '2030-01-01T00:01:00.000Z',
+      });
+
+      const at = '2030-01-01T00:02:00.000Z';
+      expect(await store.closeCrashedConversations(crashed, at)).toBe(1);
+      expect(await store.closeCrashedConversations(crashed, at)).toBe(0);
+
+      expect((await store.getConversation(open.id))?.conversation).toMatchObject({
+        instance_id: crashed,
+        state: 'ongoing',
+        ended_at: at,
+        updated_at: at,
+        end_reason: SERVER_CRASHED,
+      });
+      expect((await store.getConversation(ended.id))?.conversation).toMatchObject({
+        end_reason: 'completed',
+      });
+      for (const c of [elsewhere, anonymous, mine]) {
+        expect((await store.getConversation(c.id))?.conversation).toMatchObject({
+          ended_at: null,
+          end_reason: null,
+        });
+      }
+    });
+
+    it('reserves only claim numbers neither reserved nor used by a conversation', async () => {
+      const used = newConversation();
+      await store.createConversation(used);
+      const [a, b, c] = [claimId(), claimId(), claimId()];
+      const first = await store.reserveClaimNumbers([a, b, a, used.claim_id], 'inst-1');
+      expect(first.sort()).toEqual([a, b].sort());
+      // Reserved by another instance already, or now: only the new one is granted.
+      expect(await store.reserveClaimNumbers([a, c], 'inst-2')).toEqual([c]);
+      expect(await store.reserveClaimNumbers([], 'inst-2')).toEqual([]);
+    });
+
+    it('answers ping once initialized', async () => {
+      await expect(store.ping()).resolves.toBeUndefined();
     });
 
     it('initializes again as a no-op', async () => {

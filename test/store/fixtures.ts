@@ -9,6 +9,7 @@ import type {
   NewConversation,
   TransitionRow,
 } from '../../src/store/types.js';
+import type { SqlExecutor } from '../../src/store/sql-client.js';
 
 let claimCounter = 0;
 
@@ -119,6 +120,12 @@ export function recordingStore(inner?: ConversationStore) {
   const controls = { failuresLeft: 0, down: false, hang: false, attempts: 0 };
   const connectionRefused = () =>
     Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' });
+  const reserved = new Set<string>();
+  const reachable = (): Promise<void> => {
+    if (controls.hang) return new Promise<void>(() => {});
+    if (controls.down) return Promise.reject(connectionRefused());
+    return Promise.resolve();
+  };
   const write =
     (method: keyof ConversationStore) =>
     async (...args: unknown[]): Promise<void> => {
@@ -135,16 +142,46 @@ export function recordingStore(inner?: ConversationStore) {
   const store: ConversationStore = {
     kind: 'recording',
     init: async () => inner?.init(),
+    // Non-outbox calls follow the same switches as writes, but are not recorded.
+    ping: async () => {
+      await reachable();
+      await inner?.ping();
+    },
+    reserveClaimNumbers: async (candidates, instanceId) => {
+      await reachable();
+      if (inner) return inner.reserveClaimNumbers(candidates, instanceId);
+      // Without a database behind it: every new candidate is free once.
+      const fresh = [...new Set(candidates)].filter((c) => !reserved.has(c));
+      for (const c of fresh) reserved.add(c);
+      return fresh;
+    },
+    closeCrashedConversations: async (instanceId, at) => {
+      await reachable();
+      return inner ? inner.closeCrashedConversations(instanceId, at) : 0;
+    },
     createConversation: write('createConversation'),
     updateConversation: write('updateConversation'),
+    createConversations: write('createConversations'),
+    updateConversations: write('updateConversations'),
     appendTransitions: write('appendTransitions'),
     upsertMessages: write('upsertMessages'),
     upsertMetrics: write('upsertMetrics'),
+    upsertMetricsBatch: write('upsertMetricsBatch'),
     listConversations: async (q) => (inner ? inner.listConversations(q) : []),
     getConversation: async (id) => (inner ? inner.getConversation(id) : null),
     close: async () => inner?.close(),
   };
   return { store, calls, controls };
+}
+
+/** Tables of the current schema without row level security (the server must create none). */
+export async function tablesWithoutRls(db: SqlExecutor): Promise<string[]> {
+  const { rows } = await db.query<{ relname: string }>(
+    `select c.relname from pg_class c join pg_namespace n on n.oid = c.relnamespace
+      where n.nspname = current_schema() and c.relkind in ('r', 'p') and not c.relrowsecurity
+      order by c.relname`,
+  );
+  return rows.map((r) => r.relname);
 }
 
 /** Polls `cond` every 5 ms until true or `timeoutMs` elapses (then throws). */

@@ -64,7 +64,7 @@ describe('outbox', () => {
     expect(box.stats()).toMatchObject({ pending: 0, written: 1 });
   });
 
-  it('writes in enqueue order across ops and conversations: a conversation row before its transitions', async () => {
+  it('writes a batch with its conversation rows first and every table in enqueue order', async () => {
     const rec = recordingStore(db);
     const box = outbox(rec.store);
     await box.start();
@@ -82,19 +82,19 @@ describe('outbox', () => {
     box.enqueue({ type: 'appendTransitions', rows: [transition(a.id, 1)] });
     await box.flush();
 
+    // One batch: both inserts first (one statement), then the update, then the transitions.
     expect(rec.calls.map((c) => c.method)).toEqual([
-      'createConversation',
-      'appendTransitions',
-      'createConversation',
-      'appendTransitions',
+      'createConversations',
       'updateConversation',
       'appendTransitions',
     ]);
+    const rows = rec.calls[2]?.args[0] as TransitionRow[];
+    expect(rows.map((t) => `${t.conversation_id === a.id ? 'a' : 'b'}${t.seq}`)).toEqual(['a0', 'b0', 'a1']);
     expect((await db.getConversation(a.id))?.transitions).toHaveLength(2);
     expect((await db.getConversation(a.id))?.conversation.state).toBe('ongoing');
   });
 
-  it('coalesces a run of transition, message and metrics ops into one write per table', async () => {
+  it('coalesces creates, transitions, messages and metrics into one write per table', async () => {
     const rec = recordingStore(db);
     const box = outbox(rec.store, { flushIntervalMs: 1_000 });
     await box.start();
@@ -111,15 +111,66 @@ describe('outbox', () => {
     await box.flush();
 
     expect(rec.calls.map((c) => c.method)).toEqual([
-      'createConversation',
-      'createConversation',
+      'createConversations',
       'appendTransitions',
       'upsertMessages',
       'upsertMetrics',
     ]);
-    const batch = rec.calls[2]?.args[0] as TransitionRow[];
+    const batch = rec.calls[1]?.args[0] as TransitionRow[];
     expect(batch.map((t) => t.seq)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
     expect((await db.getConversation(a.id))?.metrics?.turns).toBe(2);
+  });
+
+  it('merges the updates of one conversation in order, the last value of each field winning', async () => {
+    const rec = recordingStore(db);
+    const box = outbox(rec.store, { flushIntervalMs: 1_000 });
+    await box.start();
+    const [a, b] = [newConversation(), newConversation()];
+    box.enqueue({ type: 'createConversation', row: a });
+    box.enqueue({ type: 'createConversation', row: b });
+    box.enqueue({
+      type: 'updateConversation',
+      id: a.id,
+      patch: { state: 'ongoing', updated_at: '2030-01-01T00:00:01.000Z' },
+    });
+    box.enqueue({
+      type: 'updateConversation',
+      id: b.id,
+      patch: { claim_amount: 5, updated_at: '2030-01-01T00:00:02.000Z' },
+    });
+    box.enqueue({
+      type: 'updateConversation',
+      id: a.id,
+      patch: { claim_date: '2026-03-03', state: 'done', updated_at: '2030-01-01T00:00:03.000Z' },
+    });
+    await box.flush();
+
+    expect(rec.calls.map((c) => c.method)).toEqual(['createConversations', 'updateConversations']);
+    expect(rec.calls[1]?.args[0]).toEqual([
+      {
+        id: a.id,
+        patch: { state: 'done', claim_date: '2026-03-03', updated_at: '2030-01-01T00:00:03.000Z' },
+      },
+      { id: b.id, patch: { claim_amount: 5, updated_at: '2030-01-01T00:00:02.000Z' } },
+    ]);
+    expect((await db.getConversation(a.id))?.conversation).toMatchObject({
+      state: 'done',
+      claim_date: '2026-03-03',
+    });
+    expect((await db.getConversation(b.id))?.conversation.claim_amount).toBe(5);
+  });
+
+  it('exposes its depth: pending ops and the age of the oldest one', async () => {
+    const rec = recordingStore(db);
+    rec.controls.hang = true;
+    const box = outbox(rec.store);
+    await box.start();
+    expect(box.stats()).toMatchObject({ pending: 0, oldestPendingMs: 0 });
+    box.enqueue({ type: 'createConversation', row: newConversation() });
+    box.enqueue({ type: 'createConversation', row: newConversation() });
+    await new Promise((r) => setTimeout(r, 30));
+    expect(box.stats().pending).toBe(2);
+    expect(box.stats().oldestPendingMs).toBeGreaterThan(0);
   });
 
   it('splits batches at batchSize rows', async () => {
@@ -133,7 +184,8 @@ describe('outbox', () => {
     const sizes = rec.calls
       .filter((c) => c.method === 'appendTransitions')
       .map((c) => (c.args[0] as unknown[]).length);
-    expect(sizes).toEqual([4, 4, 2]);
+    // The conversation insert counts as one row of the first batch.
+    expect(sizes).toEqual([3, 4, 3]);
   });
 
   it('retries a store that fails a few times, then writes everything exactly once', async () => {
@@ -147,7 +199,13 @@ describe('outbox', () => {
     box.enqueue({ type: 'appendTransitions', rows: [transition(a.id, 0), transition(a.id, 1)] });
     await box.flush();
 
-    expect(box.stats()).toMatchObject({ pending: 0, written: 2, retries: 2, journaled: 0 });
+    expect(box.stats()).toMatchObject({
+      pending: 0,
+      written: 2,
+      retries: 2,
+      journaled: 2,
+      journalPending: 0,
+    });
     expect((await db.getConversation(a.id))?.transitions).toHaveLength(2);
   });
 
@@ -237,16 +295,6 @@ describe('outbox', () => {
     expect(await journalLines()).toHaveLength(2);
   });
 
-  it('drops a createConversation whose claim_id is taken, without retrying', async () => {
-    const taken = newConversation();
-    await db.createConversation(taken);
-    const box = outbox(db);
-    await box.start();
-    box.enqueue({ type: 'createConversation', row: newConversation({ claim_id: taken.claim_id }) });
-    await box.flush();
-    expect(box.stats()).toMatchObject({ dropped: 1, retries: 0, journaled: 0, pending: 0 });
-  });
-
   it('isolates an op the database refuses, records it as rejected, and writes the rest of its batch', async () => {
     const box = outbox(db, { flushIntervalMs: 1_000 });
     await box.start();
@@ -275,5 +323,80 @@ describe('outbox', () => {
     await box.start();
     expect(await db.getConversation(a.id)).not.toBeNull();
     expect(await journalLines()).toHaveLength(0);
+  });
+
+  it('journals every accepted op before its first attempt, with one sync per group of ops', async () => {
+    const rec = recordingStore(db);
+    rec.controls.hang = true; // the very first attempt never returns (TCP blackhole)
+    const box = outbox(rec.store);
+    await box.start();
+    const a = newConversation();
+    box.enqueue({ type: 'createConversation', row: a });
+    for (let i = 0; i < 5; i++) box.enqueue({ type: 'appendTransitions', rows: [transition(a.id, i)] });
+    await waitFor(() => box.stats().journaled === 6);
+    expect(box.stats().journalSyncs).toBe(1);
+    expect(await journalLines()).toHaveLength(6);
+  });
+
+  it('loses nothing when the process dies while the store hangs: a new outbox replays all, in order, once', async () => {
+    const rec = recordingStore(db);
+    const crashed = createOutbox({ store: rec.store, journalPath, ...FAST });
+    await crashed.start();
+    const a = newConversation();
+    crashed.enqueue({ type: 'createConversation', row: a });
+    crashed.enqueue({ type: 'appendTransitions', rows: [transition(a.id, 0)] });
+    await crashed.flush(); // written: the journal no longer needs them
+    rec.controls.hang = true;
+    crashed.enqueue({
+      type: 'updateConversation',
+      id: a.id,
+      patch: { claim_date: '2026-03-03', updated_at: '2030-01-01T00:00:01.000Z' },
+    });
+    crashed.enqueue({ type: 'appendTransitions', rows: [transition(a.id, 1), transition(a.id, 2)] });
+    crashed.enqueue({
+      type: 'updateConversation',
+      id: a.id,
+      patch: { claim_amount: 99, updated_at: '2030-01-01T00:00:02.000Z' },
+    });
+    crashed.enqueue({ type: 'upsertMessages', rows: [message(a.id, 0)] });
+    await waitFor(() => crashed.stats().journaled === 6);
+    // kill -9: the object is dropped, never closed; its hanging attempt never returns.
+
+    const after = recordingStore(db);
+    const box = outbox(after.store);
+    await box.start();
+
+    expect(after.calls.map((c) => c.method)).toEqual([
+      'updateConversation',
+      'appendTransitions',
+      'upsertMessages',
+    ]);
+    expect(after.calls[0]?.args[1]).toEqual({
+      claim_date: '2026-03-03',
+      claim_amount: 99,
+      updated_at: '2030-01-01T00:00:02.000Z',
+    });
+    const detail = await db.getConversation(a.id);
+    expect(detail?.conversation).toMatchObject({ claim_date: '2026-03-03', claim_amount: 99 });
+    expect(detail?.transitions.map((t) => t.seq)).toEqual([0, 1, 2]);
+    expect(detail?.messages).toHaveLength(1);
+    expect(box.stats()).toMatchObject({ written: 4, journalPending: 0, degraded: false });
+    expect(await journalLines()).toHaveLength(0);
+  });
+
+  it('replays a journal in the format before progress marks (one bare op per line)', async () => {
+    const a = newConversation();
+    await writeFile(
+      journalPath,
+      [
+        { type: 'createConversation', row: a },
+        { type: 'appendTransitions', rows: [transition(a.id, 0)] },
+      ]
+        .map((op) => JSON.stringify(op))
+        .join('\n') + '\n',
+    );
+    const box = outbox(db);
+    await box.start();
+    expect((await db.getConversation(a.id))?.transitions).toHaveLength(1);
   });
 });

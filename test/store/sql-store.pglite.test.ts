@@ -1,11 +1,17 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { migrate } from '../../src/store/migrate.js';
-import { openSqlClient } from '../../src/store/sql-client.js';
+import { readdirSync } from 'node:fs';
+import { defaultMigrationsDir, migrate } from '../../src/store/migrate.js';
+import { openSqlClient, PgliteOpenError } from '../../src/store/sql-client.js';
 import { createSqlStore } from '../../src/store/sql-store.js';
 import { storeContract } from './contract.js';
-import { newConversation, transition } from './fixtures.js';
+
+/** Every migration file, in the order they apply. */
+const MIGRATIONS = readdirSync(defaultMigrationsDir())
+  .filter((f) => f.endsWith('.sql'))
+  .sort();
+import { newConversation, tablesWithoutRls, transition } from './fixtures.js';
 
 storeContract('PGlite (in memory)', async () => {
   const store = createSqlStore({ kind: 'pglite' });
@@ -16,10 +22,10 @@ describe('PGlite migrations', () => {
   it('applies each migration once: a second run applies nothing', async () => {
     const db = await openSqlClient({ kind: 'pglite' });
     try {
-      expect(await migrate(db)).toEqual(['20261124000000_init.sql']);
+      expect(await migrate(db)).toEqual(MIGRATIONS);
       expect(await migrate(db)).toEqual([]);
       const { rows } = await db.query<{ n: number }>('select count(*)::int as n from statecall_migrations');
-      expect(rows[0]?.n).toBe(1);
+      expect(rows[0]?.n).toBe(MIGRATIONS.length);
     } finally {
       await db.close();
     }
@@ -30,25 +36,17 @@ describe('PGlite migrations', () => {
     try {
       await migrate(db);
       await db.query('delete from statecall_migrations');
-      expect(await migrate(db)).toEqual(['20261124000000_init.sql']);
+      expect(await migrate(db)).toEqual(MIGRATIONS);
     } finally {
       await db.close();
     }
   });
 
-  it('turns row level security on for every table', async () => {
+  it('turns row level security on for every table it creates, the bookkeeping table included', async () => {
     const db = await openSqlClient({ kind: 'pglite' });
     try {
       await migrate(db);
-      const { rows } = await db.query<{ relname: string; relrowsecurity: boolean }>(
-        `select relname, relrowsecurity from pg_class where relname like 'conversation%' and relkind = 'r' order by relname`,
-      );
-      expect(rows).toEqual([
-        { relname: 'conversation_messages', relrowsecurity: true },
-        { relname: 'conversation_metrics', relrowsecurity: true },
-        { relname: 'conversation_transitions', relrowsecurity: true },
-        { relname: 'conversations', relrowsecurity: true },
-      ]);
+      expect(await tablesWithoutRls(db)).toEqual([]);
     } finally {
       await db.close();
     }
@@ -84,9 +82,27 @@ describe('PGlite data directory', () => {
     const db = await openSqlClient({ kind: 'pglite', dataDir: dir });
     try {
       const { rows } = await db.query<{ n: number }>('select count(*)::int as n from statecall_migrations');
-      expect(rows[0]?.n).toBe(1);
+      expect(rows[0]?.n).toBe(MIGRATIONS.length);
     } finally {
       await db.close();
+    }
+  });
+});
+
+describe('PGlite that cannot open', () => {
+  it('says how to recover and leaves the damaged folder as it was', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'statecall-pglite-broken-'));
+    try {
+      await writeFile(join(dir, 'PG_VERSION'), 'garbage\n');
+      const store = createSqlStore({ kind: 'pglite', dataDir: dir });
+      const err = await store.init().catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(PgliteOpenError);
+      expect((err as Error).message).toMatch(/nothing was changed or deleted/);
+      expect((err as Error).message).toMatch(/move it aside/);
+      expect(await readdir(dir)).toEqual(['PG_VERSION']);
+      expect(await readFile(join(dir, 'PG_VERSION'), 'utf8')).toBe('garbage\n');
+    } finally {
+      await rm(dir, { recursive: true, force: true });
     }
   });
 });

@@ -1,9 +1,16 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
-import { migrate } from '../../src/store/migrate.js';
+import { readdirSync } from 'node:fs';
+import { defaultMigrationsDir, migrate } from '../../src/store/migrate.js';
 import { openSqlClient } from '../../src/store/sql-client.js';
 import { createSqlStore } from '../../src/store/sql-store.js';
 import { storeContract } from './contract.js';
+
+/** Every migration file, in the order they apply. */
+const MIGRATIONS = readdirSync(defaultMigrationsDir())
+  .filter((f) => f.endsWith('.sql'))
+  .sort();
+import { tablesWithoutRls } from './fixtures.js';
 import { describeWhen } from '../support/describe-when.js';
 
 const url = process.env.TEST_DATABASE_URL;
@@ -47,13 +54,15 @@ describeWhen('test/store', 'PostgreSQL store', unavailable, () => {
       const b = await openSqlClient({ kind: 'postgres', connectionString: url!, schema });
       try {
         const [fromA, fromB] = await Promise.all([migrate(a), migrate(b)]);
-        expect([...fromA, ...fromB]).toEqual(['20261124000000_init.sql']);
+        // Files are applied one transaction each, so two migrators may share them out; each applies once.
+        expect([...fromA, ...fromB].sort()).toEqual(MIGRATIONS);
         expect(await migrate(a)).toEqual([]);
         const { rows } = await a.query<{ table_name: string }>(
           `select table_name from information_schema.tables where table_schema = $1 order by table_name`,
           [schema],
         );
         expect(rows.map((r) => r.table_name)).toEqual([
+          'claim_number_reservations',
           'conversation_messages',
           'conversation_metrics',
           'conversation_transitions',
@@ -63,6 +72,16 @@ describeWhen('test/store', 'PostgreSQL store', unavailable, () => {
       } finally {
         await a.close();
         await b.close();
+      }
+    });
+
+    it('leaves no table of the schema without row level security', async () => {
+      const db = await openSqlClient({ kind: 'postgres', connectionString: url!, schema });
+      try {
+        await migrate(db);
+        expect(await tablesWithoutRls(db)).toEqual([]);
+      } finally {
+        await db.close();
       }
     });
 

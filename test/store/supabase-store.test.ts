@@ -82,6 +82,15 @@ describe('supabase store', () => {
     }
   });
 
+  it('pings with one HEAD request, and the ping rejects when the project is unreachable', async () => {
+    const store = createSupabaseStore({ url: fake.url, key: KEY });
+    fake.requests.length = 0;
+    await store.ping();
+    expect(fake.requests.map((r) => r.method)).toEqual(['HEAD']);
+    const gone = createSupabaseStore({ url: 'http://127.0.0.1:9', key: KEY });
+    await expect(gone.ping()).rejects.toThrow(/network|fetch/i);
+  });
+
   it('reports an unreachable project URL, naming SUPABASE_URL', async () => {
     const store = createSupabaseStore({ url: 'http://127.0.0.1:9', key: KEY });
     await expect(store.init()).rejects.toThrow(/SUPABASE_URL/);
