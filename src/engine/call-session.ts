@@ -96,6 +96,7 @@ export async function startCallSession(
   deps.writer.createConversation({
     id: conversationId,
     claim_id: claimId,
+    ...(deps.instanceId ? { instance_id: deps.instanceId } : {}),
     call_sid: opts.callSid ?? null,
     stream_sid: opts.streamSid ?? null,
     from_number: maskPhoneNumber(opts.from),

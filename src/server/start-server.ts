@@ -16,6 +16,9 @@ import type { AppConfig } from '../config.js';
 import { createStoreFromConfig } from '../store/create-store.js';
 import { lockDataDir } from '../store/data-dir-lock.js';
 import { createOutbox } from '../store/outbox.js';
+import { createClaimNumberPool } from '../store/claim-number-pool.js';
+import { startCrashSweep } from '../store/crash-sweep.js';
+import { resolveInstanceId } from '../store/instance-id.js';
 import type { ConversationStore } from '../store/types.js';
 import { createProviders, type Providers } from '../providers/create-providers.js';
 import type { DialogueProvider } from '../providers/types.js';
@@ -132,7 +135,9 @@ async function startServerLocked(
   logger: Logger,
   overrides: ServerOverrides,
 ): Promise<RunningServer> {
+  const startedAt = new Date().toISOString();
   fs.mkdirSync(config.DATA_DIR, { recursive: true });
+  const instanceId = resolveInstanceId({ configured: config.INSTANCE_ID, dataDir: config.DATA_DIR });
   const built = overrides.store
     ? { store: overrides.store, description: overrides.store.kind }
     : await createStoreFromConfig({
@@ -149,6 +154,21 @@ async function startServerLocked(
     logger: logger.child({ component: 'outbox' }),
   });
   await outbox.start();
+  const sweep = startCrashSweep({
+    store,
+    outbox,
+    instanceId,
+    startedAt,
+    logger: logger.child({ component: 'crash-sweep' }),
+  });
+  // Claim numbers reserved ahead, so a greeting never waits for the database.
+  const claimNumbers = createClaimNumberPool({
+    store,
+    generate: () => generateClaimNumber((max) => randomInt(max)),
+    instanceId,
+    logger: logger.child({ component: 'claim-numbers' }),
+  });
+  await claimNumbers.start();
 
   const today = overrides.today ?? todayIso;
   const fromConfig = createProviders(config, today);
@@ -190,7 +210,8 @@ async function startServerLocked(
     companyName: config.COMPANY_NAME,
     maxClaimAmount: config.MAX_CLAIM_AMOUNT,
     today,
-    claimNumbers: { take: () => ({ claimId: generateClaimNumber((max) => randomInt(max)), reserved: false }) },
+    claimNumbers,
+    instanceId,
     ...(inspector ? { inspect: inspector.inspect } : {}),
     providerNames: { stt: providers.stt?.name ?? null, llm: dialogue.name, tts: null },
   };
@@ -274,6 +295,8 @@ async function startServerLocked(
     },
     stop() {
       stopping ??= (async () => {
+        sweep.stop();
+        claimNumbers.stop();
         for (const s of live) s.stop('server_shutdown');
         app.close();
         await new Promise<void>((r) => server.close(() => r()));
