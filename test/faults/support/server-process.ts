@@ -186,3 +186,23 @@ export async function startServerProcess(opts: ServerProcessOptions): Promise<Se
     },
   };
 }
+
+/**
+ * Waits until the server's outbox has nothing left to write (`pending` and `journalPending` both
+ * 0) and returns the last /healthz outbox seen, with whether it got there within `timeoutMs`.
+ */
+export async function outboxDrained(
+  server: ServerProcess,
+  timeoutMs: number,
+): Promise<{ drained: boolean; outbox: HealthBody['outbox'] | null }> {
+  let outbox: HealthBody['outbox'] | null = null;
+  const hit = await pollUntil(
+    async () => {
+      outbox = (await server.health()).outbox ?? null;
+      return outbox && outbox.pending === 0 && (outbox.journalPending ?? 0) === 0 ? true : undefined;
+    },
+    timeoutMs,
+    250,
+  );
+  return { drained: hit === true, outbox };
+}
