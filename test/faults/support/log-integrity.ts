@@ -6,6 +6,7 @@
  */
 import { replayTransitions } from '../../../src/replay/replay.js';
 import type { ConversationRow, TransitionRow } from '../../../src/store/types.js';
+import { CLAIM } from './phone-stack.js';
 import type { ScenarioReport } from './report.js';
 import type { ScratchDb } from './scratch-db.js';
 
@@ -16,6 +17,27 @@ export const CLAIM_EVENTS = [
   'claim.amount.provided',
   'claim.details.confirmed',
 ];
+
+/** The claim fields of a stored conversation, as compared by the scenarios (amount as a number). */
+export function claimFields(c: ConversationRow | null | undefined) {
+  if (!c) return null;
+  return {
+    state: c.state,
+    claim_status: c.claim_status,
+    claim_date: c.claim_date,
+    claim_amount: c.claim_amount === null ? null : Number(c.claim_amount),
+    end_reason: c.end_reason,
+  };
+}
+
+/** What a claim filed to the end is stored as. */
+export const COMPLETED_CLAIM = {
+  state: 'done',
+  claim_status: 'Pending',
+  claim_date: CLAIM.date,
+  claim_amount: CLAIM.amount,
+  end_reason: 'completed',
+};
 
 /** Counts of one actor's log. */
 export interface ActorLog {

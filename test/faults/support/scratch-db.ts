@@ -5,6 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
+import { startTcpProxy, type TcpProxy } from './tcp-proxy.js';
 
 /** The admin URL (database `postgres`) of the local server. */
 export function adminUrl(): string {
@@ -85,4 +86,18 @@ export async function createScratchDb(): Promise<ScratchDb> {
       }
     },
   };
+}
+
+/** Runs `body` with a scratch database behind a fresh TCP proxy; both are gone afterwards. */
+export async function withProxiedScratchDb(
+  body: (db: ScratchDb, proxy: TcpProxy) => Promise<void>,
+): Promise<void> {
+  const db = await createScratchDb();
+  const proxy = await startTcpProxy({ host: db.host, port: db.port });
+  try {
+    await body(db, proxy);
+  } finally {
+    await proxy.close();
+    await db.drop();
+  }
 }
