@@ -125,19 +125,33 @@ export const CLAIM_STEPS: ClaimStep[] = ['acknowledge', 'date', 'amount', 'confi
 /**
  * Files the claim on the keypad: waits for the greeting, then presses each step's keys and waits
  * for the bot's answer (not after `confirm`: the bot says goodbye and hangs up). `before(step)` runs
- * before a step's keys (where scenarios inject their fault); `until` stops after that step.
+ * before a step's keys (where scenarios inject their fault); `until` stops after that step; `from`
+ * resumes a call stopped that way (no greeting to wait for).
  */
 export async function fileClaimByKeypad(
   call: TwilioCall,
-  hooks: { before?: (step: ClaimStep) => Promise<void> | void; until?: ClaimStep; timeoutMs?: number } = {},
+  hooks: {
+    before?: (step: ClaimStep) => Promise<void> | void;
+    until?: ClaimStep;
+    from?: ClaimStep;
+    timeoutMs?: number;
+  } = {},
 ): Promise<void> {
   const timeoutMs = hooks.timeoutMs ?? 60_000;
-  await waitForBotToFinish(call, 0, timeoutMs);
-  for (const step of CLAIM_STEPS) {
+  // A call the server dropped fails the step at once instead of waiting out the timeout.
+  const answer = (since: number) =>
+    Promise.race([
+      waitForBotToFinish(call, since, timeoutMs),
+      call.waitForClosed(timeoutMs).then((c) => {
+        throw new Error(`the call closed (${c.code} by ${c.by}) while waiting for the bot`);
+      }),
+    ]);
+  if (!hooks.from) await answer(0);
+  for (const step of CLAIM_STEPS.slice(hooks.from ? CLAIM_STEPS.indexOf(hooks.from) : 0)) {
     await hooks.before?.(step);
     const since = call.receivedBytes;
     for (const d of CLAIM.keys[step]) call.sendDtmf(d);
-    if (step !== 'confirm') await waitForBotToFinish(call, since, timeoutMs);
+    if (step !== 'confirm') await answer(since);
     if (step === hooks.until) return;
   }
 }

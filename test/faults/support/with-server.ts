@@ -36,7 +36,7 @@ export async function withPhoneServer(
     server = await startServerProcess({ env: stack.serverEnv({ DATA_DIR: dir.path, ...env }) });
     await body({ stack, server, dataDir: dir.path });
   } finally {
-    if (server) report.figure('server exit', await server.stop());
+    if (server) report.figure(`${name}: server exit`, await server.stop());
     await stack.close();
     dir.remove();
   }
