@@ -65,6 +65,8 @@ export const envSchema = z.object({
   COMPANY_NAME: z.string().trim().optional().default('Acme Insurance'),
   INSPECT: flag,
   INSPECT_PORT: intWithDefault(8080, 1, 65535),
+  /** On SIGTERM: how long live calls may go on before the rest are told goodbye and hung up. */
+  DRAIN_TIMEOUT_S: intWithDefault(300, 0, 86_400),
 });
 
 /** Parsed configuration. */

@@ -25,19 +25,57 @@ async function main(): Promise<void> {
     `\n  statecall is running: ${server.url}\n  browser client: ${server.url}/\n  talk in a terminal: npm run chat\n`,
   );
 
+  // First signal: drain (no new calls, live ones may finish for DRAIN_TIMEOUT_S, then goodbye and
+  // hang-up), flush the outbox, exit 0. A second signal cuts the wait short (the goodbyes still go).
+  const hurry = new AbortController();
+  let shuttingDown = false;
   const shutdown = (signal: string) => {
-    logger.info({ signal }, 'shutting down');
-    const force = setTimeout(() => process.exit(1), 10_000);
+    if (shuttingDown) {
+      logger.warn({ signal }, 'second signal: ending the live calls now');
+      hurry.abort();
+      return;
+    }
+    shuttingDown = true;
+    const drainMs = config.DRAIN_TIMEOUT_S * 1000;
+    logger.info({ signal, drainTimeoutS: config.DRAIN_TIMEOUT_S }, 'shutting down');
+    // Last resort if something hangs: well after the drain and the outbox's own bounded flush.
+    const force = setTimeout(() => {
+      logger.error('shutdown took too long; exiting');
+      process.exit(1);
+    }, drainMs + 60_000);
     force.unref();
-    void server.stop().then(() => process.exit(0));
+    void server
+      .drain({ timeoutMs: drainMs, signal: hurry.signal })
+      .then(() => server.stop())
+      .then(() => process.exit(0));
   };
   // A provider SDK that rejects a promise nobody awaits must not end every live call with it:
   // log it loudly (it is a bug to fix) and keep serving. Tests run without this net on purpose.
   process.on('unhandledRejection', (reason) => {
     logger.error({ err: reason instanceof Error ? reason.message : String(reason) }, 'unhandled rejection');
   });
-  process.once('SIGINT', () => shutdown('SIGINT'));
-  process.once('SIGTERM', () => shutdown('SIGTERM'));
+  process.on('SIGINT', () => shutdown('SIGINT'));
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+  watchParent(() => shutdown('parent exited'));
+}
+
+/** Read before anything slow, so a parent that dies during start-up is still noticed. */
+const PARENT_AT_LAUNCH = process.ppid;
+
+/**
+ * `npm start` does not pass a SIGTERM on to the script it runs: npm exits and the server would be
+ * left running, orphaned. When started by npm, treat the parent going away as a SIGTERM.
+ */
+function watchParent(onGone: () => void): void {
+  if (!process.env.npm_lifecycle_event) return;
+  const parent = PARENT_AT_LAUNCH;
+  const timer = setInterval(() => {
+    if (process.ppid !== parent) {
+      clearInterval(timer);
+      onGone();
+    }
+  }, 500);
+  timer.unref();
 }
 
 main().catch((err: unknown) => {

@@ -80,7 +80,7 @@ export function createAudioCall(opts: AudioCallOptions): AudioCall {
     onTtsError: (err, usingFallback) => {
       log.warn({ vendor: err.vendor, err: err.message, usingFallback }, 'tts failed');
       if (usingFallback && opts.fallbackTts) session?.noteProvider('tts', opts.fallbackTts.name);
-      const audible = usingFallback && opts.fallbackTts && opts.fallbackTts.name !== 'silence';
+      const audible = usingFallback && opts.fallbackTts?.audible === true;
       if (!audible && !speechFailed) {
         speechFailed = true;
         opts.onSpeechFailed?.();

@@ -61,6 +61,11 @@ export interface CallSession {
   noteProvider(role: 'stt' | 'llm' | 'tts', name: string): void;
   /** The transport went away (caller hung up, socket closed). Idempotent. */
   stop(reason: string): void;
+  /**
+   * The server ends the call (e.g. `server_shutdown` at the end of a drain): the call machine goes
+   * to `ending`, whose hang-up lets the transport say its last words. Idempotent.
+   */
+  hangUp(reason: string): void;
   /** Current machine states, for UIs and tests. */
   snapshot(): { call: unknown; claim: ClaimView | null };
   /** Resolves when the call has ended and its final rows were queued. */
@@ -372,7 +377,7 @@ export async function startCallSession(
   });
   log.info({ claimId }, 'call started');
 
-  return {
+  const session: CallSession = {
     conversationId,
     claimId,
     send(event) {
@@ -404,6 +409,12 @@ export async function startCallSession(
         finish(snap.context.endReason ?? reason);
       }
     },
+    hangUp(reason) {
+      if (ended) return;
+      const snap = actor.getSnapshot();
+      if (snap.matches('active')) actor.send({ type: 'call.hang_up', reason });
+      else session.stop(reason);
+    },
     snapshot() {
       return {
         call: actor.getSnapshot().value,
@@ -412,4 +423,5 @@ export async function startCallSession(
     },
     done,
   };
+  return session;
 }

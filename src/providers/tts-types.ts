@@ -33,5 +33,11 @@ export interface TtsConnection {
 export interface TtsProvider {
   /** Name stored in metrics (`cartesia`, `espeak-ng`, `silence`). */
   readonly name: string;
+  /**
+   * True when the caller hears something: a real voice. False for a stand-in that only keeps the
+   * timing (the local voice without espeak-ng sends silence). A call whose only voice left is
+   * inaudible is ended gracefully rather than left mute.
+   */
+  readonly audible: boolean;
   connect(): TtsConnection;
 }

@@ -8,15 +8,23 @@ export interface SessionRegistry {
   release(): void;
   size(): number;
   readonly limit: number;
+  /** Stops admitting calls for good (a drain started): every later reservation fails. */
+  startDraining(): void;
+  isDraining(): boolean;
 }
 
 /** Creates a registry with `limit` slots. */
 export function createSessionRegistry(limit: number): SessionRegistry {
   let active = 0;
+  let draining = false;
   return {
     limit,
+    startDraining() {
+      draining = true;
+    },
+    isDraining: () => draining,
     tryReserve() {
-      if (active >= limit) return false;
+      if (draining || active >= limit) return false;
       active += 1;
       return true;
     },

@@ -48,7 +48,42 @@ export interface RunningServer {
   app: App;
   /** Waits until every queued write reached the store (or the journal). */
   flush(): Promise<void>;
+  /**
+   * Graceful drain (SIGTERM): admits no new call from now on (webhook: polite refusal, readiness
+   * false), lets live calls finish for up to `timeoutMs` (or until `signal` aborts), then ends the
+   * rest with a spoken goodbye and a REST hang-up and waits for them to close. Does not stop the
+   * server: call `stop()` after it. Never rejects.
+   */
+  drain(opts: { timeoutMs: number; signal?: AbortSignal }): Promise<DrainReport>;
   stop(): Promise<void>;
+}
+
+/** What a drain did. */
+export interface DrainReport {
+  /** Calls live when the drain started. */
+  live: number;
+  /** Of those, calls that ended by themselves within the timeout. */
+  finished: number;
+  /** Calls the server ended (goodbye + hang-up) when the timeout ran out. */
+  hungUp: number;
+}
+
+/** How long calls told goodbye get to hang up before the server stops anyway. */
+const HANG_UP_GRACE_MS = 10_000;
+
+/** Resolves when every promise settled, or after `ms`, or when `signal` aborts. */
+function settledWithin(promises: Promise<unknown>[], ms: number, signal?: AbortSignal): Promise<void> {
+  if (promises.length === 0 || ms <= 0 || signal?.aborted) return Promise.resolve();
+  return new Promise<void>((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal?.addEventListener('abort', done, { once: true });
+    void Promise.allSettled(promises).then(done);
+  });
 }
 
 const todayIso = () => new Date().toISOString().slice(0, 10);
@@ -185,6 +220,31 @@ export async function startServer(
     store,
     app,
     flush: () => outbox.flush(),
+    async drain({ timeoutMs, signal }) {
+      sessions.startDraining();
+      const atStart = [...live];
+      logger.info(
+        { live: atStart.length, timeoutS: Math.round(timeoutMs / 1000) },
+        'draining: no new calls; live calls may finish',
+      );
+      await settledWithin(
+        atStart.map((s) => s.done),
+        timeoutMs,
+        signal,
+      );
+      const left = [...live];
+      if (left.length > 0) {
+        logger.warn({ calls: left.length }, 'drain time is up: saying goodbye and hanging up');
+        for (const s of left) s.hangUp('server_shutdown');
+        await settledWithin(
+          left.map((s) => s.done),
+          HANG_UP_GRACE_MS,
+        );
+      }
+      const report = { live: atStart.length, finished: atStart.length - left.length, hungUp: left.length };
+      logger.info(report, 'drain complete');
+      return report;
+    },
     stop() {
       stopping ??= (async () => {
         for (const s of live) s.stop('server_shutdown');

@@ -141,6 +141,13 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
  * Resolves once the bot has answered: media arrived past `sinceBytes`, then playback drained and no
  * new audio came for `quietMs` (a turn's sentences may arrive with gaps).
  */
+/** Presses keys on the caller's keypad; with `wait`, until the bot has answered them. */
+export async function pressKeys(call: TwilioCall, digits: string, wait = true): Promise<void> {
+  const since = call.receivedBytes;
+  for (const d of digits) call.sendDtmf(d);
+  if (wait) await waitForBotToFinish(call, since);
+}
+
 export async function waitForBotToFinish(
   call: TwilioCall,
   sinceBytes: number,

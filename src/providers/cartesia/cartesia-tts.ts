@@ -40,6 +40,7 @@ export function createCartesiaTts(opts: CartesiaTtsOptions): TtsProvider {
 
   return {
     name: 'cartesia',
+    audible: true,
     connect(): TtsConnection {
       let closed = false;
       const wsOptions = plainHttp

@@ -77,6 +77,7 @@ export function createLocalTts(opts: LocalTtsOptions = {}): TtsProvider {
 
   return {
     name: espeak ? 'espeak-ng' : 'silence',
+    audible: espeak !== null,
     connect(): TtsConnection {
       const children = new Set<ChildProcess>();
       let closed = false;

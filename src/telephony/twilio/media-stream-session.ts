@@ -25,10 +25,19 @@ import {
   MAX_TWILIO_FRAME_BYTES,
 } from './media-messages.js';
 import type { CallHangUp } from './rest-client.js';
+import { claimNumberForSpeech } from '../../../machines/claim-number.js';
 
 /** Said in Twilio's voice when our own speech synthesis is down (see AudioCallOptions.onSpeechFailed). */
 export const SPEECH_FAILED_MESSAGE =
   'We are sorry, we are having technical difficulties right now. Your claim has been saved. Please call again in a few minutes. Goodbye.';
+
+/** Said in Twilio's voice to a caller still on the line when a server drain runs out of time. */
+export function shutdownMessage(claimId: string | null): string {
+  const claim = claimId
+    ? ` Your claim number is ${claimNumberForSpeech(claimId)}, and what you told us is saved.`
+    : '';
+  return `We are sorry, we have to end this call now for a system update.${claim} Please call again in a few minutes to finish. Goodbye.`;
+}
 
 /** Invalid messages tolerated on one stream before it is closed. */
 export const MAX_BAD_MESSAGES = 50;
@@ -126,7 +135,11 @@ export function handleTwilioMediaStream(ws: WebSocket, deps: MediaStreamDeps): M
         log.info({ reason }, 'hanging up');
         if (deps.hangUp && callSid) {
           try {
-            const r = await deps.hangUp.hangUp(callSid);
+            // A drain that ran out of time: a last word in Twilio's voice, then the hang-up.
+            const r =
+              reason === 'server_shutdown'
+                ? await deps.hangUp.hangUpWithMessage(callSid, shutdownMessage(session?.claimId ?? null))
+                : await deps.hangUp.hangUp(callSid);
             log.info({ result: r }, 'twilio call completed');
           } catch (err) {
             log.warn({ err: (err as Error).message }, 'REST hang-up failed; closing the stream');
