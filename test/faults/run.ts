@@ -13,6 +13,10 @@ import { killAndRestart } from './scenarios/kill-and-restart.js';
 import { mediaStreamFuzz } from './scenarios/media-stream-fuzz.js';
 import { sigtermDrain } from './scenarios/sigterm-drain.js';
 import { renderReport, ScenarioReport, type Scenario } from './support/report.js';
+import { killStartedServers } from './support/server-process.js';
+
+/** The whole suite takes ~2-3 min on 2 cores; past this something hangs: fail loudly. */
+const SUITE_TIMEOUT_MS = Number(process.env.FAULTS_TIMEOUT_S ?? 600) * 1000;
 
 const ALL: Scenario[] = [
   mediaStreamFuzz,
@@ -31,6 +35,12 @@ if (unknown.length) {
 }
 const scenarios = wanted.length ? ALL.filter((s) => wanted.includes(s.id)) : ALL;
 const required = process.env.STATECALL_REQUIRE_ALL_SUITES === '1';
+
+process.on('exit', killStartedServers);
+setTimeout(() => {
+  console.error(`\nfault suite: still running after ${SUITE_TIMEOUT_MS / 1000} s, giving up`);
+  process.exit(1);
+}, SUITE_TIMEOUT_MS).unref();
 
 const summary: Array<{ id: string; outcome: string; seconds: number }> = [];
 const started = performance.now();

@@ -82,10 +82,21 @@ async function badVersionUpgrades(stack: PhoneStack, server: ServerProcess): Pro
   return counts;
 }
 
-async function activeCallsBecomes(server: ServerProcess, n: number, timeoutMs: number): Promise<number> {
+/**
+ * Polls /healthz until the count is `n` and returns it (or the last count seen). `slots`: live calls
+ * plus webhook reservations still waiting for their stream (`reservedCalls`, where reported).
+ */
+async function activeCallsBecomes(
+  server: ServerProcess,
+  n: number,
+  timeoutMs: number,
+  what: 'activeCalls' | 'slots' = 'activeCalls',
+): Promise<number> {
   let last = -1;
   const hit = await pollUntil(async () => {
-    last = (await server.health()).activeCalls ?? -1;
+    const h = await server.health();
+    const reserved = typeof h.reservedCalls === 'number' ? h.reservedCalls : 0;
+    last = (h.activeCalls ?? -1) + (what === 'slots' ? reserved : 0);
     return last === n ? true : undefined;
   }, timeoutMs);
   return hit ? n : last;
@@ -95,7 +106,7 @@ async function burst(report: ScenarioReport, stack: PhoneStack, server: ServerPr
   const idleBad = await badVersionUpgrades(stack, server);
   report.figure(`${BAD_UPGRADES} bad-version upgrades, idle: statuses`, idleBad);
   report.check('no bad-version upgrade is accepted (idle)', !idleBad['101'], idleBad);
-  report.equal('activeCalls after them (idle)', await activeCallsBecomes(server, 0, 2000), 0);
+  report.equal('slots in use after them (idle)', await activeCallsBecomes(server, 0, 2000, 'slots'), 0);
 
   const answers = await Promise.all(Array.from({ length: BURST }, () => stack.webhook(server.url)));
   const kinds = { connect: 0, refusal: 0, other: 0 };
@@ -125,7 +136,11 @@ async function burst(report: ScenarioReport, stack: PhoneStack, server: ServerPr
   );
 
   await closeAll(open);
-  report.equal('activeCalls after the streams closed', await activeCallsBecomes(server, 0, 15_000), 0);
+  report.equal(
+    'slots in use (live + reserved) after the streams closed',
+    await activeCallsBecomes(server, 0, 15_000, 'slots'),
+    0,
+  );
 
   // Nothing leaked: a full set of new callers is served again.
   const again = await Promise.all(
@@ -137,7 +152,7 @@ async function burst(report: ScenarioReport, stack: PhoneStack, server: ServerPr
   report.figure(`${CAPACITY} new callers afterwards: connected`, againOpen.length);
   report.equal('a full set of new callers connects afterwards', againOpen.length, CAPACITY);
   await closeAll(againOpen);
-  report.equal('activeCalls at the end', await activeCallsBecomes(server, 0, 15_000), 0);
+  report.equal('slots in use at the end', await activeCallsBecomes(server, 0, 15_000, 'slots'), 0);
 }
 
 export const burstOverCapacity: Scenario = {

@@ -59,6 +59,14 @@ export interface HealthBody {
   [k: string]: unknown;
 }
 
+/** Every server process this run started and that has not exited yet. */
+const running = new Set<ChildProcess>();
+
+/** SIGKILLs every server process this run started that is still running (the runner's last resort). */
+export function killStartedServers(): void {
+  for (const child of running) child.kill('SIGKILL');
+}
+
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 /**
@@ -124,6 +132,8 @@ export async function startServerProcess(opts: ServerProcessOptions): Promise<Se
       }
     };
   })();
+  running.add(child);
+  child.once('exit', () => running.delete(child));
   child.stdout!.on('data', onData);
   child.stderr!.on('data', onData);
   const exited = new Promise<ProcessExit>((resolve) =>
