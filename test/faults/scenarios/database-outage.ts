@@ -1,7 +1,7 @@
 /**
- * A PostgreSQL outage mid-call, through a TCP proxy: new connections refused, open ones
- * blackholed (bytes dropped both ways) for ~15 s while a call files its claim, and a second call
- * starts during the outage. Both calls complete while the database is down; once it is back,
+ * A PostgreSQL outage mid-call, through a TCP proxy: new connections refused for ~15 s, open ones
+ * blackholed (bytes dropped both ways) and half-way through destroyed, while a call files its
+ * claim and a second call starts during the outage. Both calls complete while the database is down; once it is back,
  * every transition of each call is stored exactly once, seq contiguous per actor, in order, with
  * the claim fields.
  */
@@ -65,9 +65,15 @@ async function outage(
   report.check('the first call completed while the database was down', firstDoneWhileCut);
   report.check('the call started during the outage completed while it was down', secondDoneWhileCut);
 
+  // Half-way through, the blackholed connections are destroyed too (a partition, then a reset).
+  const untilReset = OUTAGE_MS / 2 - (performance.now() - cutAt);
+  if (untilReset > 0) await sleep(untilReset);
+  const blackholedSeconds = (performance.now() - cutAt) / 1000;
+  proxy.cut('reset');
   const wait = OUTAGE_MS - (performance.now() - cutAt);
   if (wait > 0) await sleep(wait);
   proxy.restore();
+  report.figure('open connections blackholed for (s), then reset', blackholedSeconds);
   const outageSeconds = (performance.now() - cutAt) / 1000;
   report.figure('outage length (s)', outageSeconds);
   report.figure(
