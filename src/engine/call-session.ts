@@ -14,12 +14,11 @@ import { createActor, fromCallback, fromPromise, type ActorRefFrom, type Inspect
 import { callMachine, type CallEvent, type RespondInput } from '../../machines/call.machine.js';
 import type { claimMachine } from '../../machines/claim.machine.js';
 import { claimViewOf, type ClaimSnapshot, type ClaimView } from '../../machines/claim.view.js';
-import { generateClaimNumber } from '../../machines/claim-number.js';
 import { ConversationMetrics } from '../metrics/conversation-metrics.js';
 import { maskPhoneNumber } from '../providers/local/speech-format.js';
 import { dtmfToClaimEvents } from '../providers/local/dtmf-dialogue.js';
 import type { DialogueMessage, DialogueProvider } from '../providers/types.js';
-import { ClaimIdConflictError, type ConversationStore, type MessageRow } from '../store/types.js';
+import type { ConversationStore, MessageRow } from '../store/types.js';
 import { ClaimGateway } from './claim-gateway.js';
 import { runRespondTurn } from './respond-turn.js';
 import type { ConversationWriter, SessionOptions, SessionTransport } from './session-types.js';
@@ -37,12 +36,22 @@ export interface SessionDeps {
   maxClaimAmount: number;
   /** Today's date (YYYY-MM-DD) for claim date guards. */
   today(): string;
-  /** Uniform random integer in [0, max). */
-  randomInt(max: number): number;
+  /**
+   * Where claim numbers come from. Synchronous, so the greeting (which reads the number out) never
+   * waits for the database: the composition root hands out numbers reserved ahead of time.
+   */
+  claimNumbers: ClaimNumberSource;
+  /** This server instance (stored on each conversation; a crashed instance's calls are closed at its restart). */
+  instanceId?: string;
   /** Extra inspection (Stately inspector); receives every actor event. */
   inspect?: (ev: InspectionEvent) => void;
   /** Names of the providers recorded in metrics. */
   providerNames: { stt: string | null; llm: string; tts: string | null };
+}
+
+/** A claim number for a new call, and whether the database reserved it (false: generated locally). */
+export interface ClaimNumberSource {
+  take(): { claimId: string; reserved: boolean };
 }
 
 /** A running call. */
@@ -72,43 +81,6 @@ export interface CallSession {
   readonly done: Promise<{ endReason: string }>;
 }
 
-async function issueClaimNumber(
-  deps: SessionDeps,
-  base: Omit<Parameters<ConversationStore['createConversation']>[0], 'claim_id'>,
-) {
-  for (let attempt = 0; attempt < 8; attempt++) {
-    const claimId = generateClaimNumber(deps.randomInt);
-    const row = { ...base, claim_id: claimId };
-    try {
-      await withTimeout(deps.store.createConversation(row), 3000);
-      return claimId;
-    } catch (err) {
-      if (err instanceof ClaimIdConflictError) continue;
-      // The database is slow or down: the call goes on; the outbox writes (or journals) the row.
-      deps.logger.warn({ err: (err as Error).message }, 'conversation insert deferred to outbox');
-      deps.writer.createConversation(row);
-      return claimId;
-    }
-  }
-  throw new Error('could not issue a unique claim number');
-}
-
-function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const t = setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms);
-    p.then(
-      (v) => {
-        clearTimeout(t);
-        resolve(v);
-      },
-      (e: unknown) => {
-        clearTimeout(t);
-        reject(e instanceof Error ? e : new Error(String(e)));
-      },
-    );
-  });
-}
-
 /** Starts a session for a transport (see file header). */
 export async function startCallSession(
   deps: SessionDeps,
@@ -118,8 +90,12 @@ export async function startCallSession(
   const conversationId = opts.conversationId ?? randomUUID();
   const log = deps.logger.child({ conversationId, channel: transport.channel });
   const now = () => new Date().toISOString();
-  const claimId = await issueClaimNumber(deps, {
+  const { claimId, reserved } = deps.claimNumbers.take();
+  if (!reserved) log.warn({ claimId }, 'claim number not reserved in the database (store unreachable?)');
+  // Queued, never awaited: the outbox writes it before anything that references it.
+  deps.writer.createConversation({
     id: conversationId,
+    claim_id: claimId,
     call_sid: opts.callSid ?? null,
     stream_sid: opts.streamSid ?? null,
     from_number: maskPhoneNumber(opts.from),

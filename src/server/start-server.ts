@@ -10,6 +10,7 @@ import path from 'node:path';
 import fs from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { randomInt } from 'node:crypto';
+import { generateClaimNumber } from '../../machines/claim-number.js';
 import type { Logger } from 'pino';
 import type { AppConfig } from '../config.js';
 import { createStoreFromConfig } from '../store/create-store.js';
@@ -163,7 +164,7 @@ export async function startServer(
     companyName: config.COMPANY_NAME,
     maxClaimAmount: config.MAX_CLAIM_AMOUNT,
     today,
-    randomInt: (max) => randomInt(max),
+    claimNumbers: { take: () => ({ claimId: generateClaimNumber((max) => randomInt(max)), reserved: false }) },
     ...(inspector ? { inspect: inspector.inspect } : {}),
     providerNames: { stt: providers.stt?.name ?? null, llm: dialogue.name, tts: null },
   };
