@@ -54,6 +54,8 @@ export const envSchema = z.object({
   TWILIO_AUTH_TOKEN: optionalString,
   TWILIO_API_URL: optionalUrl,
   MAX_CONCURRENT_CALLS: intWithDefault(50, 1, 10_000),
+  /** Seconds a webhook's call slot waits for its media stream before it is freed again. */
+  CALL_RESERVATION_TTL_S: intWithDefault(15, 1, 600),
   DASHBOARD_TOKEN: optionalString,
   LOG_LEVEL: z
     .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])

@@ -41,6 +41,8 @@ export type WsRoute = {
 /** The app plus its WebSocket routing. */
 export interface App {
   express: Express;
+  /** The admission registry (the composition root calls `sessions.startDraining()` on SIGTERM). */
+  sessions: SessionRegistry;
   /** Adds a WebSocket route (before `attach`). */
   addWsRoute(route: WsRoute): void;
   /** Hooks the WebSocket upgrade handling into an HTTP server. */
@@ -57,7 +59,15 @@ export function createApp(deps: AppDeps): App {
   app.use(express.json({ limit: '64kb' }));
 
   app.get('/healthz', (_req, res) => {
-    res.json({ ok: true, activeCalls: deps.sessions.size(), store: deps.store.kind, ...deps.health?.() });
+    const calls = deps.sessions.stats();
+    res.json({
+      ok: true,
+      activeCalls: calls.active,
+      reservedCalls: calls.reserved,
+      draining: calls.draining,
+      store: deps.store.kind,
+      ...deps.health?.(),
+    });
   });
   app.use('/api', createApiRouter(deps.store, deps.access));
   if (deps.clientDir) app.use(express.static(deps.clientDir, { index: 'index.html' }));
@@ -79,13 +89,22 @@ export function createApp(deps: AppDeps): App {
         ws.close(1003, 'audio not enabled');
         return;
       }
-      if (!deps.sessions.tryReserve()) {
-        ws.send(JSON.stringify({ event: 'error', message: 'the bot is at capacity, try again shortly' }));
-        ws.close(1013, 'at capacity');
+      // The slot is taken only now that the socket is open: a refused upgrade holds nothing.
+      const slot = deps.sessions.tryAcquire();
+      if (!slot) {
+        const draining = deps.sessions.isDraining();
+        ws.send(
+          JSON.stringify({
+            event: 'error',
+            message: draining
+              ? 'the server is restarting and takes no new calls: try again in a minute'
+              : 'the bot is at capacity, try again shortly',
+          }),
+        );
+        ws.close(1013, draining ? 'server draining' : 'at capacity');
         return;
       }
-      const release = () => deps.sessions.release();
-      ws.once('close', release);
+      ws.once('close', () => slot.release());
       void handleBrowserStream(
         ws,
         deps.startSession,
@@ -103,6 +122,7 @@ export function createApp(deps: AppDeps): App {
 
   return {
     express: app,
+    sessions: deps.sessions,
     addWsRoute,
     attach(server) {
       server.on('upgrade', (req, socket, head) => {

@@ -6,8 +6,15 @@
  * - `WS /twilio/stream`: the bidirectional media stream (see media-stream-session.ts).
  *
  * With TWILIO_AUTH_TOKEN set, `X-Twilio-Signature` is checked against PUBLIC_URL on both (403 on
- * mismatch). A slot is reserved at the upgrade and released when the socket closes.
+ * mismatch).
+ *
+ * Admission (session-registry.ts): the webhook reserves a slot for its CallSid before answering
+ * `<Connect>` (else the polite refusal, or the draining refusal after SIGTERM); the stream claims
+ * that reservation at `start` (or takes a fresh slot when there was none, e.g. a local test
+ * without the webhook) and releases it when its socket closes. Nothing is held before the socket
+ * is open, so a refused or malformed upgrade cannot leak a slot.
  */
+import { randomUUID } from 'node:crypto';
 import type express from 'express';
 import type { Logger } from 'pino';
 import { streamUrlOf, type AppConfig } from '../../config.js';
@@ -28,6 +35,10 @@ export interface TwilioRouteDeps extends Omit<MediaStreamDeps, 'logger'> {
 /** Spoken when every slot is taken. */
 export const BUSY_MESSAGE =
   'Thank you for calling. All of our claim assistants are busy right now. Please call again in a few minutes. Goodbye.';
+
+/** Spoken while the server drains for a restart (SIGTERM): the caller should simply call back. */
+export const DRAINING_MESSAGE =
+  'Thank you for calling. We are updating our system right now. Please call again in a minute. Goodbye.';
 
 /** Mounts the webhook and the media stream route on the app. */
 export function registerTwilioRoutes(app: App, deps: TwilioRouteDeps): void {
@@ -55,7 +66,13 @@ export function registerTwilioRoutes(app: App, deps: TwilioRouteDeps): void {
     }
     const str = (k: string) => (typeof body[k] === 'string' ? (body[k] as string).slice(0, 64) : undefined);
     res.type('text/xml');
-    if (deps.sessions.size() >= deps.sessions.limit) {
+    if (deps.sessions.isDraining()) {
+      log.info('draining: refusing a new call politely');
+      res.send(busyTwiml(DRAINING_MESSAGE));
+      return;
+    }
+    // Without a CallSid (not Twilio) the reservation cannot be claimed: it just expires.
+    if (!deps.sessions.reserve(str('CallSid') ?? `anonymous-${randomUUID()}`)) {
       log.warn({ limit: deps.sessions.limit }, 'at capacity: refusing the call politely');
       res.send(busyTwiml(BUSY_MESSAGE));
       return;
@@ -79,12 +96,19 @@ export function registerTwilioRoutes(app: App, deps: TwilioRouteDeps): void {
           return { ok: false, status: 403, message: 'invalid signature' };
         }
       }
-      if (!deps.sessions.tryReserve()) return { ok: false, status: 503, message: 'at capacity' };
+      // Nothing is reserved here: `ws` may still refuse the upgrade without calling back. A stream
+      // that could not be admitted at `start` anyway (every slot live, none reserved) is refused now.
+      const { reserved } = deps.sessions.stats();
+      if (reserved === 0 && (deps.sessions.isFull() || deps.sessions.isDraining()))
+        return { ok: false, status: 503, message: 'at capacity' };
       return { ok: true };
     },
     onConnection: (ws) => {
-      ws.once('close', () => deps.sessions.release());
-      handleTwilioMediaStream(ws, { ...deps, logger: log });
+      handleTwilioMediaStream(ws, {
+        ...deps,
+        logger: log,
+        admit: (callSid) => deps.sessions.claim(callSid) ?? deps.sessions.tryAcquire(),
+      });
     },
   });
 }
