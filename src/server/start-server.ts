@@ -104,7 +104,9 @@ export async function startServer(
   if (overrides.dialogue) providers.dialogue = overrides.dialogue;
   const dialogue = providers.dialogue;
   const local = providers.fallbackDialogue;
-  const sessions = createSessionRegistry(config.MAX_CONCURRENT_CALLS);
+  const sessions = createSessionRegistry(config.MAX_CONCURRENT_CALLS, {
+    reservationTtlMs: config.CALL_RESERVATION_TTL_S * 1000,
+  });
   let inspector: StatecallInspector | null = null;
   if (config.INSPECT) {
     try {
