@@ -2,7 +2,9 @@
  * `createApp(deps)`: the HTTP app and WebSocket routing, without `listen` (tests bind it to an
  * ephemeral port; `main.ts` to PORT).
  *
- * Routes: GET /healthz, /api/* (conversation data), WS /client/stream (browser/terminal calls).
+ * Routes: GET /healthz (liveness: the process answers; reports the store and the outbox),
+ * GET /readyz (readiness: 200 or 503 with the checks: store reachable, not draining, a call slot
+ * free), /api/* (conversation data), WS /client/stream (browser/terminal calls).
  * The Twilio routes are mounted by `registerTwilioRoutes` when present.
  */
 import http from 'node:http';
@@ -24,10 +26,24 @@ export interface AppDeps {
   startSession: SessionStarter;
   /** Extra numbers for /healthz (outbox counters, providers). */
   health?: () => Record<string, unknown>;
+  /**
+   * Whether the store answers (the composition root wires it to the store and the outbox). Default:
+   * a one-row `listConversations`. It is time-boxed to `probeTimeoutMs`: a hanging database makes
+   * the probes report `reachable: false`, it never hangs them.
+   */
+  checkStore?: () => Promise<StoreCheck>;
+  /** Time box of `checkStore` in the probes. Default 1000 ms. */
+  probeTimeoutMs?: number;
   /** Static folder served at / (the built browser client), if present. */
   clientDir?: string;
   /** Providers for browser audio calls (`/client/stream?audio=1`); without them audio is refused. */
   audioProviders?: BrowserAudioProviders;
+}
+
+/** What a store check found. */
+export interface StoreCheck {
+  reachable: boolean;
+  detail?: string;
 }
 
 /** A WebSocket route: path → connection handler (after the upgrade was accepted). */
@@ -51,6 +67,45 @@ export interface App {
   close(): void;
 }
 
+/**
+ * The store check of the probes: time-boxed, and shared while one is in flight (a hanging
+ * database must not pile up one pending query per probe).
+ */
+function createStoreProbe(deps: AppDeps): () => Promise<StoreCheck> {
+  const check =
+    deps.checkStore ??
+    (async () => {
+      await deps.store.listConversations({ limit: 1 });
+      return { reachable: true };
+    });
+  const timeoutMs = deps.probeTimeoutMs ?? 1000;
+  let inFlight: Promise<StoreCheck> | null = null;
+  const run = async (): Promise<StoreCheck> => {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<StoreCheck>((resolve) => {
+      timer = setTimeout(
+        () => resolve({ reachable: false, detail: `no answer within ${timeoutMs} ms` }),
+        timeoutMs,
+      );
+    });
+    try {
+      return await Promise.race([
+        check().catch((err: unknown) => ({
+          reachable: false,
+          detail: String((err as Error)?.message ?? err).slice(0, 200),
+        })),
+        timeout,
+      ]);
+    } finally {
+      clearTimeout(timer);
+    }
+  };
+  return () => {
+    inFlight ??= run().finally(() => (inFlight = null));
+    return inFlight;
+  };
+}
+
 /** Builds the app (see file header). */
 export function createApp(deps: AppDeps): App {
   const app = express();
@@ -58,16 +113,40 @@ export function createApp(deps: AppDeps): App {
   app.use(express.urlencoded({ extended: false, limit: '64kb' }));
   app.use(express.json({ limit: '64kb' }));
 
-  app.get('/healthz', (_req, res) => {
+  const checkStore = createStoreProbe(deps);
+  // Liveness: the process answers. Always 200; the store's state is reported, not judged.
+  app.get('/healthz', async (_req, res) => {
     const calls = deps.sessions.stats();
+    const store = await checkStore();
     res.json({
       ok: true,
       activeCalls: calls.active,
       reservedCalls: calls.reserved,
       draining: calls.draining,
-      store: deps.store.kind,
       ...deps.health?.(),
+      store: { kind: deps.store.kind, ...store },
     });
+  });
+  // Readiness: should a load balancer send new calls here? Store reachable, not draining, a slot free.
+  app.get('/readyz', async (_req, res) => {
+    const store = await checkStore();
+    const calls = deps.sessions.stats();
+    const checks = {
+      store: {
+        ok: store.reachable,
+        kind: deps.store.kind,
+        ...(store.detail ? { detail: store.detail } : {}),
+      },
+      draining: { ok: !calls.draining },
+      capacity: {
+        ok: calls.active + calls.reserved < calls.limit,
+        active: calls.active,
+        reserved: calls.reserved,
+        limit: calls.limit,
+      },
+    };
+    const ready = Object.values(checks).every((c) => c.ok);
+    res.status(ready ? 200 : 503).json({ ready, checks });
   });
   app.use('/api', createApiRouter(deps.store, deps.access));
   if (deps.clientDir) app.use(express.static(deps.clientDir, { index: 'index.html' }));

@@ -73,10 +73,10 @@ describe('conversation API on a plain local run', () => {
 
   const newestFirst = () => [...seeded].reverse().map((s) => s.id);
 
-  it('answers /healthz with the store kind and no active call', async () => {
+  it('answers /healthz with the store kind, its reachability and no active call', async () => {
     const r = await get(server, '/healthz');
     expect(r.status).toBe(200);
-    expect(r.body).toMatchObject({ ok: true, activeCalls: 0, store: 'pglite' });
+    expect(r.body).toMatchObject({ ok: true, activeCalls: 0, store: { kind: 'pglite', reachable: true } });
   });
 
   it('lists conversations newest first', async () => {
