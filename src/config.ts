@@ -37,6 +37,8 @@ export const envSchema = z.object({
   PORT: intWithDefault(3000, 0, 65535),
   HOST: z.string().trim().optional().default('0.0.0.0'),
   PUBLIC_URL: optionalUrl,
+  /** Which peers' X-Forwarded-Proto/-Host are believed (stream URL without PUBLIC_URL). */
+  TRUST_PROXY: z.enum(['loopback', 'all', 'none']).optional().default('loopback'),
   DATA_DIR: z.string().trim().optional().default('./data'),
   DATABASE_URL: optionalString,
   SUPABASE_URL: optionalUrl,

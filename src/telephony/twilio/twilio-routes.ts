@@ -1,7 +1,8 @@
 /**
  * The Twilio edge of the server:
  * - `POST /twilio/voice` (and `POST /`, like the Pipecat example): answers TwiML
- *   `<Connect><Stream url="wss://<PUBLIC_URL host>/twilio/stream">` with `<Parameter>`s (from, to,
+ *   `<Connect><Stream url="wss://<PUBLIC_URL host>/twilio/stream">` (without PUBLIC_URL: from the
+ *   trusted forwarded headers or the Host, see stream-url.ts) with `<Parameter>`s (from, to,
  *   callSid), or a polite spoken refusal at MAX_CONCURRENT_CALLS;
  * - `WS /twilio/stream`: the bidirectional media stream (see media-stream-session.ts).
  *
@@ -23,11 +24,12 @@ import type { SessionRegistry } from '../../server/session-registry.js';
 import type { MediaStreamDeps } from './media-stream-session.js';
 import { handleTwilioMediaStream } from './media-stream-session.js';
 import { busyTwiml, connectStreamTwiml } from './twiml.js';
+import { advertisedStreamUrl } from './stream-url.js';
 import { isValidStreamSignature, isValidWebhookSignature } from './signature.js';
 
 /** What the Twilio routes need. */
 export interface TwilioRouteDeps extends Omit<MediaStreamDeps, 'logger'> {
-  config: Pick<AppConfig, 'PUBLIC_URL' | 'TWILIO_AUTH_TOKEN' | 'PORT'>;
+  config: Pick<AppConfig, 'PUBLIC_URL' | 'TWILIO_AUTH_TOKEN' | 'PORT' | 'TRUST_PROXY'>;
   sessions: SessionRegistry;
   logger: Logger;
 }
@@ -46,12 +48,26 @@ export function registerTwilioRoutes(app: App, deps: TwilioRouteDeps): void {
   const token = deps.config.TWILIO_AUTH_TOKEN;
   const publicUrl = deps.config.PUBLIC_URL?.replace(/\/+$/, '');
 
-  /** The stream URL Twilio is told to open (and that it signs the upgrade with). */
+  /** Stream URLs already logged: each distinct one once (bounded: Host headers are the caller's). */
+  const logged = new Set<string>();
+  /** The stream URL Twilio is told to open (and that it signs the upgrade with), see stream-url.ts. */
   const streamUrlFor = (req: express.Request): string => {
-    if (publicUrl) return streamUrlOf(publicUrl);
-    // Local run without PUBLIC_URL (simulated callers, ngrok not set up yet): use the Host header.
-    const host = req.get('host') ?? `localhost:${deps.config.PORT}`;
-    return `ws://${host}/twilio/stream`;
+    const url = advertisedStreamUrl(
+      { headers: req.headers, remoteAddress: req.socket.remoteAddress },
+      {
+        publicUrl,
+        trustProxy: deps.config.TRUST_PROXY,
+        fallbackHost: `localhost:${deps.config.PORT}`,
+      },
+    );
+    if (!logged.has(url) && logged.size < 16) {
+      logged.add(url);
+      log.info(
+        { streamUrl: url, from: publicUrl ? 'PUBLIC_URL' : 'request headers' },
+        'advertising this media stream URL to Twilio',
+      );
+    }
+    return url;
   };
 
   const webhook = (path: string) => (req: express.Request, res: express.Response) => {
