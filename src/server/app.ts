@@ -61,10 +61,63 @@ export interface App {
   sessions: SessionRegistry;
   /** Adds a WebSocket route (before `attach`). */
   addWsRoute(route: WsRoute): void;
-  /** Hooks the WebSocket upgrade handling into an HTTP server. */
+  /**
+   * Hooks the WebSocket upgrade handling into an HTTP server, and closes the HTTP route list with
+   * the JSON 404 and the JSON error answer: call it once every HTTP route is added.
+   */
   attach(server: http.Server): void;
   /** Closes every WebSocket. */
   close(): void;
+}
+
+/** Unknown routes: a JSON 404 (not Express's HTML page). */
+function notFound(req: express.Request, res: express.Response): void {
+  res.status(404).json({ error: `no route for ${req.method} ${req.path.slice(0, 200)}` });
+}
+
+/** What a client error (body-parser's, a malformed URL...) is called in the answer. */
+const CLIENT_ERRORS: Record<string, string> = {
+  'entity.too.large': 'request body too large',
+  'entity.parse.failed': 'malformed request body',
+  'parameters.too.many': 'too many form parameters',
+  'charset.unsupported': 'unsupported charset',
+  'encoding.unsupported': 'unsupported content encoding',
+  'request.aborted': 'request aborted',
+  'request.size.invalid': 'request body size does not match Content-Length',
+};
+
+/**
+ * The last error handler: a client error (an http-errors 4xx, as body-parser raises for a body too
+ * large, malformed, with too many parameters, an unknown charset or a bad gzip stream) answers its
+ * own status with a JSON error; anything else is a logged 500 `internal error`. Messages are ours,
+ * never the parser's (which may quote the body).
+ */
+function errorAnswer(logger: Logger) {
+  return (err: unknown, _req: express.Request, res: express.Response, _next: express.NextFunction) => {
+    const e = (err ?? {}) as {
+      status?: unknown;
+      statusCode?: unknown;
+      type?: unknown;
+      code?: unknown;
+      message?: unknown;
+    };
+    const status = typeof e.status === 'number' ? e.status : e.statusCode;
+    if (typeof status === 'number' && status >= 400 && status < 500) {
+      const type = typeof e.type === 'string' ? e.type : undefined;
+      // A broken gzip/deflate/br stream surfaces as zlib's error wrapped in a 400, without a type.
+      const zlib = typeof e.code === 'string' && e.code.startsWith('Z_');
+      const message =
+        (type && CLIENT_ERRORS[type]) ??
+        (zlib ? 'malformed compressed body' : undefined) ??
+        http.STATUS_CODES[status] ??
+        'bad request';
+      logger.debug({ status, type }, 'request refused');
+      if (!res.headersSent) res.status(status).json({ error: message, ...(type ? { type } : {}) });
+      return;
+    }
+    logger.error({ err: String(e.message ?? err) }, 'request failed');
+    if (!res.headersSent) res.status(500).json({ error: 'internal error' });
+  };
 }
 
 /**
@@ -151,6 +204,7 @@ export function createApp(deps: AppDeps): App {
   app.use('/api', createApiRouter(deps.store, deps.access));
   if (deps.clientDir) app.use(express.static(deps.clientDir, { index: 'index.html' }));
 
+  let tailInstalled = false;
   const routes = new Map<string, { wss: WebSocketServer; route: WsRoute }>();
   const addWsRoute = (route: WsRoute) => {
     const wss = new WebSocketServer({ noServer: true, maxPayload: 256 * 1024 });
@@ -193,17 +247,17 @@ export function createApp(deps: AppDeps): App {
     },
   });
 
-  // Errors thrown by async handlers (express 5 forwards rejections here).
-  app.use((err: Error, _req: express.Request, res: express.Response, _next: express.NextFunction) => {
-    deps.logger.error({ err: err.message }, 'request failed');
-    if (!res.headersSent) res.status(500).json({ error: 'internal error' });
-  });
-
   return {
     express: app,
     sessions: deps.sessions,
     addWsRoute,
     attach(server) {
+      // Last in the chain, so after every route added since createApp (the Twilio routes, extend).
+      if (!tailInstalled) {
+        tailInstalled = true;
+        app.use(notFound);
+        app.use(errorAnswer(deps.logger));
+      }
       server.on('upgrade', (req, socket, head) => {
         const path = new URL(req.url ?? '/', 'http://x').pathname;
         const entry = routes.get(path);

@@ -3,12 +3,9 @@
  * check injected the way the composition root wires it (a store stub: the probes only call the
  * check, never the store).
  */
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { createApp, type StoreCheck } from '../../src/server/app.js';
+import type { StoreCheck } from '../../src/server/app.js';
 import { createSessionRegistry, type SessionRegistry } from '../../src/server/session-registry.js';
-import { createLogger } from '../../src/logger.js';
-import type { ConversationStore } from '../../src/store/types.js';
+import { serveApp } from '../support/app-harness.js';
 
 interface Probe {
   status: number;
@@ -21,29 +18,17 @@ async function serve(opts: {
   probeTimeoutMs?: number;
 }) {
   const sessions = opts.sessions ?? createSessionRegistry(2);
-  const app = createApp({
-    store: { kind: 'postgres' } as ConversationStore,
-    logger: createLogger('silent', { pretty: false }),
-    access: {},
+  const served = await serveApp({
     sessions,
-    startSession: () => Promise.reject(new Error('no sessions in this test')),
     health: () => ({ outbox: { pending: 3, journalPending: 1 } }),
     checkStore: opts.checkStore,
     ...(opts.probeTimeoutMs ? { probeTimeoutMs: opts.probeTimeoutMs } : {}),
   });
-  const server = http.createServer(app.express);
-  app.attach(server);
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const probe = async (path: string): Promise<Probe> => {
-    const res = await fetch(url + path);
+    const res = await fetch(served.url + path);
     return { status: res.status, body: (await res.json()) as Record<string, unknown> };
   };
-  return {
-    sessions,
-    probe,
-    close: () => new Promise<void>((r) => server.close(() => r())),
-  };
+  return { sessions, probe, close: served.close };
 }
 
 const reachable = () => Promise.resolve({ reachable: true });
