@@ -69,6 +69,8 @@ export const envSchema = z.object({
   COMPANY_NAME: z.string().trim().optional().default('Acme Insurance'),
   INSPECT: flag,
   INSPECT_PORT: intWithDefault(8080, 1, 65535),
+  /** Address of the inspector relay; default: HOST, or loopback when HOST is every interface. */
+  INSPECT_HOST: optionalString,
 });
 
 /** Parsed configuration. */
@@ -130,4 +132,14 @@ export function streamUrlOf(publicUrl: string, path = '/twilio/stream'): string 
   u.pathname = path;
   u.search = '';
   return u.toString();
+}
+
+/**
+ * Where the Stately inspector relay listens: INSPECT_HOST, else HOST unless HOST means every
+ * interface (the default 0.0.0.0), in which case loopback: the relay has no authentication.
+ */
+export function inspectHostOf(config: Pick<Env, 'HOST' | 'INSPECT_HOST'>): string {
+  if (config.INSPECT_HOST) return config.INSPECT_HOST;
+  const host = config.HOST.trim();
+  return host === '' || host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;
 }
