@@ -11,7 +11,7 @@ import fs from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { randomInt } from 'node:crypto';
 import type { Logger } from 'pino';
-import type { AppConfig } from '../config.js';
+import { inspectHostOf, type AppConfig } from '../config.js';
 import { createStoreFromConfig } from '../store/create-store.js';
 import { createOutbox } from '../store/outbox.js';
 import type { ConversationStore } from '../store/types.js';
@@ -110,7 +110,7 @@ export async function startServer(
   let inspector: StatecallInspector | null = null;
   if (config.INSPECT) {
     try {
-      inspector = await createInspector({ port: config.INSPECT_PORT, logger });
+      inspector = await createInspector({ port: config.INSPECT_PORT, host: inspectHostOf(config), logger });
       logger.info(`Stately inspector: open ${inspector.url} (phone numbers and claim values are masked)`);
     } catch (err) {
       logger.warn(
