@@ -59,6 +59,17 @@ export const envSchema = z.object({
   /** Seconds a webhook's call slot waits for its media stream before it is freed again. */
   CALL_RESERVATION_TTL_S: intWithDefault(15, 1, 600),
   DASHBOARD_TOKEN: optionalString,
+  /** Comma-separated web origins (besides the server's own) allowed to open /client/stream. */
+  ALLOWED_ORIGINS: z
+    .string()
+    .optional()
+    .transform((s) =>
+      (s ?? '')
+        .split(',')
+        .map((o) => o.trim())
+        .filter(Boolean),
+    )
+    .pipe(z.array(z.url())),
   LOG_LEVEL: z
     .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
     .optional()

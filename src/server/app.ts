@@ -13,7 +13,7 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import type { Logger } from 'pino';
 import type { ConversationStore } from '../store/types.js';
 import { createApiRouter } from './api-routes.js';
-import { checkDashboardAccess, type AccessConfig } from './access.js';
+import { checkDashboardAccess, checkOrigin, type AccessConfig } from './access.js';
 import { handleBrowserStream, type BrowserAudioProviders, type SessionStarter } from './browser-stream.js';
 import type { SessionRegistry } from './session-registry.js';
 
@@ -214,7 +214,10 @@ export function createApp(deps: AppDeps): App {
 
   addWsRoute({
     path: '/client/stream',
-    authorize: (req) => checkDashboardAccess(req, deps.access),
+    authorize: (req) => {
+      const origin = checkOrigin(req, deps.access);
+      return origin.ok ? checkDashboardAccess(req, deps.access) : origin;
+    },
     onConnection: (ws, req) => {
       const wantsAudio = new URL(req.url ?? '/', 'http://x').searchParams.get('audio') === '1';
       if (wantsAudio && !deps.audioProviders) {

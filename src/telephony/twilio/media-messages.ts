@@ -55,7 +55,15 @@ const stop = z.object({
   stop: z.object({ accountSid: z.string().optional(), callSid: z.string().optional() }).optional(),
 });
 
-const KNOWN = { connected, start, media, dtmf, mark, stop } as const;
+/** A Map, not an object: an event named `constructor` or `__proto__` must not find a prototype member. */
+const KNOWN = new Map<string, z.ZodType>([
+  ['connected', connected],
+  ['start', start],
+  ['media', media],
+  ['dtmf', dtmf],
+  ['mark', mark],
+  ['stop', stop],
+]);
 
 /** A validated inbound message. */
 export type TwilioInbound =
@@ -88,7 +96,7 @@ export function parseTwilioMessage(raw: string): ParsedInbound {
     return { kind: 'invalid', reason: 'missing event' };
   }
   const event = (data as { event: string }).event;
-  const schema = KNOWN[event as keyof typeof KNOWN];
+  const schema = KNOWN.get(event);
   if (!schema) return { kind: 'ignored', event };
   const parsed = schema.safeParse(data);
   if (!parsed.success) {
