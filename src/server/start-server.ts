@@ -145,7 +145,11 @@ export async function startServer(
   const app = createApp({
     store,
     logger,
-    access: { dashboardToken: config.DASHBOARD_TOKEN, publicUrl: config.PUBLIC_URL },
+    access: {
+      dashboardToken: config.DASHBOARD_TOKEN,
+      publicUrl: config.PUBLIC_URL,
+      allowedOrigins: config.ALLOWED_ORIGINS,
+    },
     sessions,
     startSession,
     health: () => ({ outbox: outbox.stats(), providers: config.providers }),
