@@ -101,6 +101,33 @@ describe('the Twilio edge', () => {
     expect(health.ok).toBe(true);
   }, 60_000);
 
+  it('counts a start with a malformed callSid as bad and starts no call until a valid start', async () => {
+    const ws = await openRawStream(h);
+    const send = (m: unknown) => ws.send(JSON.stringify(m));
+    const streamSid = `MZ${randomBytes(16).toString('hex')}`;
+    const callSid = `CA${randomBytes(16).toString('hex')}`;
+    const start = (sid: string) => ({
+      event: 'start',
+      streamSid,
+      start: { callSid: sid, streamSid, customParameters: { from: '+15550000000', note: 'bad\u0000' } },
+    });
+    send(start(`${callSid.slice(0, 33)}\u0000`));
+    send(start(`${callSid.slice(0, 33)}\uD800`));
+    send(start(callSid));
+    await new Promise<void>((resolve) => {
+      ws.on('message', (m) => {
+        if (JSON.parse(String(m)).event === 'media') resolve();
+      });
+    });
+    ws.close();
+    const detail = await h.conversationByCallSid(callSid);
+    expect(detail.conversation.call_sid).toBe(callSid);
+    const all = await h.server.store.listConversations({ limit: 200 });
+    expect(all.filter((c) => c.call_sid?.startsWith(callSid.slice(0, 33)) && c.call_sid !== callSid)).toEqual(
+      [],
+    );
+  }, 60_000);
+
   it('politely refuses calls at MAX_CONCURRENT_CALLS instead of opening a stream', async () => {
     const a = await h.call({ speedup: 4 });
     const b = await h.call({ speedup: 4 });

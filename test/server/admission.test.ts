@@ -47,11 +47,11 @@ function badVersionUpgrade(server: LocalServer, path: string): Promise<string> {
   });
 }
 
-function postWebhook(server: LocalServer, callSid: string): Promise<string> {
+function postWebhook(server: LocalServer, callSid: string, from = '+15551112222'): Promise<string> {
   return fetch(`${server.url}/twilio/voice`, {
     method: 'POST',
     headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({ CallSid: callSid, From: '+15551112222', To: '+15553334444' }),
+    body: new URLSearchParams({ CallSid: callSid, From: from, To: '+15553334444' }),
   }).then((r) => r.text());
 }
 
@@ -150,5 +150,14 @@ describe('call admission', () => {
     expect(String(error.message)).toMatch(/restarting/);
     expect((await call.closed).code).toBe(1013);
     expect(await health(server)).toMatchObject({ activeCalls: 0, reservedCalls: 0, draining: true });
+  });
+
+  it('keeps a NUL sent in the webhook out of the TwiML, and still reserves the call', async () => {
+    const xml = await postWebhook(server, `${sid('CA')}\u0000`, '+1555\u0000');
+    expect(xml).toContain('<Connect><Stream');
+    expect(xml).not.toContain('\u0000');
+    expect(xml).not.toContain('name="from"');
+    expect(xml).not.toContain('name="callSid"');
+    expect(await health(server)).toMatchObject({ reservedCalls: 1 });
   });
 });

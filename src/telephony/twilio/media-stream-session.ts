@@ -93,7 +93,10 @@ export function handleTwilioMediaStream(ws: WebSocket, deps: MediaStreamDeps): M
     }
   };
 
-  const onStart = (sid: string, start: { callSid: string; customParameters?: Record<string, string> }) => {
+  const onStart = (
+    sid: string,
+    start: { callSid: string; customParameters: Record<string, string>; droppedParameters: number },
+  ) => {
     const slot = deps.admit ? deps.admit(start.callSid) : { release() {} };
     if (!slot) {
       refused = true;
@@ -105,8 +108,10 @@ export function handleTwilioMediaStream(ws: WebSocket, deps: MediaStreamDeps): M
     ws.once('close', () => slot.release());
     streamSid = sid;
     callSid = start.callSid;
-    const params = start.customParameters ?? {};
+    const params = start.customParameters;
     log = log.child({ callSid: start.callSid });
+    if (start.droppedParameters > 0)
+      log.warn({ dropped: start.droppedParameters }, 'custom parameters dropped: not clean text');
     // Last 4 digits only: phone numbers never reach the logs.
     log.info({ from: maskPhoneNumber(params.from), to: maskPhoneNumber(params.to) }, 'media stream started');
     const a = createAudioCall({

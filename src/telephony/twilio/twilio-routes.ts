@@ -25,6 +25,7 @@ import type { MediaStreamDeps } from './media-stream-session.js';
 import { handleTwilioMediaStream } from './media-stream-session.js';
 import { busyTwiml, connectStreamTwiml } from './twiml.js';
 import { advertisedStreamUrl } from './stream-url.js';
+import { isCallSid, isCleanText } from './media-messages.js';
 import { isValidStreamSignature, isValidWebhookSignature } from './signature.js';
 
 /** What the Twilio routes need. */
@@ -80,7 +81,13 @@ export function registerTwilioRoutes(app: App, deps: TwilioRouteDeps): void {
         return;
       }
     }
-    const str = (k: string) => (typeof body[k] === 'string' ? (body[k] as string).slice(0, 64) : undefined);
+    // Only clean text goes into the TwiML (a NUL would make it invalid XML) and back to us.
+    const str = (k: string) => {
+      const v = body[k];
+      return typeof v === 'string' && v.length <= 64 && isCleanText(v) ? v : undefined;
+    };
+    const rawSid = str('CallSid');
+    const callSid = rawSid && isCallSid(rawSid) ? rawSid : undefined;
     res.type('text/xml');
     if (deps.sessions.isDraining()) {
       log.info('draining: refusing a new call politely');
@@ -88,14 +95,12 @@ export function registerTwilioRoutes(app: App, deps: TwilioRouteDeps): void {
       return;
     }
     // Without a CallSid (not Twilio) the reservation cannot be claimed: it just expires.
-    if (!deps.sessions.reserve(str('CallSid') ?? `anonymous-${randomUUID()}`)) {
+    if (!deps.sessions.reserve(callSid ?? `anonymous-${randomUUID()}`)) {
       log.warn({ limit: deps.sessions.limit }, 'at capacity: refusing the call politely');
       res.send(busyTwiml(BUSY_MESSAGE));
       return;
     }
-    res.send(
-      connectStreamTwiml(streamUrlFor(req), { from: str('From'), to: str('To'), callSid: str('CallSid') }),
-    );
+    res.send(connectStreamTwiml(streamUrlFor(req), { from: str('From'), to: str('To'), callSid }));
   };
   app.express.post('/twilio/voice', webhook('/twilio/voice'));
   app.express.post('/', webhook('/'));
