@@ -37,6 +37,8 @@ export const envSchema = z.object({
   PORT: intWithDefault(3000, 0, 65535),
   HOST: z.string().trim().optional().default('0.0.0.0'),
   PUBLIC_URL: optionalUrl,
+  /** Which peers' X-Forwarded-Proto/-Host are believed (stream URL without PUBLIC_URL). */
+  TRUST_PROXY: z.enum(['loopback', 'all', 'none']).optional().default('loopback'),
   DATA_DIR: z.string().trim().optional().default('./data'),
   /** This instance's identity on its conversations (crash sweep); default: an id kept in DATA_DIR. */
   INSTANCE_ID: optionalString,
@@ -56,7 +58,20 @@ export const envSchema = z.object({
   TWILIO_AUTH_TOKEN: optionalString,
   TWILIO_API_URL: optionalUrl,
   MAX_CONCURRENT_CALLS: intWithDefault(50, 1, 10_000),
+  /** Seconds a webhook's call slot waits for its media stream before it is freed again. */
+  CALL_RESERVATION_TTL_S: intWithDefault(15, 1, 600),
   DASHBOARD_TOKEN: optionalString,
+  /** Comma-separated web origins (besides the server's own) allowed to open /client/stream. */
+  ALLOWED_ORIGINS: z
+    .string()
+    .optional()
+    .transform((s) =>
+      (s ?? '')
+        .split(',')
+        .map((o) => o.trim())
+        .filter(Boolean),
+    )
+    .pipe(z.array(z.url())),
   LOG_LEVEL: z
     .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
     .optional()
@@ -69,6 +84,8 @@ export const envSchema = z.object({
   INSPECT_PORT: intWithDefault(8080, 1, 65535),
   /** On SIGTERM: how long live calls may go on before the rest are told goodbye and hung up. */
   DRAIN_TIMEOUT_S: intWithDefault(300, 0, 86_400),
+  /** Address of the inspector relay; default: HOST, or loopback when HOST is every interface. */
+  INSPECT_HOST: optionalString,
 });
 
 /** Parsed configuration. */
@@ -130,4 +147,14 @@ export function streamUrlOf(publicUrl: string, path = '/twilio/stream'): string 
   u.pathname = path;
   u.search = '';
   return u.toString();
+}
+
+/**
+ * Where the Stately inspector relay listens: INSPECT_HOST, else HOST unless HOST means every
+ * interface (the default 0.0.0.0), in which case loopback: the relay has no authentication.
+ */
+export function inspectHostOf(config: Pick<Env, 'HOST' | 'INSPECT_HOST'>): string {
+  if (config.INSPECT_HOST) return config.INSPECT_HOST;
+  const host = config.HOST.trim();
+  return host === '' || host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;
 }

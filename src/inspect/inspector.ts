@@ -1,13 +1,14 @@
 /**
  * The Stately inspector for live calls (development only: `npm start -- --inspect` or `INSPECT=1`).
  *
- * `createInspector({ port, logger })` starts `@statelyai/inspect`'s relay (`createInspectorServer`:
- * an HTTP page on `port` that embeds the Stately inspector UI, plus a WebSocket relay on the same
- * port) and connects a `createWebSocketInspector` client to it. Pass `inspector.inspect` as the
+ * `createInspector({ port, host, logger })` starts the relay (inspector-relay.ts: an HTTP page on
+ * `host:port` that embeds the Stately inspector UI, plus a WebSocket relay on the same port; the
+ * library's own `createInspectorServer` cannot bind a host) and connects a
+ * `createWebSocketInspector` client to it. Pass `inspector.inspect` as the
  * session's `inspect` (SessionDeps.inspect → `createActor(..., { inspect })`) and every call's
  * actors (call machine, claim machine, stt/respond/hangUp actors) appear in the inspector. A
- * designer opens `inspector.url` in a browser on the same machine (the page connects to
- * `ws://localhost:<port>`; tunnel the port, e.g. `ssh -L 8080:localhost:8080`, for a remote server).
+ * designer opens `inspector.url` in a browser on the same machine (the page connects back to the
+ * host it came from; tunnel the port, e.g. `ssh -L 8080:localhost:8080`, for a remote server).
  * The inspector UI itself is loaded from stately.ai by that page, so the designer's browser needs
  * the internet; the server does not.
  *
@@ -17,21 +18,21 @@
  *
  * Lifecycle: `await createInspector(...)` (rejects when the port is taken), `inspect(ev)` for every
  * inspection event (never throws, cheap: conversion is deferred to a timer by the library),
- * `await stop()` on shutdown. The relay listens on every interface, like the library does: never
- * enable it on a machine reachable from the internet.
+ * `await stop()` on shutdown. The relay listens on `host` only (INSPECT_HOST, default: HOST, or
+ * loopback when HOST is all interfaces) and has no authentication: development only.
  */
-import http from 'node:http';
-import net from 'node:net';
 import type { Logger } from 'pino';
 import type { InspectionEvent } from 'xstate';
 import { createWebSocketInspector, type StatelyInspectionEvent } from '@statelyai/inspect';
-import { createInspectorServer } from '@statelyai/inspect/server';
 import { sanitizeInspectorContext, sanitizeInspectorEvent, sanitizeInspectorSnapshot } from './sanitize.js';
+import { startInspectorRelay } from './inspector-relay.js';
 
 /** Options of {@link createInspector}. */
 export interface InspectorOptions {
   /** Port of the relay page and WebSocket (INSPECT_PORT, default 8080). */
   port: number;
+  /** Address the relay listens on (see `inspectHostOf` in config.ts). Default 127.0.0.1. */
+  host?: string;
   logger: Logger;
   /** URL of the inspector UI the relay page embeds (default: Stately's hosted inspector). */
   uiUrl?: string;
@@ -47,42 +48,11 @@ export interface StatecallInspector {
   stop(): Promise<void>;
 }
 
-/** Rejects when `port` cannot be listened on (the library's relay would crash the process instead). */
-function assertPortFree(port: number): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const probe = net.createServer();
-    probe.once('error', (err: NodeJS.ErrnoException) =>
-      reject(
-        new Error(
-          err.code === 'EADDRINUSE'
-            ? `INSPECT_PORT ${port} is already in use: choose another with INSPECT_PORT`
-            : `cannot listen on INSPECT_PORT ${port}: ${err.message}`,
-          { cause: err },
-        ),
-      ),
-    );
-    probe.listen(port, () => probe.close(() => resolve()));
-  });
-}
-
-/** Resolves once the relay answers HTTP on `port` (it starts listening asynchronously). */
-async function waitForRelay(port: number): Promise<void> {
-  for (let i = 0; i < 50; i++) {
-    const up = await new Promise<boolean>((resolve) => {
-      const req = http.get({ host: '127.0.0.1', port, path: '/', timeout: 500 }, (res) => {
-        res.resume();
-        resolve(true);
-      });
-      req.once('error', () => resolve(false));
-      req.once('timeout', () => {
-        req.destroy();
-        resolve(false);
-      });
-    });
-    if (up) return;
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  throw new Error(`the inspector relay did not start on port ${port}`);
+/** How a client on this machine reaches `host` (the wildcard addresses accept loopback). */
+function reachableHost(host: string): string {
+  if (host === '0.0.0.0' || host === '::' || host === '127.0.0.1') return '127.0.0.1';
+  if (host === 'localhost') return host;
+  return host.includes(':') ? `[${host}]` : host;
 }
 
 /**
@@ -104,20 +74,22 @@ export function sanitizeStatelyEvent(ev: StatelyInspectionEvent): StatelyInspect
 /** Starts the relay and connects to it (see file header). */
 export async function createInspector(opts: InspectorOptions): Promise<StatecallInspector> {
   const { port, logger } = opts;
-  await assertPortFree(port);
-  const relay = createInspectorServer({
+  const host = opts.host ?? '127.0.0.1';
+  const relay = await startInspectorRelay({
     port,
-    autoOpen: false,
-    ...(opts.uiUrl ? { url: opts.uiUrl } : {}),
+    host,
+    uiUrl: opts.uiUrl ?? 'https://stately.ai/inspect',
+  }).catch((err: NodeJS.ErrnoException) => {
+    throw new Error(
+      err.code === 'EADDRINUSE'
+        ? `INSPECT_PORT ${port} is already in use: choose another with INSPECT_PORT`
+        : `cannot listen on ${host}:${port} for the inspector: ${err.message}`,
+      { cause: err },
+    );
   });
-  try {
-    await waitForRelay(port);
-  } catch (err) {
-    relay.stop();
-    throw err;
-  }
+  const local = reachableHost(host);
   const client = createWebSocketInspector({
-    url: `ws://127.0.0.1:${port}`,
+    url: `ws://${local}:${relay.port}`,
     sanitizeEvent: (e) => sanitizeInspectorEvent(e),
     sanitizeContext: (c) => sanitizeInspectorContext(c),
     serialize: sanitizeStatelyEvent,
@@ -130,10 +102,10 @@ export async function createInspector(opts: InspectorOptions): Promise<Statecall
   for (let i = 0; i < 100 && adapter.status !== 'open'; i++) await new Promise((r) => setTimeout(r, 20));
   if (adapter.status !== 'open') {
     client.stop();
-    relay.stop();
+    await relay.stop();
     throw new Error(`could not connect to the inspector relay on port ${port}`);
   }
-  const url = `http://localhost:${port}`;
+  const url = `http://${local === '127.0.0.1' ? 'localhost' : local}:${relay.port}`;
   logger.info({ url }, 'Stately inspector relay running: open this URL to watch live calls');
 
   let stopped = false;
@@ -154,7 +126,7 @@ export async function createInspector(opts: InspectorOptions): Promise<Statecall
       stopped = true;
       try {
         client.stop();
-        relay.stop();
+        await relay.stop();
       } catch (err) {
         logger.warn({ err: (err as Error).message }, 'inspector: stop failed');
       }

@@ -3,6 +3,7 @@
  * - DASHBOARD_TOKEN set: a matching `Authorization: Bearer <token>` header or `?token=` is required;
  * - PUBLIC_URL set (exposed to the internet for Twilio) and no token: refused, with how to enable;
  * - otherwise (local zero-config run): open.
+ * `/client/stream` also checks the Origin ({@link checkOrigin}).
  */
 import { timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
@@ -12,8 +13,10 @@ export type AccessDecision = { ok: true } | { ok: false; status: 401 | 403; mess
 
 /** The settings the rule depends on. */
 export interface AccessConfig {
-  dashboardToken?: string;
-  publicUrl?: string;
+  dashboardToken?: string | undefined;
+  publicUrl?: string | undefined;
+  /** Extra web origins allowed to open `/client/stream` (ALLOWED_ORIGINS), e.g. `https://app.example`. */
+  allowedOrigins?: readonly string[] | undefined;
 }
 
 function tokenOf(req: IncomingMessage): string | null {
@@ -49,4 +52,43 @@ export function checkDashboardAccess(req: IncomingMessage, cfg: AccessConfig): A
     };
   }
   return { ok: true };
+}
+
+function originOf(url: string): string | null {
+  try {
+    return new URL(url).origin;
+  } catch {
+    return null;
+  }
+}
+
+const LOOPBACK_NAMES = /^(localhost|.*\.localhost|127\.\d{1,3}\.\d{1,3}\.\d{1,3}|\[::1\])$/i;
+
+/**
+ * Origin rule for `/client/stream` (a WebSocket is not covered by the browser's same-origin
+ * policy: without it any web page a user visits could open a call and read the transcript):
+ * - no Origin header: allowed (the terminal chat, Node clients; browsers always send one);
+ * - the same host as the request's Host header, or PUBLIC_URL's origin: allowed;
+ * - PUBLIC_URL unset and a loopback origin (`npm run dev`'s Vite server on :5173): allowed;
+ * - an origin listed in ALLOWED_ORIGINS: allowed;
+ * - anything else: 403.
+ */
+export function checkOrigin(req: IncomingMessage, cfg: AccessConfig): AccessDecision {
+  const origin = req.headers.origin;
+  if (origin === undefined) return { ok: true };
+  let o: URL;
+  try {
+    o = new URL(origin);
+  } catch {
+    return { ok: false, status: 403, message: 'malformed Origin header' };
+  }
+  if (o.host && o.host === req.headers.host) return { ok: true };
+  if (cfg.publicUrl && originOf(cfg.publicUrl) === o.origin) return { ok: true };
+  if (!cfg.publicUrl && LOOPBACK_NAMES.test(o.hostname)) return { ok: true };
+  if (cfg.allowedOrigins?.some((a) => originOf(a) === o.origin)) return { ok: true };
+  return {
+    ok: false,
+    status: 403,
+    message: `origin ${o.origin.slice(0, 100)} may not open calls here (add it to ALLOWED_ORIGINS)`,
+  };
 }

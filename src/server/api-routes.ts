@@ -10,7 +10,14 @@ import { checkDashboardAccess, type AccessConfig } from './access.js';
 
 const listQuery = z
   .object({
-    limit: z.coerce.number().int().min(1).max(200).default(50),
+    // Decimal digits only: Number() would also take "0x10", "1e1", " 16".
+    limit: z
+      .string()
+      .regex(/^\d{1,4}$/, 'must be a whole number in decimal digits')
+      .transform(Number)
+      .pipe(z.number().int().min(1).max(200))
+      .optional()
+      .default(50),
     state: z.enum(['initial', 'ongoing', 'done']).optional(),
   })
   .strict();

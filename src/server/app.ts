@@ -2,7 +2,9 @@
  * `createApp(deps)`: the HTTP app and WebSocket routing, without `listen` (tests bind it to an
  * ephemeral port; `main.ts` to PORT).
  *
- * Routes: GET /healthz, /api/* (conversation data), WS /client/stream (browser/terminal calls).
+ * Routes: GET /healthz (liveness: the process answers; reports the store and the outbox),
+ * GET /readyz (readiness: 200 or 503 with the checks: store reachable, not draining, a call slot
+ * free), /api/* (conversation data), WS /client/stream (browser/terminal calls).
  * The Twilio routes are mounted by `registerTwilioRoutes` when present.
  */
 import http from 'node:http';
@@ -11,7 +13,7 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import type { Logger } from 'pino';
 import type { ConversationStore } from '../store/types.js';
 import { createApiRouter } from './api-routes.js';
-import { checkDashboardAccess, type AccessConfig } from './access.js';
+import { checkDashboardAccess, checkOrigin, type AccessConfig } from './access.js';
 import { handleBrowserStream, type BrowserAudioProviders, type SessionStarter } from './browser-stream.js';
 import type { SessionRegistry } from './session-registry.js';
 
@@ -24,10 +26,24 @@ export interface AppDeps {
   startSession: SessionStarter;
   /** Extra numbers for /healthz (outbox counters, providers). */
   health?: () => Record<string, unknown>;
+  /**
+   * Whether the store answers (the composition root wires it to the store and the outbox). Default:
+   * a one-row `listConversations`. It is time-boxed to `probeTimeoutMs`: a hanging database makes
+   * the probes report `reachable: false`, it never hangs them.
+   */
+  checkStore?: () => Promise<StoreCheck>;
+  /** Time box of `checkStore` in the probes. Default 1000 ms. */
+  probeTimeoutMs?: number;
   /** Static folder served at / (the built browser client), if present. */
   clientDir?: string;
   /** Providers for browser audio calls (`/client/stream?audio=1`); without them audio is refused. */
   audioProviders?: BrowserAudioProviders;
+}
+
+/** What a store check found. */
+export interface StoreCheck {
+  reachable: boolean;
+  detail?: string;
 }
 
 /** A WebSocket route: path → connection handler (after the upgrade was accepted). */
@@ -41,12 +57,106 @@ export type WsRoute = {
 /** The app plus its WebSocket routing. */
 export interface App {
   express: Express;
+  /** The admission registry (the composition root calls `sessions.startDraining()` on SIGTERM). */
+  sessions: SessionRegistry;
   /** Adds a WebSocket route (before `attach`). */
   addWsRoute(route: WsRoute): void;
-  /** Hooks the WebSocket upgrade handling into an HTTP server. */
+  /**
+   * Hooks the WebSocket upgrade handling into an HTTP server, and closes the HTTP route list with
+   * the JSON 404 and the JSON error answer: call it once every HTTP route is added.
+   */
   attach(server: http.Server): void;
   /** Closes every WebSocket. */
   close(): void;
+}
+
+/** Unknown routes: a JSON 404 (not Express's HTML page). */
+function notFound(req: express.Request, res: express.Response): void {
+  res.status(404).json({ error: `no route for ${req.method} ${req.path.slice(0, 200)}` });
+}
+
+/** What a client error (body-parser's, a malformed URL...) is called in the answer. */
+const CLIENT_ERRORS: Record<string, string> = {
+  'entity.too.large': 'request body too large',
+  'entity.parse.failed': 'malformed request body',
+  'parameters.too.many': 'too many form parameters',
+  'charset.unsupported': 'unsupported charset',
+  'encoding.unsupported': 'unsupported content encoding',
+  'request.aborted': 'request aborted',
+  'request.size.invalid': 'request body size does not match Content-Length',
+};
+
+/**
+ * The last error handler: a client error (an http-errors 4xx, as body-parser raises for a body too
+ * large, malformed, with too many parameters, an unknown charset or a bad gzip stream) answers its
+ * own status with a JSON error; anything else is a logged 500 `internal error`. Messages are ours,
+ * never the parser's (which may quote the body).
+ */
+function errorAnswer(logger: Logger) {
+  return (err: unknown, _req: express.Request, res: express.Response, _next: express.NextFunction) => {
+    const e = (err ?? {}) as {
+      status?: unknown;
+      statusCode?: unknown;
+      type?: unknown;
+      code?: unknown;
+      message?: unknown;
+    };
+    const status = typeof e.status === 'number' ? e.status : e.statusCode;
+    if (typeof status === 'number' && status >= 400 && status < 500) {
+      const type = typeof e.type === 'string' ? e.type : undefined;
+      // A broken gzip/deflate/br stream surfaces as zlib's error wrapped in a 400, without a type.
+      const zlib = typeof e.code === 'string' && e.code.startsWith('Z_');
+      const message =
+        (type && CLIENT_ERRORS[type]) ??
+        (zlib ? 'malformed compressed body' : undefined) ??
+        http.STATUS_CODES[status] ??
+        'bad request';
+      logger.debug({ status, type }, 'request refused');
+      if (!res.headersSent) res.status(status).json({ error: message, ...(type ? { type } : {}) });
+      return;
+    }
+    logger.error({ err: String(e.message ?? err) }, 'request failed');
+    if (!res.headersSent) res.status(500).json({ error: 'internal error' });
+  };
+}
+
+/**
+ * The store check of the probes: time-boxed, and shared while one is in flight (a hanging
+ * database must not pile up one pending query per probe).
+ */
+function createStoreProbe(deps: AppDeps): () => Promise<StoreCheck> {
+  const check =
+    deps.checkStore ??
+    (async () => {
+      await deps.store.listConversations({ limit: 1 });
+      return { reachable: true };
+    });
+  const timeoutMs = deps.probeTimeoutMs ?? 1000;
+  let inFlight: Promise<StoreCheck> | null = null;
+  const run = async (): Promise<StoreCheck> => {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<StoreCheck>((resolve) => {
+      timer = setTimeout(
+        () => resolve({ reachable: false, detail: `no answer within ${timeoutMs} ms` }),
+        timeoutMs,
+      );
+    });
+    try {
+      return await Promise.race([
+        check().catch((err: unknown) => ({
+          reachable: false,
+          detail: String((err as Error)?.message ?? err).slice(0, 200),
+        })),
+        timeout,
+      ]);
+    } finally {
+      clearTimeout(timer);
+    }
+  };
+  return () => {
+    inFlight ??= run().finally(() => (inFlight = null));
+    return inFlight;
+  };
 }
 
 /** Builds the app (see file header). */
@@ -56,12 +166,45 @@ export function createApp(deps: AppDeps): App {
   app.use(express.urlencoded({ extended: false, limit: '64kb' }));
   app.use(express.json({ limit: '64kb' }));
 
-  app.get('/healthz', (_req, res) => {
-    res.json({ ok: true, activeCalls: deps.sessions.size(), store: deps.store.kind, ...deps.health?.() });
+  const checkStore = createStoreProbe(deps);
+  // Liveness: the process answers. Always 200; the store's state is reported, not judged.
+  app.get('/healthz', async (_req, res) => {
+    const calls = deps.sessions.stats();
+    const store = await checkStore();
+    res.json({
+      ok: true,
+      activeCalls: calls.active,
+      reservedCalls: calls.reserved,
+      draining: calls.draining,
+      ...deps.health?.(),
+      store: { kind: deps.store.kind, ...store },
+    });
+  });
+  // Readiness: should a load balancer send new calls here? Store reachable, not draining, a slot free.
+  app.get('/readyz', async (_req, res) => {
+    const store = await checkStore();
+    const calls = deps.sessions.stats();
+    const checks = {
+      store: {
+        ok: store.reachable,
+        kind: deps.store.kind,
+        ...(store.detail ? { detail: store.detail } : {}),
+      },
+      draining: { ok: !calls.draining },
+      capacity: {
+        ok: calls.active + calls.reserved < calls.limit,
+        active: calls.active,
+        reserved: calls.reserved,
+        limit: calls.limit,
+      },
+    };
+    const ready = Object.values(checks).every((c) => c.ok);
+    res.status(ready ? 200 : 503).json({ ready, checks });
   });
   app.use('/api', createApiRouter(deps.store, deps.access));
   if (deps.clientDir) app.use(express.static(deps.clientDir, { index: 'index.html' }));
 
+  let tailInstalled = false;
   const routes = new Map<string, { wss: WebSocketServer; route: WsRoute }>();
   const addWsRoute = (route: WsRoute) => {
     const wss = new WebSocketServer({ noServer: true, maxPayload: 256 * 1024 });
@@ -71,7 +214,10 @@ export function createApp(deps: AppDeps): App {
 
   addWsRoute({
     path: '/client/stream',
-    authorize: (req) => checkDashboardAccess(req, deps.access),
+    authorize: (req) => {
+      const origin = checkOrigin(req, deps.access);
+      return origin.ok ? checkDashboardAccess(req, deps.access) : origin;
+    },
     onConnection: (ws, req) => {
       const wantsAudio = new URL(req.url ?? '/', 'http://x').searchParams.get('audio') === '1';
       if (wantsAudio && !deps.audioProviders) {
@@ -79,13 +225,22 @@ export function createApp(deps: AppDeps): App {
         ws.close(1003, 'audio not enabled');
         return;
       }
-      if (!deps.sessions.tryReserve()) {
-        ws.send(JSON.stringify({ event: 'error', message: 'the bot is at capacity, try again shortly' }));
-        ws.close(1013, 'at capacity');
+      // The slot is taken only now that the socket is open: a refused upgrade holds nothing.
+      const slot = deps.sessions.tryAcquire();
+      if (!slot) {
+        const draining = deps.sessions.isDraining();
+        ws.send(
+          JSON.stringify({
+            event: 'error',
+            message: draining
+              ? 'the server is restarting and takes no new calls: try again in a minute'
+              : 'the bot is at capacity, try again shortly',
+          }),
+        );
+        ws.close(1013, draining ? 'server draining' : 'at capacity');
         return;
       }
-      const release = () => deps.sessions.release();
-      ws.once('close', release);
+      ws.once('close', () => slot.release());
       void handleBrowserStream(
         ws,
         deps.startSession,
@@ -95,16 +250,17 @@ export function createApp(deps: AppDeps): App {
     },
   });
 
-  // Errors thrown by async handlers (express 5 forwards rejections here).
-  app.use((err: Error, _req: express.Request, res: express.Response, _next: express.NextFunction) => {
-    deps.logger.error({ err: err.message }, 'request failed');
-    if (!res.headersSent) res.status(500).json({ error: 'internal error' });
-  });
-
   return {
     express: app,
+    sessions: deps.sessions,
     addWsRoute,
     attach(server) {
+      // Last in the chain, so after every route added since createApp (the Twilio routes, extend).
+      if (!tailInstalled) {
+        tailInstalled = true;
+        app.use(notFound);
+        app.use(errorAnswer(deps.logger));
+      }
       server.on('upgrade', (req, socket, head) => {
         const path = new URL(req.url ?? '/', 'http://x').pathname;
         const entry = routes.get(path);

@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { randomInt } from 'node:crypto';
 import { generateClaimNumber } from '../../machines/claim-number.js';
 import type { Logger } from 'pino';
-import type { AppConfig } from '../config.js';
+import { inspectHostOf, type AppConfig } from '../config.js';
 import { createStoreFromConfig } from '../store/create-store.js';
 import { lockDataDir } from '../store/data-dir-lock.js';
 import { createOutbox } from '../store/outbox.js';
@@ -186,11 +186,13 @@ async function startServerLocked(
   if (overrides.dialogue) providers.dialogue = overrides.dialogue;
   const dialogue = providers.dialogue;
   const local = providers.fallbackDialogue;
-  const sessions = createSessionRegistry(config.MAX_CONCURRENT_CALLS);
+  const sessions = createSessionRegistry(config.MAX_CONCURRENT_CALLS, {
+    reservationTtlMs: config.CALL_RESERVATION_TTL_S * 1000,
+  });
   let inspector: StatecallInspector | null = null;
   if (config.INSPECT) {
     try {
-      inspector = await createInspector({ port: config.INSPECT_PORT, logger });
+      inspector = await createInspector({ port: config.INSPECT_PORT, host: inspectHostOf(config), logger });
       logger.info(`Stately inspector: open ${inspector.url} (phone numbers and claim values are masked)`);
     } catch (err) {
       logger.warn(
@@ -226,10 +228,22 @@ async function startServerLocked(
   const app = createApp({
     store,
     logger,
-    access: { dashboardToken: config.DASHBOARD_TOKEN, publicUrl: config.PUBLIC_URL },
+    access: {
+      dashboardToken: config.DASHBOARD_TOKEN,
+      publicUrl: config.PUBLIC_URL,
+      allowedOrigins: config.ALLOWED_ORIGINS,
+    },
     sessions,
     startSession,
     health: () => ({ outbox: outbox.stats(), providers: config.providers }),
+    // Reachable = it answers now and the outbox is not spilling to its journal.
+    checkStore: async () => {
+      await store.ping();
+      const { degraded, pending } = outbox.stats();
+      return degraded
+        ? { reachable: false, detail: `writes are going to the journal (${pending} pending)` }
+        : { reachable: true };
+    },
     clientDir,
     audioProviders: providers,
   });

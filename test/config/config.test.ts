@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { ConfigError, loadConfig, streamUrlOf } from '../../src/config.js';
+import { ConfigError, inspectHostOf, loadConfig, streamUrlOf } from '../../src/config.js';
 import { createProviders } from '../../src/providers/create-providers.js';
 
 const problemsOf = (env: Record<string, string>) => {
@@ -63,5 +63,12 @@ describe('configuration', () => {
   it('turns PUBLIC_URL into the wss:// stream URL Twilio opens', () => {
     expect(streamUrlOf('https://abc.ngrok.app/')).toBe('wss://abc.ngrok.app/twilio/stream');
     expect(streamUrlOf('http://localhost:3000')).toBe('ws://localhost:3000/twilio/stream');
+  });
+
+  it('puts the inspector relay on HOST, on loopback when HOST is every interface, or on INSPECT_HOST', () => {
+    expect(inspectHostOf(loadConfig({}))).toBe('127.0.0.1');
+    expect(inspectHostOf(loadConfig({ HOST: '::' }))).toBe('127.0.0.1');
+    expect(inspectHostOf(loadConfig({ HOST: '10.1.2.3' }))).toBe('10.1.2.3');
+    expect(inspectHostOf(loadConfig({ INSPECT_HOST: '0.0.0.0' }))).toBe('0.0.0.0');
   });
 });

@@ -4,6 +4,7 @@
  * events, and with the caller's data redacted.
  */
 import net from 'node:net';
+import os from 'node:os';
 import WebSocket from 'ws';
 import { createActor } from 'xstate';
 import { claimMachine } from '../../machines/claim.machine.js';
@@ -98,5 +99,52 @@ describe('Stately inspector relay', () => {
     } finally {
       await new Promise((r) => blocker.close(r));
     }
+  });
+
+  it("listens on loopback only, not on the machine's other interfaces", async () => {
+    const external = Object.values(os.networkInterfaces())
+      .flat()
+      .find((a) => a && !a.internal && a.family === 'IPv4')?.address;
+    const port = await freePort();
+    inspector = await createInspector({ port, logger: createLogger('silent', { pretty: false }) });
+    expect((await fetch(`http://127.0.0.1:${port}/`)).status).toBe(200);
+    if (!external) return; // a machine with loopback only has nothing else to listen on
+    const reached = await new Promise<boolean>((resolve) => {
+      const socket = net.connect(port, external);
+      socket.once('connect', () => {
+        socket.destroy();
+        resolve(true);
+      });
+      socket.once('error', () => resolve(false));
+    });
+    expect(reached).toBe(false);
+  });
+
+  it('refuses a relay socket opened by a page of another web origin', async () => {
+    const port = await freePort();
+    inspector = await createInspector({ port, logger: createLogger('silent', { pretty: false }) });
+    const status = await new Promise<number>((resolve, reject) => {
+      const ws = new WebSocket(`ws://127.0.0.1:${port}`, { headers: { Origin: 'https://evil.example' } });
+      ws.once('unexpected-response', (_req, res) => {
+        resolve(res.statusCode ?? 0);
+        ws.terminate();
+      });
+      ws.once('open', () => {
+        ws.close();
+        resolve(101);
+      });
+      ws.once('error', (err) => {
+        if (!/Unexpected server response/.test(err.message)) reject(err);
+      });
+    });
+    expect(status).toBe(401);
+  });
+
+  it('serves a page that connects back to the host it was loaded from', async () => {
+    const port = await freePort();
+    inspector = await createInspector({ port, logger: createLogger('silent', { pretty: false }) });
+    const page = await (await fetch(`http://127.0.0.1:${port}/`)).text();
+    expect(page).toContain('location.host');
+    expect(page).not.toContain('ws://localhost:');
   });
 });

@@ -3,6 +3,7 @@
  * garbage on the media stream (counted, answered by nothing, never a crash; a flood closes that
  * socket only), and the polite refusal at MAX_CONCURRENT_CALLS.
  */
+import { randomBytes } from 'node:crypto';
 import twilio from 'twilio';
 import { WebSocket } from 'ws';
 import { startPhoneHarness, waitForBotToFinish, type PhoneHarness } from '../support/phone-harness.js';
@@ -47,13 +48,13 @@ describe('the Twilio edge', () => {
   afterAll(async () => h?.close());
 
   it('answers a signed webhook with a bidirectional stream to PUBLIC_URL carrying the call parameters', async () => {
-    const params = { CallSid: 'CA123', From: '+15551112222', To: '+15553334444', CallStatus: 'ringing' };
-    const res = await postWebhook(h, params);
-    const xml = await res.text();
-    expect(res.status).toBe(200);
-    expect(xml).toContain('<Connect><Stream url="wss://statecall.example.test/twilio/stream">');
-    expect(xml).toContain('<Parameter name="from" value="+15551112222"/>');
-    expect(xml).toContain('<Parameter name="callSid" value="CA123"/>');
+    // Through the simulated caller, so the slot the webhook reserves is claimed and freed again.
+    const callSid = `CA${randomBytes(16).toString('hex')}`;
+    const call = await h.call({ callSid, from: '+15551112222', speedup: 4 });
+    expect(call.twiml).toContain('<Connect><Stream url="wss://statecall.example.test/twilio/stream">');
+    expect(call.twiml).toContain('<Parameter name="from" value="+15551112222"/>');
+    expect(call.twiml).toContain(`<Parameter name="callSid" value="${callSid}"/>`);
+    await call.hangUp();
   });
 
   it('refuses a webhook or an upgrade whose signature does not match with 403', async () => {
@@ -66,19 +67,20 @@ describe('the Twilio edge', () => {
     const good = await h.call({ speedup: 4 });
     const ws = await openRawStream(h);
     const send = (m: unknown) => ws.send(typeof m === 'string' ? m : JSON.stringify(m));
+    const streamSid = `MZ${randomBytes(16).toString('hex')}`;
     send('not json');
     send({ event: 'media', streamSid: 'MZx', media: { payload: 'AAAA' } }); // before start
     send({ event: 'something-new', streamSid: 'MZx' }); // unknown: ignored on purpose
     send({
       event: 'start',
-      streamSid: 'MZraw',
-      start: { callSid: 'CAraw', customParameters: { from: '+15550000000' } },
+      streamSid,
+      start: { callSid: `CA${randomBytes(16).toString('hex')}`, customParameters: { from: '+15550000000' } },
     });
     send({ event: 'media', streamSid: 'MZother', media: { payload: 'AAAA' } }); // wrong streamSid
-    send({ event: 'media', streamSid: 'MZraw', media: { payload: '!!not base64!!' } });
+    send({ event: 'media', streamSid, media: { payload: '!!not base64!!' } });
     send('x'.repeat(40_000)); // oversized
     ws.send(Buffer.from([1, 2, 3])); // binary
-    send({ event: 'dtmf', streamSid: 'MZraw', dtmf: { digit: 'Z' } }); // invalid digit
+    send({ event: 'dtmf', streamSid, dtmf: { digit: 'Z' } }); // invalid digit
     // The raw stream is still open and served: the bot greets it.
     await new Promise<void>((resolve) => {
       ws.on('message', (m) => {
@@ -99,10 +101,41 @@ describe('the Twilio edge', () => {
     expect(health.ok).toBe(true);
   }, 60_000);
 
+  it('counts a start with a malformed callSid as bad and starts no call until a valid start', async () => {
+    const ws = await openRawStream(h);
+    const send = (m: unknown) => ws.send(JSON.stringify(m));
+    const streamSid = `MZ${randomBytes(16).toString('hex')}`;
+    const callSid = `CA${randomBytes(16).toString('hex')}`;
+    const start = (sid: string) => ({
+      event: 'start',
+      streamSid,
+      start: { callSid: sid, streamSid, customParameters: { from: '+15550000000', note: 'bad\u0000' } },
+    });
+    send(start(`${callSid.slice(0, 33)}\u0000`));
+    send(start(`${callSid.slice(0, 33)}\uD800`));
+    send(start(callSid));
+    await new Promise<void>((resolve) => {
+      ws.on('message', (m) => {
+        if (JSON.parse(String(m)).event === 'media') resolve();
+      });
+    });
+    ws.close();
+    const detail = await h.conversationByCallSid(callSid);
+    expect(detail.conversation.call_sid).toBe(callSid);
+    const all = await h.server.store.listConversations({ limit: 200 });
+    expect(all.filter((c) => c.call_sid?.startsWith(callSid.slice(0, 33)) && c.call_sid !== callSid)).toEqual(
+      [],
+    );
+  }, 60_000);
+
   it('politely refuses calls at MAX_CONCURRENT_CALLS instead of opening a stream', async () => {
     const a = await h.call({ speedup: 4 });
     const b = await h.call({ speedup: 4 });
-    const params = { CallSid: 'CAbusy', From: '+15551112222', To: '+15553334444' };
+    const params = {
+      CallSid: `CA${randomBytes(16).toString('hex')}`,
+      From: '+15551112222',
+      To: '+15553334444',
+    };
     const res = await postWebhook(h, params);
     const xml = await res.text();
     expect(xml).toContain('<Say>');

@@ -73,10 +73,10 @@ describe('conversation API on a plain local run', () => {
 
   const newestFirst = () => [...seeded].reverse().map((s) => s.id);
 
-  it('answers /healthz with the store kind and no active call', async () => {
+  it('answers /healthz with the store kind, its reachability and no active call', async () => {
     const r = await get(server, '/healthz');
     expect(r.status).toBe(200);
-    expect(r.body).toMatchObject({ ok: true, activeCalls: 0, store: 'pglite' });
+    expect(r.body).toMatchObject({ ok: true, activeCalls: 0, store: { kind: 'pglite', reachable: true } });
   });
 
   it('lists conversations newest first', async () => {
@@ -113,6 +113,11 @@ describe('conversation API on a plain local run', () => {
     ['limit=201', /limit/],
     ['limit=abc', /limit/],
     ['limit=2.5', /limit/],
+    ['limit=0x10', /limit/],
+    ['limit=1e1', /limit/],
+    ['limit=%2016', /limit/],
+    ['limit=16abc', /limit/],
+    ['limit=+16', /limit/],
     ['state=finished', /state/],
     ['sort=asc', /sort|unrecognized/i],
   ])('refuses the bad query ?%s with a 400 JSON error naming the parameter', async (query, named) => {
@@ -164,6 +169,17 @@ describe('conversation API on a plain local run', () => {
 
   it('opens /client/stream without any credentials', async () => {
     expect(await tryUpgrade(server)).toBe('open');
+  });
+
+  it("opens /client/stream from the server's own origin and from a loopback dev server (Vite on :5173)", async () => {
+    expect(await tryUpgrade(server, { headers: { origin: server.url } })).toBe('open');
+    expect(await tryUpgrade(server, { headers: { origin: 'http://localhost:5173' } })).toBe('open');
+  });
+
+  it('refuses the /client/stream upgrade from a page of another web origin with a 403 JSON body', async () => {
+    const r = await tryUpgrade(server, { headers: { origin: 'https://evil.example' } });
+    expect(r).toMatchObject({ status: 403, body: { error: expect.stringMatching(/ALLOWED_ORIGINS/) } });
+    expect(await tryUpgrade(server, { headers: { origin: 'null' } })).toMatchObject({ status: 403 });
   });
 });
 
@@ -281,5 +297,13 @@ describe('access with PUBLIC_URL and DASHBOARD_TOKEN set', () => {
   it('serves the API to a client with the token and refuses one without (401)', async () => {
     expect((await get(server, '/api/conversations', { authorization: `Bearer ${token}` })).status).toBe(200);
     expect((await get(server, '/api/conversations')).status).toBe(401);
+  });
+
+  it("opens /client/stream from PUBLIC_URL's origin but not from a loopback page once the server is public", async () => {
+    const query = `?token=${token}`;
+    expect(await tryUpgrade(server, { query, headers: { origin: 'https://bot.example.test' } })).toBe('open');
+    expect(await tryUpgrade(server, { query, headers: { origin: 'http://localhost:5173' } })).toMatchObject({
+      status: 403,
+    });
   });
 });

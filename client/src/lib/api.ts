@@ -72,7 +72,7 @@ export function getConversation(id: string, signal?: AbortSignal): Promise<Conve
 export interface Health {
   ok: boolean;
   activeCalls: number;
-  store: string;
+  store: { kind: string; reachable: boolean; detail?: string };
   providers?: { stt?: string; llm?: string; tts?: string };
 }
 

@@ -1,11 +1,62 @@
 /**
- * Twilio Media Streams messages (PROTOCOLS.md §1), validated with zod at the edge.
+ * Twilio Media Streams messages (PROTOCOLS.md §1), validated at the edge.
  * Inbound: connected, start, media, dtmf, mark, stop. Unknown events are ignored on purpose;
  * malformed ones are reported so the session can count and log them.
+ *
+ * `start` carries the identifiers that end up in the database: they must have Twilio's formats
+ * (`CA`/`MZ`/`AC` + 32 hex digits), so a NUL or a lone surrogate can never reach a row (PostgreSQL
+ * would refuse it and every later row of the call would fail on the foreign key). A custom
+ * parameter that is not a clean string is dropped (and counted); the call goes on.
+ *
+ * `media` arrives every 20 ms per call: it is checked by hand ({@link parseMediaFast}, equivalent
+ * to the zod schema, which stays as its specification and type); the rare events go through zod.
  */
 import { z } from 'zod';
 
 const numericString = z.string().regex(/^\d+$/);
+const NUMERIC = /^\d+$/;
+
+/** Twilio's identifier format: a two-letter prefix and 32 hex digits (lowercase in practice). */
+const sidPattern = (prefix: 'CA' | 'MZ' | 'AC') => new RegExp(`^${prefix}[0-9a-fA-F]{32}$`);
+const sid = (prefix: 'CA' | 'MZ' | 'AC') =>
+  z.string().regex(sidPattern(prefix), `must be ${prefix} followed by 32 hex digits`);
+
+/** True for a Call SID in Twilio's format (`CA` + 32 hex digits). */
+export const isCallSid = (s: string): boolean => CALL_SID.test(s);
+const CALL_SID = sidPattern('CA');
+
+/** Longest custom parameter name and value kept. */
+const MAX_PARAMETER_NAME = 64;
+const MAX_PARAMETER_VALUE = 512;
+
+/** True for a string PostgreSQL text and XML accept: no NUL, no lone surrogate. */
+export function isCleanText(s: string): boolean {
+  return !s.includes('\u0000') && !LONE_SURROGATE.test(s);
+}
+/** In `u` mode a paired surrogate is one code point, so only lone ones match. */
+const LONE_SURROGATE = /\p{Cs}/u;
+
+/** Keeps the custom parameters that are clean strings of sane length; counts the others. */
+function cleanParameters(raw: Record<string, unknown>): {
+  parameters: Record<string, string>;
+  dropped: number;
+} {
+  const parameters: Record<string, string> = {};
+  let dropped = 0;
+  for (const [name, value] of Object.entries(raw)) {
+    const ok =
+      name !== '__proto__' &&
+      name.length > 0 &&
+      name.length <= MAX_PARAMETER_NAME &&
+      isCleanText(name) &&
+      typeof value === 'string' &&
+      value.length <= MAX_PARAMETER_VALUE &&
+      isCleanText(value);
+    if (ok) parameters[name] = value;
+    else dropped += 1;
+  }
+  return { parameters, dropped };
+}
 
 const connected = z.object({
   event: z.literal('connected'),
@@ -15,17 +66,25 @@ const connected = z.object({
 const start = z.object({
   event: z.literal('start'),
   sequenceNumber: numericString.optional(),
-  streamSid: z.string().min(1).max(64),
-  start: z.object({
-    accountSid: z.string().max(64).optional(),
-    streamSid: z.string().max(64).optional(),
-    callSid: z.string().min(1).max(64),
-    tracks: z.array(z.string()).optional(),
-    mediaFormat: z.object({ encoding: z.string(), sampleRate: z.number(), channels: z.number() }).optional(),
-    customParameters: z.record(z.string(), z.string().max(512)).optional(),
-  }),
+  streamSid: sid('MZ'),
+  start: z
+    .object({
+      accountSid: sid('AC').optional(),
+      streamSid: sid('MZ').optional(),
+      callSid: sid('CA'),
+      tracks: z.array(z.string().max(64)).max(8).optional(),
+      mediaFormat: z
+        .object({ encoding: z.string().max(64), sampleRate: z.number(), channels: z.number() })
+        .optional(),
+      customParameters: z.record(z.string(), z.unknown()).optional(),
+    })
+    .transform(({ customParameters, ...rest }) => {
+      const { parameters, dropped } = cleanParameters(customParameters ?? {});
+      return { ...rest, customParameters: parameters, droppedParameters: dropped };
+    }),
 });
-const media = z.object({
+/** The `media` message as specified; parsed by {@link parseMediaFast}, which must agree with it. */
+export const mediaSchema = z.object({
   event: z.literal('media'),
   sequenceNumber: numericString.optional(),
   streamSid: z.string().min(1).max(64),
@@ -55,13 +114,21 @@ const stop = z.object({
   stop: z.object({ accountSid: z.string().optional(), callSid: z.string().optional() }).optional(),
 });
 
-const KNOWN = { connected, start, media, dtmf, mark, stop } as const;
+/** A Map, not an object: an event named `constructor` or `__proto__` must not find a prototype member. */
+const KNOWN = new Map<string, z.ZodType>([
+  ['connected', connected],
+  ['start', start],
+  ['media', mediaSchema],
+  ['dtmf', dtmf],
+  ['mark', mark],
+  ['stop', stop],
+]);
 
 /** A validated inbound message. */
 export type TwilioInbound =
   | z.infer<typeof connected>
   | z.infer<typeof start>
-  | z.infer<typeof media>
+  | z.infer<typeof mediaSchema>
   | z.infer<typeof dtmf>
   | z.infer<typeof mark>
   | z.infer<typeof stop>;
@@ -88,7 +155,8 @@ export function parseTwilioMessage(raw: string): ParsedInbound {
     return { kind: 'invalid', reason: 'missing event' };
   }
   const event = (data as { event: string }).event;
-  const schema = KNOWN[event as keyof typeof KNOWN];
+  if (event === 'media') return parseMediaFast(data as Record<string, unknown>);
+  const schema = KNOWN.get(event);
   if (!schema) return { kind: 'ignored', event };
   const parsed = schema.safeParse(data);
   if (!parsed.success) {
@@ -96,6 +164,35 @@ export function parseTwilioMessage(raw: string): ParsedInbound {
     return { kind: 'invalid', reason: `bad ${event}: ${i ? `${i.path.join('.')} ${i.message}` : 'invalid'}` };
   }
   return { kind: 'ok', message: parsed.data as TwilioInbound };
+}
+
+const badMedia = (reason: string): ParsedInbound => ({ kind: 'invalid', reason: `bad media: ${reason}` });
+const optionalNumeric = (v: unknown) => v === undefined || (typeof v === 'string' && NUMERIC.test(v));
+
+/**
+ * The `media` schema checked by hand (a few typeof and one regex per field): accepts and refuses
+ * exactly what `media.safeParse` does, and like zod keeps only the known fields.
+ */
+export function parseMediaFast(d: Record<string, unknown>): ParsedInbound {
+  const { streamSid, sequenceNumber } = d;
+  if (typeof streamSid !== 'string' || streamSid.length < 1 || streamSid.length > 64)
+    return badMedia('streamSid must be a string of 1-64 characters');
+  if (!optionalNumeric(sequenceNumber)) return badMedia('sequenceNumber must be a numeric string');
+  const m = d.media;
+  if (!m || typeof m !== 'object' || Array.isArray(m)) return badMedia('media must be an object');
+  const { track, chunk, timestamp, payload } = m as Record<string, unknown>;
+  if (typeof payload !== 'string' || payload.length > 16_384)
+    return badMedia('media.payload must be a string of at most 16384 characters');
+  if (track !== undefined && typeof track !== 'string') return badMedia('media.track must be a string');
+  if (!optionalNumeric(chunk)) return badMedia('media.chunk must be a numeric string');
+  if (!optionalNumeric(timestamp)) return badMedia('media.timestamp must be a numeric string');
+  const media: z.infer<typeof mediaSchema>['media'] = { payload };
+  if (track !== undefined) media.track = track;
+  if (chunk !== undefined) media.chunk = chunk as string;
+  if (timestamp !== undefined) media.timestamp = timestamp as string;
+  const message: z.infer<typeof mediaSchema> = { event: 'media', streamSid, media };
+  if (sequenceNumber !== undefined) message.sequenceNumber = sequenceNumber as string;
+  return { kind: 'ok', message };
 }
 
 /** Decodes a base64 media payload; null when it is not valid base64. */

@@ -26,6 +26,7 @@ import {
 } from './media-messages.js';
 import type { CallHangUp } from './rest-client.js';
 import { claimNumberForSpeech } from '../../../machines/claim-number.js';
+import type { Slot } from '../../server/session-registry.js';
 
 /** Said in Twilio's voice when our own speech synthesis is down (see AudioCallOptions.onSpeechFailed). */
 export const SPEECH_FAILED_MESSAGE =
@@ -53,7 +54,16 @@ export interface MediaStreamDeps {
   logger: Logger;
   /** Session observers (tests, live dashboards). */
   onNotice?: (n: SessionNotice) => void;
+  /**
+   * Admission at `start` (the first moment the CallSid is known): the webhook's reservation for
+   * this call, or a fresh slot; null refuses the call (closed with 1013, try again later). The
+   * slot is released when the socket closes. Without it every stream is admitted.
+   */
+  admit?: (callSid: string) => Slot | null;
 }
+
+/** Close code for a stream refused at capacity or while the server drains (RFC 6455 "try again later"). */
+export const CLOSE_TRY_AGAIN_LATER = 1013;
 
 /** Counters of one stream, for logs and tests. */
 export interface MediaStreamStats {
@@ -74,6 +84,8 @@ export function handleTwilioMediaStream(ws: WebSocket, deps: MediaStreamDeps): M
   let session: CallSession | null = null;
   const early: { type: 'dtmf.received'; digit: string }[] = [];
   let closed = false;
+  /** Refused at `start`: the rest of what this socket sends is dropped unread. */
+  let refused = false;
 
   const send = (frame: string) => {
     if (ws.readyState === ws.OPEN) ws.send(frame);
@@ -90,11 +102,25 @@ export function handleTwilioMediaStream(ws: WebSocket, deps: MediaStreamDeps): M
     }
   };
 
-  const onStart = (sid: string, start: { callSid: string; customParameters?: Record<string, string> }) => {
+  const onStart = (
+    sid: string,
+    start: { callSid: string; customParameters: Record<string, string>; droppedParameters: number },
+  ) => {
+    const slot = deps.admit ? deps.admit(start.callSid) : { release() {} };
+    if (!slot) {
+      refused = true;
+      log.warn('media stream refused at start: no call slot (at capacity or draining)');
+      ws.close(CLOSE_TRY_AGAIN_LATER, 'at capacity');
+      return;
+    }
+    // 'close' fires once for every socket that was open: the slot cannot leak.
+    ws.once('close', () => slot.release());
     streamSid = sid;
     callSid = start.callSid;
-    const params = start.customParameters ?? {};
+    const params = start.customParameters;
     log = log.child({ callSid: start.callSid });
+    if (start.droppedParameters > 0)
+      log.warn({ dropped: start.droppedParameters }, 'custom parameters dropped: not clean text');
     // Last 4 digits only: phone numbers never reach the logs.
     log.info({ from: maskPhoneNumber(params.from), to: maskPhoneNumber(params.to) }, 'media stream started');
     const a = createAudioCall({
@@ -214,6 +240,7 @@ export function handleTwilioMediaStream(ws: WebSocket, deps: MediaStreamDeps): M
   };
 
   ws.on('message', (data, isBinary) => {
+    if (refused) return;
     try {
       const size = Array.isArray(data) ? data.reduce((n, b) => n + b.length, 0) : (data as Buffer).byteLength;
       if (isBinary) return bad('binary frame');
