@@ -136,9 +136,9 @@ export function runCall(socket: CallSocket, codec: CallCodec, deps: CallRunDeps)
     if (stats.bad >= MAX_BAD_MESSAGES && !deaf) {
       deaf = true;
       log.warn({ bad: stats.bad }, `closing ${codec.name}: too many invalid messages`);
-      close(CLOSE_POLICY_VIOLATION, 'too many invalid messages');
-      // Recorded as the server's decision, not as the caller hanging up.
+      // Recorded as the server's decision, not as the caller hanging up (so before the close).
       stopSession('too_many_invalid_messages');
+      close(CLOSE_POLICY_VIOLATION, 'too many invalid messages');
     }
   };
 
