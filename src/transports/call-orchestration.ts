@@ -112,6 +112,8 @@ export function runCall(socket: CallSocket, codec: CallCodec, deps: CallRunDeps)
   let pendingStop: string | null = null;
   /** Closing on our initiative (flood, refusal): the rest of what the socket sends is not read. */
   let deaf = false;
+  /** Why we closed the socket, when it was our decision: the session's end reason. */
+  let endedBy: string | null = null;
   const early: TransportEvent[] = [];
 
   const send = (command: TransportCommand) => {
@@ -136,9 +138,10 @@ export function runCall(socket: CallSocket, codec: CallCodec, deps: CallRunDeps)
     if (stats.bad >= MAX_BAD_MESSAGES && !deaf) {
       deaf = true;
       log.warn({ bad: stats.bad }, `closing ${codec.name}: too many invalid messages`);
-      // Recorded as the server's decision, not as the caller hanging up (so before the close).
-      stopSession('too_many_invalid_messages');
+      // Recorded as the server's decision, not as the caller hanging up (even if the close fires first).
+      endedBy = 'too_many_invalid_messages';
       close(CLOSE_POLICY_VIOLATION, 'too many invalid messages');
+      stopSession(endedBy);
     }
   };
 
@@ -292,7 +295,7 @@ export function runCall(socket: CallSocket, codec: CallCodec, deps: CallRunDeps)
   socket.onClose((code) => {
     log.info({ code, stats: { ...stats, ...audio?.stats() } }, `${codec.name} closed`);
     slot?.release();
-    stopSession('caller_hung_up');
+    stopSession(endedBy ?? 'caller_hung_up');
     audio?.close();
   });
   socket.onError((err) => log.warn({ err: err.message }, `${codec.name} socket error`));
