@@ -6,7 +6,13 @@
  *
  * Pure bookkeeping: no audio, no clock of its own (times are the caller's block times).
  */
-import type { VadEvent } from './vad.js';
+
+/** A speech boundary. Times are on the caller's `atMs` clock (e.g. Twilio `media.timestamp`). */
+export type VadEvent =
+  /** Speech began at `atMs` (the onset, reported once `startMs` of it has been heard). */
+  | { type: 'speech.started'; atMs: number }
+  /** Speech ended at `atMs` (end of the last loud audio, reported after the hangover), lasting `durationMs`. */
+  | { type: 'speech.stopped'; atMs: number; durationMs: number };
 
 /** Tolerance for float noise when block durations add up to a limit (e.g. 2 × 32 ms vs 64 ms). */
 const EPS_MS = 1e-6;

@@ -7,14 +7,10 @@
  * here decodes nothing and allocates nothing on frames that produce no event.
  */
 import { MULAW_ENERGY, SAMPLE_RATE_HZ } from './mulaw.js';
-import { createSpeechSegmenter, finiteOr } from './speech-segmenter.js';
+import { createSpeechSegmenter, finiteOr, type VadEvent } from './speech-segmenter.js';
 
-/** A speech boundary. Times are on the caller's `atMs` clock (e.g. Twilio `media.timestamp`). */
-export type VadEvent =
-  /** Speech began at `atMs` (the onset, reported once `startMs` of it has been heard). */
-  | { type: 'speech.started'; atMs: number }
-  /** Speech ended at `atMs` (end of the last loud audio, reported after the hangover), lasting `durationMs`. */
-  | { type: 'speech.stopped'; atMs: number; durationMs: number };
+/** A speech boundary (defined with the start/hangover rule that produces it). */
+export type { VadEvent } from './speech-segmenter.js';
 
 /**
  * A voice activity detector for one audio stream (one call's inbound track).

@@ -7,8 +7,9 @@
  * and sends back only `user.speech.*` and `stt.*` events. The transport owns the wire format
  * (Twilio JSON/base64, browser binary frames) and calls `pushAudio` / `markReceived`.
  *
- * Lifecycle: create when the stream starts (before the session), `attach(session)` once the session
- * exists, `close()` when the call ends (closes the STT stream and the TTS socket). Never throws.
+ * Lifecycle: built by the transport's `openSpeech(hooks)` while the session is constructed, so it
+ * reports to the session's {@link SpeechHooks} from its first frame; `close()` when the call ends
+ * (closes the STT stream and the TTS socket). Never throws.
  */
 import type { Logger } from 'pino';
 import { fromCallback, type AnyActorLogic } from 'xstate';
@@ -18,7 +19,7 @@ import { createPlaybackTracker } from '../audio/playback-tracker.js';
 import type { SttProvider, SttStream } from '../providers/stt-types.js';
 import type { TtsProvider } from '../providers/tts-types.js';
 import { createAudioSpeaker, type AudioSink, type AudioSpeaker } from './audio-speaker.js';
-import type { CallSession } from './call-session.js';
+import type { CallSpeech, SpeechHooks } from './session-types.js';
 
 /** Where the transport sends outbound audio, marks and `clear`. */
 export interface AudioOutput extends AudioSink {
@@ -34,6 +35,8 @@ export interface AudioCallOptions {
   /** Voice used for the rest of a turn when `tts` fails (the local voice). */
   fallbackTts?: TtsProvider | null;
   output: AudioOutput;
+  /** The session's hooks (VAD boundaries, STT timings, provider fallbacks). */
+  hooks: SpeechHooks;
   logger: Logger;
   vad?: EnergyVadOptions;
   /**
@@ -46,9 +49,9 @@ export interface AudioCallOptions {
 }
 
 /** One call's audio plumbing. */
-export interface AudioCall {
+export interface AudioCall extends CallSpeech {
   readonly speaker: AudioSpeaker;
-  /** The call machine's `stt` actor (bind through `SessionTransport.sttLogic`). */
+  /** The call machine's `stt` actor. */
   readonly sttLogic: AnyActorLogic;
   /** Barge-in: clear far-end playback; pending marks are flushed (not heard). */
   interrupt(): void;
@@ -56,7 +59,6 @@ export interface AudioCall {
   pushAudio(mulaw: Uint8Array): void;
   /** An echoed mark. */
   markReceived(name: string): void;
-  attach(session: CallSession): void;
   /** Counters for logs and tests. */
   stats(): { framesIn: number; bytesIn: number; sttReconnects: number };
   close(): void;
@@ -65,6 +67,7 @@ export interface AudioCall {
 /** Creates the audio side of a call (see file header). */
 export function createAudioCall(opts: AudioCallOptions): AudioCall {
   const log = opts.logger;
+  const hooks = opts.hooks;
   const vad = opts.makeVad
     ? opts.makeVad({ ...(opts.vad?.hangoverMs !== undefined ? { hangoverMs: opts.vad.hangoverMs } : {}) })
     : createEnergyVad(opts.vad);
@@ -79,7 +82,7 @@ export function createAudioCall(opts: AudioCallOptions): AudioCall {
     tracker,
     onTtsError: (err, usingFallback) => {
       log.warn({ vendor: err.vendor, err: err.message, usingFallback }, 'tts failed');
-      if (usingFallback && opts.fallbackTts) session?.noteProvider('tts', opts.fallbackTts.name);
+      if (usingFallback && opts.fallbackTts) hooks.providerChanged('tts', opts.fallbackTts.name);
       const audible = usingFallback && opts.fallbackTts?.audible === true;
       if (!audible && !speechFailed) {
         speechFailed = true;
@@ -88,7 +91,6 @@ export function createAudioCall(opts: AudioCallOptions): AudioCall {
     },
   });
 
-  let session: CallSession | null = null;
   let speechFailed = false;
   let sendBack: ((e: CallEvent) => void) | null = null;
   let stream: SttStream | null = null;
@@ -118,8 +120,7 @@ export function createAudioCall(opts: AudioCallOptions): AudioCall {
           const text = e.type === 'utterance_end' ? '' : e.text.trim();
           if (text && firstTranscriptAt === null) {
             firstTranscriptAt = e.at;
-            if (speechStartedAt !== null)
-              session?.noteSttTiming({ ttfbMs: Math.max(0, e.at - speechStartedAt) });
+            if (speechStartedAt !== null) hooks.sttTiming({ ttfbMs: Math.max(0, e.at - speechStartedAt) });
           }
           if (e.type === 'partial') {
             if (text) emit({ type: 'stt.transcript.partial', text });
@@ -127,7 +128,7 @@ export function createAudioCall(opts: AudioCallOptions): AudioCall {
             if (!text) return;
             lastFinalAt = e.at;
             if (speechStoppedAt !== null)
-              session?.noteSttTiming({ processingMs: Math.max(0, e.at - speechStoppedAt) });
+              hooks.sttTiming({ processingMs: Math.max(0, e.at - speechStoppedAt) });
             emit({ type: 'stt.transcript.final', text, speechFinal: e.speechFinal });
           } else emit({ type: 'stt.utterance.ended' });
         },
@@ -176,14 +177,14 @@ export function createAudioCall(opts: AudioCallOptions): AudioCall {
           speechStoppedAt = null;
           firstTranscriptAt = null;
           lastFinalAt = null;
-          session?.noteUserStarted(speechStartedAt);
+          hooks.userStarted(speechStartedAt);
           emit({ type: 'user.speech.started' });
         } else {
           speechStoppedAt = ev.atMs + offset;
-          session?.noteUserStopped(speechStoppedAt);
+          hooks.userStopped(speechStoppedAt);
           // The final often arrives before the VAD's hangover ends: measure it from the speech end.
           if (lastFinalAt !== null && lastFinalAt >= speechStoppedAt)
-            session?.noteSttTiming({ processingMs: lastFinalAt - speechStoppedAt });
+            hooks.sttTiming({ processingMs: lastFinalAt - speechStoppedAt });
           stream?.finalize();
           emit({ type: 'user.speech.stopped', durationMs: Math.round(ev.durationMs) });
         }
@@ -191,9 +192,6 @@ export function createAudioCall(opts: AudioCallOptions): AudioCall {
     },
     markReceived(name) {
       speaker.markReceived(name);
-    },
-    attach(s) {
-      session = s;
     },
     stats: () => ({ framesIn, bytesIn, sttReconnects }),
     close() {

@@ -15,13 +15,13 @@ import { callMachine, type CallEvent, type RespondInput } from '../../machines/c
 import type { claimMachine } from '../../machines/claim.machine.js';
 import { claimViewOf, type ClaimSnapshot, type ClaimView } from '../../machines/claim.view.js';
 import { ConversationMetrics } from '../metrics/conversation-metrics.js';
-import { maskPhoneNumber } from '../providers/local/speech-format.js';
+import { maskPhoneNumber } from '../privacy/phone-number.js';
 import { dtmfToClaimEvents } from '../providers/local/dtmf-dialogue.js';
 import type { DialogueMessage, DialogueProvider } from '../providers/types.js';
 import type { ConversationStore, MessageRow } from '../store/types.js';
 import { ClaimGateway } from './claim-gateway.js';
 import { runRespondTurn } from './respond-turn.js';
-import type { ConversationWriter, SessionOptions, SessionTransport } from './session-types.js';
+import type { ConversationWriter, SessionOptions, SessionTransport, SpeechHooks } from './session-types.js';
 import { createTransitionRecorder } from './transition-recorder.js';
 import { machineVersion } from './machine-version.js';
 
@@ -60,14 +60,6 @@ export interface CallSession {
   readonly claimId: string;
   /** Forwards a transport event (speech, transcript, DTMF, typed text) to the call machine. */
   send(event: CallEvent): void;
-  /** The caller started speaking (VAD, performance.now() ms), for the overall-latency metric. */
-  noteUserStarted(atMs: number): void;
-  /** The caller stopped speaking (VAD: end of the last loud audio, performance.now() ms). */
-  noteUserStopped(atMs: number): void;
-  /** STT timings of the caller turn in progress (see README, Metrics). */
-  noteSttTiming(t: { ttfbMs?: number; processingMs?: number }): void;
-  /** A provider role fell back to another provider (recorded with the metrics, e.g. `cartesia+espeak-ng`). */
-  noteProvider(role: 'stt' | 'llm' | 'tts', name: string): void;
   /** The transport went away (caller hung up, socket closed). Idempotent. */
   stop(reason: string): void;
   /**
@@ -106,17 +98,36 @@ export async function startCallSession(
     created_at: now(),
   });
   const today = deps.today();
-  const metrics = new ConversationMetrics(conversationId, {
-    stt: deps.providerNames.stt,
-    llm: deps.providerNames.llm,
-    tts: deps.providerNames.tts ?? transport.speaker.name,
-  });
   const history: DialogueMessage[] = [];
   let messageSeq = 0;
   let misunderstandings = 0;
   /** Recent caller utterances (VAD), newest last, for the overall-latency metric. */
   const utterances: { startAt: number; stopAt: number | null }[] = [];
   let sttTiming: { ttfbMs?: number; processingMs?: number } = {};
+  // The transport's speech side reports to these from its first frame (no attach, nothing dropped).
+  const speechHooks: SpeechHooks = {
+    userStarted(atMs) {
+      utterances.push({ startAt: atMs, stopAt: null });
+      if (utterances.length > 8) utterances.shift();
+    },
+    userStopped(atMs) {
+      const last = utterances.at(-1);
+      if (last && last.stopAt === null) last.stopAt = atMs;
+    },
+    sttTiming(t) {
+      if (t.ttfbMs !== undefined) sttTiming.ttfbMs = t.ttfbMs;
+      if (t.processingMs !== undefined) sttTiming.processingMs = t.processingMs;
+    },
+    providerChanged(role, name) {
+      metrics.setProvider(role, name);
+    },
+  };
+  const speech = transport.openSpeech(speechHooks);
+  const metrics = new ConversationMetrics(conversationId, {
+    stt: deps.providerNames.stt,
+    llm: deps.providerNames.llm,
+    tts: deps.providerNames.tts ?? speech.speaker.name,
+  });
   let claimRef: ActorRefFrom<typeof claimMachine> | null = null;
   let lastClaimKey = '';
   let ended = false;
@@ -200,7 +211,7 @@ export async function startCallSession(
       history,
       dialogue: deps.dialogue,
       fallback: deps.fallbackDialogue,
-      speaker: transport.speaker,
+      speaker: speech.speaker,
       callInfo: {
         channel: transport.channel,
         fromMasked: maskPhoneNumber(opts.from),
@@ -274,12 +285,12 @@ export async function startCallSession(
     actors: {
       respond: respondLogic,
       hangUp: fromPromise<void, { reason: string }>(async ({ input }) => transport.hangUp(input.reason)),
-      ...(transport.sttLogic ? { stt: transport.sttLogic as never } : {}),
+      ...(speech.sttLogic ? { stt: speech.sttLogic as never } : {}),
     },
     actions: {
       interruptPlayback: () => {
         try {
-          transport.interrupt();
+          speech.interrupt();
         } catch (err) {
           log.warn({ err: (err as Error).message }, 'interrupt failed');
         }
@@ -321,7 +332,7 @@ export async function startCallSession(
       updated_at: now(),
     });
     deps.writer.upsertMetrics(metrics.toRow());
-    transport.speaker.close();
+    speech.speaker.close();
     transport.notify({ type: 'session.ended', reason: endReason });
     log.info({ endReason, claimState: claim?.path }, 'call ended');
     resolveDone({ endReason });
@@ -360,21 +371,6 @@ export async function startCallSession(
     send(event) {
       if (ended) return;
       actor.send(event);
-    },
-    noteProvider(role, name) {
-      metrics.setProvider(role, name);
-    },
-    noteUserStarted(atMs) {
-      utterances.push({ startAt: atMs, stopAt: null });
-      if (utterances.length > 8) utterances.shift();
-    },
-    noteUserStopped(atMs) {
-      const last = utterances.at(-1);
-      if (last && last.stopAt === null) last.stopAt = atMs;
-    },
-    noteSttTiming(t) {
-      if (t.ttfbMs !== undefined) sttTiming.ttfbMs = t.ttfbMs;
-      if (t.processingMs !== undefined) sttTiming.processingMs = t.processingMs;
     },
     stop(reason) {
       if (ended) return;

@@ -51,22 +51,48 @@ export type SessionNotice =
   | { type: 'metrics.turn'; timing: TurnTiming }
   | { type: 'session.ended'; reason: string };
 
-/** The channel-specific side of a call: how the bot speaks, interrupts itself and hangs up. */
-export interface SessionTransport {
-  readonly channel: CallChannel;
+/**
+ * What the caller's side of a call reports to its session: VAD speech boundaries and STT timings
+ * (performance.now() ms, for the turn metrics) and provider fallbacks. The session hands these to
+ * {@link SessionTransport.openSpeech} at construction, so nothing the audio sees is lost to a
+ * session that does not exist yet. Synchronous, never throw.
+ */
+export interface SpeechHooks {
+  /** The caller started speaking (VAD). */
+  userStarted(atMs: number): void;
+  /** The caller stopped speaking (VAD: end of the last loud audio). */
+  userStopped(atMs: number): void;
+  /** STT timings of the caller turn in progress (see README, Metrics). */
+  sttTiming(t: { ttfbMs?: number; processingMs?: number }): void;
+  /** A provider role fell back to another provider (recorded with the metrics, e.g. `espeak-ng`). */
+  providerChanged(role: 'stt' | 'llm' | 'tts', name: string): void;
+}
+
+/** A channel's speech side: how the bot speaks and interrupts itself, and how the caller is heard. */
+export interface CallSpeech {
   /** Speaks bot turns (TTS + playback, or text). */
   readonly speaker: Speaker;
   /** Barge-in: drop queued bot audio at the far end (Twilio `clear`). Synchronous, never throws. */
   interrupt(): void;
+  /**
+   * The call machine's `stt` actor for channels that carry audio (speech in, transcript events
+   * out); text channels leave it out and get a no-op actor.
+   */
+  readonly sttLogic?: AnyActorLogic;
+}
+
+/** The channel-specific side of a call: its speech, how it hangs up, who observes it. */
+export interface SessionTransport {
+  readonly channel: CallChannel;
+  /**
+   * Builds the speech side around the session's hooks. Called once, while the session is
+   * constructed and before its machine starts; must not throw.
+   */
+  openSpeech(hooks: SpeechHooks): CallSpeech;
   /** Ends the call on the transport (REST hang-up, socket close). Must settle; errors are logged. */
   hangUp(reason: string): Promise<void>;
   /** Observers' feed. Synchronous, never throws. */
   notify(notice: SessionNotice): void;
-  /**
-   * The call machine's `stt` actor for transports that carry audio (speech in, transcript events
-   * out); text transports leave it out and get a no-op actor.
-   */
-  readonly sttLogic?: AnyActorLogic;
 }
 
 /** Per-session options. */

@@ -2,7 +2,7 @@
  * PII sanitizers for anything that leaves the process about a call: the replay log, the Stately
  * inspector, logs. Phone numbers are masked to their last 4 digits; nothing binary is kept.
  */
-import { maskPhoneNumber } from '../providers/local/speech-format.js';
+import { maskPhoneNumber } from '../privacy/phone-number.js';
 
 const PHONE_KEYS = new Set(['from', 'to', 'caller', 'called', 'from_number', 'to_number']);
 

@@ -4,18 +4,21 @@
  *
  * Routes: GET /healthz (liveness: the process answers; reports the store and the outbox),
  * GET /readyz (readiness: 200 or 503 with the checks: store reachable, not draining, a call slot
- * free), /api/* (conversation data), WS /client/stream (browser/terminal calls).
+ * free), /api/* (conversation data), WS /client/stream (browser/terminal calls, src/transports/browser/browser-codec.ts).
  * The Twilio routes are mounted by `registerTwilioRoutes` when present.
  */
 import http from 'node:http';
 import express, { type Express } from 'express';
-import { WebSocketServer, type WebSocket } from 'ws';
+import { WebSocketServer } from 'ws';
 import type { Logger } from 'pino';
 import type { ConversationStore } from '../store/types.js';
 import { createApiRouter } from './api-routes.js';
 import { checkDashboardAccess, checkOrigin, type AccessConfig } from './access.js';
-import { handleBrowserStream, type BrowserAudioProviders, type SessionStarter } from './browser-stream.js';
+import { runCall, type AudioProviders, type SessionStarter } from '../transports/call-orchestration.js';
+import { wsCallSocket } from '../transports/call-socket.js';
+import { createBrowserAudioCodec, createBrowserTextCodec } from '../transports/browser/browser-codec.js';
 import type { SessionRegistry } from './session-registry.js';
+import type { RouteHost, WsRoute } from '../transports/host.js';
 
 /** What the app needs from the composition root. */
 export interface AppDeps {
@@ -37,7 +40,7 @@ export interface AppDeps {
   /** Static folder served at / (the built browser client), if present. */
   clientDir?: string;
   /** Providers for browser audio calls (`/client/stream?audio=1`); without them audio is refused. */
-  audioProviders?: BrowserAudioProviders;
+  audioProviders?: AudioProviders;
 }
 
 /** What a store check found. */
@@ -46,16 +49,8 @@ export interface StoreCheck {
   detail?: string;
 }
 
-/** A WebSocket route: path → connection handler (after the upgrade was accepted). */
-export type WsRoute = {
-  path: string;
-  /** Checks the upgrade request; return a status to refuse it. */
-  authorize?: (req: http.IncomingMessage) => { ok: true } | { ok: false; status: number; message: string };
-  onConnection: (ws: WebSocket, req: http.IncomingMessage) => void;
-};
-
 /** The app plus its WebSocket routing. */
-export interface App {
+export interface App extends RouteHost {
   express: Express;
   /** The admission registry (the composition root calls `sessions.startDraining()` on SIGTERM). */
   sessions: SessionRegistry;
@@ -241,12 +236,11 @@ export function createApp(deps: AppDeps): App {
         return;
       }
       ws.once('close', () => slot.release());
-      void handleBrowserStream(
-        ws,
-        deps.startSession,
-        deps.logger,
-        wantsAudio ? (deps.audioProviders ?? null) : null,
-      );
+      runCall(wsCallSocket(ws), wantsAudio ? createBrowserAudioCodec() : createBrowserTextCodec(), {
+        startSession: deps.startSession,
+        logger: deps.logger,
+        audio: wantsAudio ? (deps.audioProviders ?? null) : null,
+      });
     },
   });
 

@@ -16,44 +16,14 @@
  *
  * Expiry is checked lazily against the injected clock on every call: no timers to leak or unref.
  */
+import type { AdmissionStats, CallAdmission, Slot } from '../transports/host.js';
 
-/** A live call's slot. */
-export interface Slot {
-  /** Frees the slot. Safe to call any number of times. */
-  release(): void;
-}
+export type { AdmissionStats, Slot };
 
-/** Counters for /healthz and /readyz. */
-export interface AdmissionStats {
-  limit: number;
-  /** Calls with an open socket. */
-  active: number;
-  /** Webhook reservations waiting for their stream. */
-  reserved: number;
-  draining: boolean;
-}
-
-/** The registry (see file header). */
-export interface SessionRegistry {
-  readonly limit: number;
-  /** Takes a fresh slot for a call that opens now; null when full or draining. */
-  tryAcquire(): Slot | null;
-  /**
-   * Holds a slot for `callSid` until its stream claims it or the reservation expires. A second
-   * reservation of the same CallSid (a retried webhook) refreshes the first one. False when full
-   * or draining.
-   */
-  reserve(callSid: string): boolean;
-  /** Turns `callSid`'s reservation into a live slot; null when there is none (expired, never made). */
-  claim(callSid: string): Slot | null;
-  /** Live plus reserved slots. */
-  size(): number;
-  /** True when no new call can be admitted (every slot live or reserved). */
-  isFull(): boolean;
-  stats(): AdmissionStats;
+/** The registry (see file header): the admission port transports use, plus draining. */
+export interface SessionRegistry extends CallAdmission {
   /** From now on no new reservation or slot is granted; live calls and reservations are kept. */
   startDraining(): void;
-  isDraining(): boolean;
 }
 
 /** Options of {@link createSessionRegistry}. */

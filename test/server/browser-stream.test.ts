@@ -1,6 +1,6 @@
 /**
  * `/client/stream` end to end: the documented protocol (see the header of
- * src/server/browser-stream.ts), refusal of bad input, and isolation between sessions, over a real
+ * src/transports/browser/browser-codec.ts), refusal of bad input, and isolation between sessions, over a real
  * WebSocket against the whole server (PGlite in a temp dir, local dialogue).
  */
 import {

@@ -3,9 +3,9 @@
  * server sends each session notice as `{"event": <type>, ...fields}`, plus `clear`, `mark`,
  * `error`, `hangup`; in audio mode bot audio arrives as binary frames (mu-law 8 kHz).
  */
-import type { ServerFrame } from '../../../src/server/browser-protocol';
+import type { ServerFrame } from '../../../src/transports/browser/browser-protocol';
 
-export type { ClaimCard, ServerFrame } from '../../../src/server/browser-protocol';
+export type { ClaimCard, ServerFrame } from '../../../src/transports/browser/browser-protocol';
 
 /** A JSON frame to the server. */
 export type ClientFrame =

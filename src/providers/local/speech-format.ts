@@ -41,11 +41,3 @@ export function amountForSpeech(amount: number): string {
     })
   );
 }
-
-/** Last four digits of a phone number for display/speech (`+15551234567` → `…4567`), never the whole number. */
-export function maskPhoneNumber(number: string | null | undefined): string | null {
-  if (!number) return null;
-  const digits = number.replace(/\D/g, '');
-  if (digits.length < 4) return '…';
-  return `…${digits.slice(-4)}`;
-}

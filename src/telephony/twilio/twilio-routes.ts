@@ -19,8 +19,7 @@ import { randomUUID } from 'node:crypto';
 import type express from 'express';
 import type { Logger } from 'pino';
 import { streamUrlOf, type AppConfig } from '../../config.js';
-import type { App } from '../../server/app.js';
-import type { SessionRegistry } from '../../server/session-registry.js';
+import type { CallAdmission, RouteHost } from '../../transports/host.js';
 import type { MediaStreamDeps } from './media-stream-session.js';
 import { handleTwilioMediaStream } from './media-stream-session.js';
 import { busyTwiml, connectStreamTwiml } from './twiml.js';
@@ -31,7 +30,7 @@ import { isValidStreamSignature, isValidWebhookSignature } from './signature.js'
 /** What the Twilio routes need. */
 export interface TwilioRouteDeps extends Omit<MediaStreamDeps, 'logger'> {
   config: Pick<AppConfig, 'PUBLIC_URL' | 'TWILIO_AUTH_TOKEN' | 'PORT' | 'TRUST_PROXY'>;
-  sessions: SessionRegistry;
+  sessions: CallAdmission;
   logger: Logger;
 }
 
@@ -44,7 +43,7 @@ export const DRAINING_MESSAGE =
   'Thank you for calling. We are updating our system right now. Please call again in a minute. Goodbye.';
 
 /** Mounts the webhook and the media stream route on the app. */
-export function registerTwilioRoutes(app: App, deps: TwilioRouteDeps): void {
+export function registerTwilioRoutes(app: RouteHost, deps: TwilioRouteDeps): void {
   const log = deps.logger.child({ component: 'twilio' });
   const token = deps.config.TWILIO_AUTH_TOKEN;
   const publicUrl = deps.config.PUBLIC_URL?.replace(/\/+$/, '');
