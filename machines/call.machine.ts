@@ -7,20 +7,63 @@
  * - `stt` is a long-lived callback actor for the whole active call (speech in, transcripts out).
  * - `respond` (dialogue → sentences → speech → playback) is invoked while `responding`; leaving the
  *   state (barge-in, hang-up) stops it, and its cleanup aborts the LLM request and cancels TTS.
- * - Every waiting state has a watchdog (`after`) so no call can hang silent.
+ * - The claim's turn policy (interruptible, endpointing patience, keypad mode) is synced from the
+ *   claim child's snapshots (`onSnapshot`), and the call hangs up after the turn in which the claim
+ *   reached done (`onDone`).
+ * - The machine decides the call: it counts misunderstood turns and offers the keypad, routes
+ *   `provider.failed` (STT lost: offer the keypad; LLM / TTS lost: the fallback, with a notice), and
+ *   says goodbye when the caller leaves (`caller.goodbye.said`) or stays silent.
+ * - Every waiting state has a watchdog (`after`) so no call can hang silent; every invoke has `onError`.
+ * - Notices for clients (transcripts, keypad offers, fallbacks) are `emit()`ted (`CallNotice`).
  *
  * Actors here are typed placeholders; `src/engine` binds the real ones with `machine.provide(...)`.
  * Events never carry audio: audio is the data plane and never enters a machine.
  */
-import { and, assign, fromCallback, fromPromise, setup } from 'xstate';
+import {
+  and,
+  assign,
+  emit,
+  enqueueActions,
+  fromCallback,
+  fromPromise,
+  not,
+  setup,
+  type StateValue,
+} from 'xstate';
 import { claimMachine, type ClaimInput, type TurnPolicy } from './claim.machine.js';
+import { claimTurnPolicyOf, finalClaimTurnPolicy, initialClaimTurnPolicy } from './claim.view.js';
 import { isBargeInUtterance } from './barge-in.js';
 
 /** How the call reached us. */
 export type CallChannel = 'phone' | 'browser' | 'terminal';
 
+/** Why the keypad is offered: the caller was not understood twice, or speech-to-text is lost. */
+export type KeypadOfferReason = 'misunderstood' | 'sttLost';
+
 /** Why a bot turn is being produced. */
-export type TurnReason = 'greeting' | 'user' | 'dtmf' | 'unheard' | 'reprompt' | 'goodbye' | 'recover';
+export type TurnReason =
+  | 'greeting'
+  | 'user'
+  | 'dtmf'
+  | 'unheard'
+  | 'reprompt'
+  /** The caller stayed silent: the bot says goodbye and hangs up. */
+  | 'goodbye'
+  /** The caller said goodbye: the bot says goodbye and hangs up without filing. */
+  | 'callerGoodbye'
+  | 'recover';
+
+/** What the claim made of a finished bot turn: took a value, refused one, or got nothing. */
+export type TurnOutcome = 'accepted' | 'rejected' | 'none';
+
+/** A provider role that can fail. */
+export type ProviderRole = 'stt' | 'llm' | 'tts';
+
+/** Misunderstood caller turns in a row after which the bot offers the keypad. */
+export const KEYPAD_OFFER_AFTER = 2;
+
+/** Recovery turns in a row (after a failed or stuck turn) before the call is ended. */
+export const MAX_RECOVERIES = 2;
 
 /** Timers of the turn loop, ms. */
 export interface CallTimings {
@@ -35,6 +78,8 @@ export interface CallTimings {
   userTurnWatchdogMs: number;
   /** Longest the bot may think before a recovery turn is forced. */
   thinkingWatchdogMs: number;
+  /** Longest one bot turn may keep speaking (playback that never completes) before it is cut. */
+  speakingWatchdogMs: number;
   hangUpTimeoutMs: number;
 }
 
@@ -47,6 +92,7 @@ export const DEFAULT_CALL_TIMINGS: CallTimings = {
   unheardMinSpeechMs: 600,
   userTurnWatchdogMs: 30_000,
   thinkingWatchdogMs: 12_000,
+  speakingWatchdogMs: 60_000,
   hangUpTimeoutMs: 5_000,
 };
 
@@ -75,7 +121,24 @@ export interface RespondInput {
   userText: string;
   /** A completed keypad entry (`1`, `2`, `03032026`, `1250*50`) or null. */
   dtmf: string | null;
+  /** The machine wants the keypad offered this turn, and why; null: no offer. */
+  keypadOffer: KeypadOfferReason | null;
+  /** Which dialogue answers: the fallback once the LLM is lost for the call. */
+  dialogue: 'primary' | 'fallback';
 }
+
+/** What the call machine tells clients (browser UI, terminal, tests), through `emit()`. */
+export type CallNotice =
+  | { type: 'transcript.partial'; text: string }
+  | { type: 'transcript.final'; text: string }
+  | { type: 'keypad.offered'; turn: number; reason: KeypadOfferReason }
+  | {
+      type: 'provider.fallback';
+      provider: ProviderRole;
+      /** `call`: for the rest of the call; `turn`: this turn only (a retryable LLM failure). */
+      scope: 'call' | 'turn';
+      message: string;
+    };
 
 /** Events of the call machine (all serializable, none carries audio). */
 export type CallEvent =
@@ -96,13 +159,14 @@ export type CallEvent =
   | { type: 'stt.utterance.ended' }
   | { type: 'user.text.received'; text: string }
   | { type: 'dtmf.received'; digit: string }
-  | { type: 'bot.turn.policy'; turn: number; policy: TurnPolicy }
   | { type: 'bot.speech.started'; turn: number }
-  | { type: 'bot.turn.completed'; turn: number; hangUp: boolean }
+  | { type: 'bot.turn.completed'; turn: number; outcome: TurnOutcome }
   | { type: 'bot.turn.failed'; turn: number; message: string }
+  /** The dialogue heard the caller leave (local: "goodbye"; LLM: the `caller_goodbye_said` tool). */
+  | { type: 'caller.goodbye.said'; turn: number }
   | {
       type: 'provider.failed';
-      provider: 'stt' | 'llm' | 'tts';
+      provider: ProviderRole;
       retryable: boolean;
       status?: number;
       message?: string;
@@ -128,7 +192,20 @@ export interface CallContext {
   idleReprompts: number;
   recoveries: number;
   interruptions: number;
+  /** The claim state's turn policy, synced from the claim child's snapshots. */
   turnPolicy: TurnPolicy;
+  /** Caller turns in a row that the claim took nothing from (an unheard turn counts too). */
+  misunderstandings: number;
+  /** The keypad offer of the current turn (see `RespondInput`). */
+  keypadOffer: KeypadOfferReason | null;
+  /** Speech recognition is gone for the call: every prompt offers the keypad. */
+  sttLost: boolean;
+  /** The LLM is gone for the call: the fallback dialogue answers every turn. */
+  llmLost: boolean;
+  /** The voice fell back to the fallback TTS. */
+  ttsLost: boolean;
+  /** The claim child reached its final state: the call ends after the current bot turn. */
+  claimDone: boolean;
   /** Duration of the caller's last stretch of speech (VAD), ms. */
   lastSpeechMs: number;
   endReason: string | null;
@@ -158,6 +235,7 @@ export const callMachine = setup({
     context: {} as CallContext,
     events: {} as CallEvent,
     input: {} as CallInput,
+    emitted: {} as CallNotice,
   },
   actors: {
     claim: claimMachine,
@@ -165,7 +243,7 @@ export const callMachine = setup({
     stt: fromCallback<CallEvent, { conversationId: string }>(() => () => {}),
     /** One bot turn: dialogue, tools, speech, playback. Sends bot.* events back; cleanup = cancel. */
     respond: fromCallback<CallEvent, RespondInput>(({ sendBack, input }) => {
-      sendBack({ type: 'bot.turn.completed', turn: input.turn, hangUp: false });
+      sendBack({ type: 'bot.turn.completed', turn: input.turn, outcome: 'none' });
     }),
     /** Ends the call on the transport (Twilio REST hang-up, socket close). */
     hangUp: fromPromise<void, { reason: string }>(async () => {}),
@@ -200,6 +278,11 @@ export const callMachine = setup({
     }),
     beginTurn: assign(({ context }) => ({
       turn: context.turn + 1,
+      keypadOffer: context.sttLost
+        ? ('sttLost' as const)
+        : context.misunderstandings >= KEYPAD_OFFER_AFTER
+          ? ('misunderstood' as const)
+          : null,
       turnUserText: context.userText,
       userText: '',
       turnDtmf: context.dtmfEntry,
@@ -220,18 +303,68 @@ export const callMachine = setup({
       idleReprompts: ({ context }) => context.idleReprompts + 1,
     }),
     markGoodbye: assign({ reason: 'goodbye' as const, endReason: 'idle' }),
+    markCallerGoodbye: assign({ reason: 'callerGoodbye' as const, endReason: 'caller_left' }),
+    /** Counts a finished caller turn the claim took nothing from; an accepted answer resets it. */
+    countOutcome: assign({
+      misunderstandings: ({ context, event }) => {
+        if (event.type !== 'bot.turn.completed') return context.misunderstandings;
+        if (context.reason === 'unheard') return context.misunderstandings + 1;
+        if (context.reason !== 'user' && context.reason !== 'dtmf') return context.misunderstandings;
+        if (event.outcome === 'accepted') return 0;
+        return event.outcome === 'rejected' ? context.misunderstandings : context.misunderstandings + 1;
+      },
+    }),
+    /** Tells clients the keypad is offered this turn (after `beginTurn` decided it). */
+    emitKeypadOffer: enqueueActions(({ context, enqueue }) => {
+      if (context.keypadOffer !== null)
+        enqueue.emit({ type: 'keypad.offered', turn: context.turn, reason: context.keypadOffer });
+    }),
+    emitPartial: emit(({ event }) => ({
+      type: 'transcript.partial' as const,
+      text: event.type === 'stt.transcript.partial' ? event.text : '',
+    })),
+    emitFinal: emit(({ event }) => ({
+      type: 'transcript.final' as const,
+      text: event.type === 'stt.transcript.final' ? event.text : '',
+    })),
+    syncClaimPolicy: assign({
+      turnPolicy: ({ context, event }) => {
+        const snapshot = (event as { snapshot?: { value?: StateValue } }).snapshot;
+        return snapshot?.value !== undefined ? claimTurnPolicyOf(snapshot.value) : context.turnPolicy;
+      },
+    }),
+    markClaimDone: assign({ claimDone: true, turnPolicy: finalClaimTurnPolicy }),
+    /** STT lost: offer the keypad; LLM lost for good: the fallback dialogue; TTS: the fallback voice. */
+    markProviderLost: assign(({ context, event }) => {
+      if (event.type !== 'provider.failed') return { sttLost: true };
+      if (event.provider === 'stt') return { sttLost: true };
+      if (event.provider === 'tts') return { ttsLost: true };
+      return { llmLost: context.llmLost || !event.retryable };
+    }),
+    emitProviderFallback: emit(({ event }) => {
+      if (event.type !== 'provider.failed') {
+        return {
+          type: 'provider.fallback' as const,
+          provider: 'stt' as const,
+          scope: 'call' as const,
+          message: 'speech recognition stopped',
+        };
+      }
+      return {
+        type: 'provider.fallback' as const,
+        provider: event.provider,
+        scope: event.provider === 'llm' && event.retryable ? ('turn' as const) : ('call' as const),
+        message: (event.message ?? '').slice(0, 200),
+      };
+    }),
     markRecover: assign({ reason: 'recover' as const, recoveries: ({ context }) => context.recoveries + 1 }),
     countInterruption: assign({ interruptions: ({ context }) => context.interruptions + 1 }),
-    setPolicy: assign({
-      turnPolicy: ({ context, event }) =>
-        event.type === 'bot.turn.policy' ? event.policy : context.turnPolicy,
-    }),
     setEndReason: assign({
       endReason: ({ context, event }) =>
         context.endReason ??
         (event.type === 'call.stopped' || event.type === 'call.hang_up'
           ? event.reason
-          : event.type === 'bot.turn.completed'
+          : context.claimDone
             ? 'completed'
             : 'ended'),
     }),
@@ -245,7 +378,12 @@ export const callMachine = setup({
       (event.type === 'stt.transcript.partial' || event.type === 'stt.transcript.final') &&
       event.text.trim() !== '',
     canReprompt: ({ context }) => context.idleReprompts < context.timings.maxIdleReprompts,
-    canRecover: ({ context }) => context.recoveries < 2,
+    canRecover: ({ context }) => context.recoveries < MAX_RECOVERIES,
+    /** After this turn the call is over: the claim is done, or the bot is saying goodbye. */
+    callOver: ({ context }) =>
+      context.claimDone || context.reason === 'goodbye' || context.reason === 'callerGoodbye',
+    /** The bot is saying goodbye (a failed goodbye turn ends the call instead of recovering). */
+    leaving: ({ context }) => context.reason === 'goodbye' || context.reason === 'callerGoodbye',
     interruptible: ({ context }) => context.turnPolicy.interruptible,
     substantialSpeech: ({ context }) => context.lastSpeechMs >= context.timings.unheardMinSpeechMs,
     noPatience: ({ context }) => context.turnPolicy.endpointingPatienceMs <= 0,
@@ -253,12 +391,11 @@ export const callMachine = setup({
       context.turnPolicy.interruptible &&
       (event.type === 'stt.transcript.partial' || event.type === 'stt.transcript.final') &&
       isBargeInUtterance(event.text),
-    hangUpRequested: ({ event }) => event.type === 'bot.turn.completed' && event.hangUp,
     currentTurn: ({ context, event }) =>
       (event.type === 'bot.turn.completed' ||
         event.type === 'bot.turn.failed' ||
         event.type === 'bot.speech.started' ||
-        event.type === 'bot.turn.policy') &&
+        event.type === 'caller.goodbye.said') &&
       event.turn === context.turn,
   },
   delays: {
@@ -267,6 +404,7 @@ export const callMachine = setup({
     transcriptWait: ({ context }) => context.timings.transcriptWaitMs,
     userTurnWatchdog: ({ context }) => context.timings.userTurnWatchdogMs,
     thinkingWatchdog: ({ context }) => context.timings.thinkingWatchdogMs,
+    speakingWatchdog: ({ context }) => context.timings.speakingWatchdogMs,
     hangUpTimeout: ({ context }) => context.timings.hangUpTimeoutMs,
     endpointingPatience: ({ context }) => context.turnPolicy.endpointingPatienceMs,
   },
@@ -289,7 +427,13 @@ export const callMachine = setup({
     idleReprompts: 0,
     recoveries: 0,
     interruptions: 0,
-    turnPolicy: { interruptible: false, endpointingPatienceMs: 0 },
+    turnPolicy: initialClaimTurnPolicy,
+    misunderstandings: 0,
+    keypadOffer: null,
+    sttLost: false,
+    llmLost: false,
+    ttsLost: false,
+    claimDone: false,
     lastSpeechMs: 0,
     endReason: null,
   }),
@@ -299,27 +443,58 @@ export const callMachine = setup({
         'call.started': { target: 'active', actions: 'recordStart' },
         'call.stopped': { target: 'ended', actions: 'setEndReason' },
       },
-      after: { connectTimeout: { target: 'ended', actions: assign({ endReason: 'no_start' }) } },
+      // The transport never said the call started: hang up (closes its socket), do not just stop.
+      after: { connectTimeout: { target: 'ending', actions: assign({ endReason: 'no_start' }) } },
     },
     active: {
       invoke: [
-        { id: 'stt', src: 'stt', input: ({ context }) => ({ conversationId: context.conversationId }) },
-        { id: 'claim', systemId: 'claim', src: 'claim', input: ({ context }) => context.claimInput },
+        {
+          id: 'stt',
+          src: 'stt',
+          input: ({ context }) => ({ conversationId: context.conversationId }),
+          onError: { actions: ['markProviderLost', 'emitProviderFallback'] },
+        },
+        {
+          id: 'claim',
+          systemId: 'claim',
+          src: 'claim',
+          input: ({ context }) => context.claimInput,
+          onSnapshot: { actions: 'syncClaimPolicy' },
+          onDone: { actions: 'markClaimDone' },
+          onError: { target: '#call.ending', actions: assign({ endReason: 'error' }) },
+        },
       ],
       on: {
         'call.stopped': { target: 'ended', actions: 'setEndReason' },
         'call.hang_up': { target: 'ending', actions: 'setEndReason' },
         'dtmf.received': { actions: 'bufferDtmf' },
+        'caller.goodbye.said': {
+          guard: not('callOver'),
+          target: '.responding',
+          actions: 'markCallerGoodbye',
+        },
+        'provider.failed': { actions: ['markProviderLost', 'emitProviderFallback'] },
+        // Transcripts that no state below takes still reach clients.
+        'stt.transcript.partial': { actions: 'emitPartial' },
+        'stt.transcript.final': { actions: 'emitFinal' },
       },
       initial: 'responding',
       states: {
         listening: {
           on: {
             'user.speech.started': 'userSpeaking',
-            'stt.transcript.partial': { guard: 'eventHasText', target: 'userSpeaking' },
+            'stt.transcript.partial': {
+              guard: 'eventHasText',
+              target: 'userSpeaking',
+              actions: 'emitPartial',
+            },
             'stt.transcript.final': [
-              { guard: and(['eventHasText', 'finalEndsTurn']), target: 'endOfTurn', actions: 'appendFinal' },
-              { guard: 'eventHasText', target: 'userSpeaking', actions: 'appendFinal' },
+              {
+                guard: and(['eventHasText', 'finalEndsTurn']),
+                target: 'endOfTurn',
+                actions: ['appendFinal', 'emitFinal'],
+              },
+              { guard: 'eventHasText', target: 'userSpeaking', actions: ['appendFinal', 'emitFinal'] },
             ],
             'stt.utterance.ended': { guard: 'hasUserText', target: 'endOfTurn' },
             'user.text.received': { target: 'responding', actions: ['setTypedTurn', 'markUserTurn'] },
@@ -342,8 +517,12 @@ export const callMachine = setup({
           initial: 'talking',
           on: {
             'stt.transcript.final': [
-              { guard: and(['eventHasText', 'finalEndsTurn']), target: 'endOfTurn', actions: 'appendFinal' },
-              { actions: 'appendFinal' },
+              {
+                guard: and(['eventHasText', 'finalEndsTurn']),
+                target: 'endOfTurn',
+                actions: ['appendFinal', 'emitFinal'],
+              },
+              { actions: ['appendFinal', 'emitFinal'] },
             ],
             'stt.utterance.ended': [{ guard: 'hasUserText', target: 'endOfTurn' }, { target: 'listening' }],
             'user.text.received': { target: 'responding', actions: ['setTypedTurn', 'markUserTurn'] },
@@ -374,14 +553,18 @@ export const callMachine = setup({
           always: { guard: 'noPatience', target: 'responding', actions: 'markUserTurn' },
           on: {
             'user.speech.started': 'userSpeaking',
-            'stt.transcript.partial': { guard: 'eventHasText', target: 'userSpeaking' },
-            'stt.transcript.final': { actions: 'appendFinal' },
+            'stt.transcript.partial': {
+              guard: 'eventHasText',
+              target: 'userSpeaking',
+              actions: 'emitPartial',
+            },
+            'stt.transcript.final': { actions: ['appendFinal', 'emitFinal'] },
             'user.text.received': { target: 'responding', actions: ['setTypedTurn', 'markUserTurn'] },
           },
           after: { endpointingPatience: { target: 'responding', actions: 'markUserTurn' } },
         },
         responding: {
-          entry: 'beginTurn',
+          entry: ['beginTurn', 'emitKeypadOffer'],
           invoke: {
             id: 'respond',
             src: 'respond',
@@ -390,26 +573,29 @@ export const callMachine = setup({
               reason: context.reason,
               userText: context.turnUserText,
               dtmf: context.turnDtmf,
+              keypadOffer: context.keypadOffer,
+              dialogue: context.llmLost ? ('fallback' as const) : ('primary' as const),
             }),
+            onError: [
+              { guard: 'leaving', target: '#call.ending' },
+              { guard: 'canRecover', target: 'responding', reenter: true, actions: 'markRecover' },
+              { target: '#call.ending', actions: assign({ endReason: 'error' }) },
+            ],
           },
           on: {
-            'bot.turn.policy': { guard: 'currentTurn', actions: 'setPolicy' },
             'bot.speech.started': { guard: 'currentTurn', target: '.speaking' },
             'bot.turn.completed': [
-              {
-                guard: and(['currentTurn', 'hangUpRequested']),
-                target: '#call.ending',
-                actions: 'setEndReason',
-              },
+              { guard: and(['currentTurn', 'callOver']), target: '#call.ending', actions: 'setEndReason' },
               {
                 guard: and(['currentTurn', 'hasQueuedInput']),
                 target: 'responding',
                 reenter: true,
-                actions: 'markUserTurn',
+                actions: ['countOutcome', 'markUserTurn'],
               },
-              { guard: 'currentTurn', target: 'listening' },
+              { guard: 'currentTurn', target: 'listening', actions: 'countOutcome' },
             ],
             'bot.turn.failed': [
+              { guard: and(['currentTurn', 'leaving']), target: '#call.ending' },
               {
                 guard: and(['currentTurn', 'canRecover']),
                 target: 'responding',
@@ -422,14 +608,14 @@ export const callMachine = setup({
               {
                 guard: 'isBargeIn',
                 target: 'userSpeaking',
-                actions: ['interruptPlayback', 'countInterruption', 'appendFinal'],
+                actions: ['interruptPlayback', 'countInterruption', 'appendFinal', 'emitFinal'],
               },
-              { guard: 'eventHasText', actions: 'appendFinal' },
+              { guard: 'eventHasText', actions: ['appendFinal', 'emitFinal'] },
             ],
             'stt.transcript.partial': {
               guard: 'isBargeIn',
               target: 'userSpeaking',
-              actions: ['interruptPlayback', 'countInterruption'],
+              actions: ['interruptPlayback', 'countInterruption', 'emitPartial'],
             },
             'user.text.received': [
               {
@@ -446,6 +632,7 @@ export const callMachine = setup({
             thinking: {
               after: {
                 thinkingWatchdog: [
+                  { guard: 'leaving', target: '#call.ending' },
                   {
                     guard: 'canRecover',
                     target: '#call.active.responding',
@@ -456,7 +643,20 @@ export const callMachine = setup({
                 ],
               },
             },
-            speaking: {},
+            speaking: {
+              // Playback that never completes (lost marks, a stalled voice): the turn is taken as
+              // finished, so the call goes on (or ends, if it was the last turn).
+              after: {
+                speakingWatchdog: [
+                  {
+                    guard: 'callOver',
+                    target: '#call.ending',
+                    actions: ['interruptPlayback', 'setEndReason'],
+                  },
+                  { target: '#call.active.listening', actions: 'interruptPlayback' },
+                ],
+              },
+            },
           },
         },
       },

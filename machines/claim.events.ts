@@ -1,7 +1,8 @@
 /**
  * The claim machine's events. Each one has exactly one zod schema, which gives:
  * - the TypeScript type of the event (`ClaimEvent`),
- * - the LLM tool definition (name + JSON schema of its arguments) offered in states that accept it,
+ * - the dialogue's tool (name + arguments) offered in states that accept it (each vendor builds its
+ *   own tool format from the schema, e.g. `src/providers/openai/openai-tools.ts`),
  * - validation of tool-call arguments at the edge (an LLM's JSON is untrusted input).
  *
  * Event names are facts in past tense; the tool name is the event type with dots replaced by
@@ -60,32 +61,21 @@ export type ClaimEvent = ClaimToolEvent;
 /** The list of tool event types, in a stable order. */
 export const claimToolEventTypes = Object.keys(claimToolArgSchemas) as ClaimToolEventType[];
 
+/** Claim events without arguments (the ones a lone keypad digit can send). */
+export type ArglessClaimEventType = {
+  [K in ClaimToolEventType]: z.infer<(typeof claimToolArgSchemas)[K]> extends Record<string, never>
+    ? K
+    : never;
+}[ClaimToolEventType];
+
 /** Maps an event type to its tool name (`claim.date.provided` -> `claim_date_provided`). */
-export function toolNameOf(eventType: ClaimToolEventType): string {
+export function toolNameOf(eventType: string): string {
   return eventType.replaceAll('.', '_');
 }
 
 /** Maps a tool name back to its event type, or null for an unknown tool. */
 export function eventTypeOfTool(toolName: string): ClaimToolEventType | null {
   return claimToolEventTypes.find((t) => toolNameOf(t) === toolName) ?? null;
-}
-
-/** A tool definition in the OpenAI chat-completions `tools` format. */
-export interface ToolDefinition {
-  type: 'function';
-  function: { name: string; description: string; parameters: Record<string, unknown> };
-}
-
-/** Builds the tool definition of one event from its schema (the single source of truth). */
-export function toolDefinitionOf(eventType: ClaimToolEventType): ToolDefinition {
-  const schema = claimToolArgSchemas[eventType];
-  const parameters = z.toJSONSchema(schema, { target: 'draft-7' }) as Record<string, unknown>;
-  delete parameters.$schema;
-  delete parameters.description;
-  return {
-    type: 'function',
-    function: { name: toolNameOf(eventType), description: schema.description ?? eventType, parameters },
-  };
 }
 
 /**

@@ -9,26 +9,67 @@
  * the tool result and uses to ask again.
  */
 import { and, assign, setup } from 'xstate';
-import type { ClaimEvent } from './claim.events.js';
+import type { ArglessClaimEventType, ClaimEvent } from './claim.events.js';
 import { validateClaimAmount, validateClaimDate } from './claim.validation.js';
 
-/** How the call machine should treat the caller's turns while the claim is in a state. */
-export interface TurnPolicy {
+/** How the call machine treats the caller's turns while the claim is in a state (from its meta). */
+export interface StatePolicy {
   /** May the caller cut the bot off while it speaks in this state? */
   interruptible: boolean;
   /** Extra silence (ms) to wait after the STT says the caller stopped, before answering. */
   endpointingPatienceMs: number;
-  /**
-   * What keypad digits mean here: `answer` (default): a lone 1 or 2 is yes / no at once;
-   * `entry`: digits build a value (a date, an amount) until `#`, so it may start with 1 or 2.
-   */
-  keypad?: 'answer' | 'entry';
 }
 
-/** What each claim state's `meta` holds: the bot's goal there (LLM prompt) and the turn policy. */
+/** The turn policy the call machine keeps in its context: the state's policy and its keypad mode. */
+export interface TurnPolicy extends StatePolicy {
+  /**
+   * What keypad digits mean here: `answer`: a lone digit is an answer at once (1 = yes);
+   * `entry`: digits build a value (a date, an amount) until `#`, so it may start with 1 or 2.
+   */
+  keypad: 'answer' | 'entry';
+}
+
+/** The kind of answer a state's question expects (decides how a bare number is read, among others). */
+export type AnswerKind = 'acknowledgement' | 'date' | 'amount' | 'confirmation' | 'none';
+
+/** A key on the phone keypad that can be an answer on its own. */
+export type KeypadDigit = '0' | '1' | '2' | '3' | '4' | '5' | '6' | '7' | '8' | '9';
+
+/** What the keypad does in a state. */
+export type KeypadMeta =
+  | {
+      /** A lone digit is an answer at once: each digit listed sends its claim event. */
+      mode: 'answer';
+      answers: Partial<Record<KeypadDigit, ArglessClaimEventType>>;
+      /** The sentence that tells the caller how to use the keypad here. */
+      hint: string;
+    }
+  | {
+      /** Digits build a value until `#`: a date as MMDDYYYY, an amount with `*` as the point. */
+      mode: 'entry';
+      builds: 'date' | 'amount';
+      hint: string;
+    };
+
+/**
+ * What each claim state's `meta` holds: everything a designer would call the product in that state.
+ * Templates (`question`, `acknowledgement`) may use `{claimNumber}`, `{claimDate}` and
+ * `{claimAmount}`; the local voice fills them with their spoken forms.
+ */
 export interface ClaimStateMeta {
+  /** A human name for the state ("Collecting the date"), for charts, logs and the LLM prompt. */
+  label: string;
+  /** The bot's goal here (LLM prompt). */
   goal: string;
-  turnPolicy: TurnPolicy;
+  /** What the local voice says to move this state forward (template). */
+  question: string;
+  /** The kind of answer the question expects. */
+  expects: AnswerKind;
+  /** The keypad here, or null where it does nothing. */
+  keypad: KeypadMeta | null;
+  /** Said before the question when this state was just reached by an accepted answer (template), or null. */
+  acknowledgement: string | null;
+  turnPolicy: StatePolicy;
 }
 
 /** Why the last value offered to the machine was refused (shown to the dialogue). */
@@ -179,9 +220,19 @@ export const claimMachine = setup({
   states: {
     initial: {
       meta: {
+        label: 'Reading out the claim number',
         goal:
           'Greet the caller, tell them a new claim has been opened and read out their claim number ' +
           'digit by digit in groups. Ask them to note it down and say when they have it. If they ask, repeat it.',
+        question:
+          'Your claim number is {claimNumber}. Please note it down, and say "got it" when you\'re ready, or "repeat" to hear it again.',
+        expects: 'acknowledgement',
+        keypad: {
+          mode: 'answer',
+          answers: { '1': 'claim.number.acknowledged', '2': 'claim.number.repeat_requested' },
+          hint: 'You can also press 1 when you have it, or 2 to hear it again.',
+        },
+        acknowledgement: 'Of course.',
         turnPolicy: { interruptible: false, endpointingPatienceMs: 0 },
       },
       on: {
@@ -206,8 +257,17 @@ export const claimMachine = setup({
       states: {
         collectingDate: {
           meta: {
+            label: 'Collecting the date',
             goal: 'Ask the caller on what date the incident happened.',
-            turnPolicy: { interruptible: true, endpointingPatienceMs: 400, keypad: 'entry' },
+            question: 'On what date did the incident happen?',
+            expects: 'date',
+            keypad: {
+              mode: 'entry',
+              builds: 'date',
+              hint: 'You can also type the date on your keypad as two digits for the month, two for the day and four for the year, then press pound.',
+            },
+            acknowledgement: 'Thank you.',
+            turnPolicy: { interruptible: true, endpointingPatienceMs: 400 },
           },
           on: {
             'claim.date.provided': [
@@ -223,8 +283,17 @@ export const claimMachine = setup({
         },
         collectingAmount: {
           meta: {
+            label: 'Collecting the amount',
             goal: 'Ask the caller how much they are claiming, in US dollars.',
-            turnPolicy: { interruptible: true, endpointingPatienceMs: 400, keypad: 'entry' },
+            question: 'How much are you claiming, in dollars?',
+            expects: 'amount',
+            keypad: {
+              mode: 'entry',
+              builds: 'amount',
+              hint: 'You can also type the amount on your keypad, using star for the decimal point, then press pound.',
+            },
+            acknowledgement: 'Got it, {claimDate}.',
+            turnPolicy: { interruptible: true, endpointingPatienceMs: 400 },
           },
           on: {
             'claim.amount.provided': [
@@ -244,6 +313,16 @@ export const claimMachine = setup({
             goal:
               'Read the claim date and amount back to the caller and ask them to confirm both are correct, ' +
               'or to say which one to change.',
+            label: 'Reading the details back',
+            question:
+              'Let me read that back. The incident happened on {claimDate}, and you are claiming {claimAmount}. Is that correct?',
+            expects: 'confirmation',
+            keypad: {
+              mode: 'answer',
+              answers: { '1': 'claim.details.confirmed' },
+              hint: 'You can also press 1 if everything is correct.',
+            },
+            acknowledgement: null,
             turnPolicy: { interruptible: true, endpointingPatienceMs: 0 },
           },
           on: {
@@ -266,6 +345,12 @@ export const claimMachine = setup({
         goal:
           'Tell the caller their claim is filed with status Pending and that an adjuster will be in touch, ' +
           'thank them and say goodbye.',
+        label: 'Claim filed',
+        question:
+          'Your claim, number {claimNumber}, is now filed with status Pending. An adjuster will be in touch within two business days. Thank you for calling, goodbye!',
+        expects: 'none',
+        keypad: null,
+        acknowledgement: null,
         turnPolicy: { interruptible: false, endpointingPatienceMs: 0 },
       },
     },

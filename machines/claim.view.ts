@@ -1,51 +1,123 @@
 /**
  * A read-only view of a claim snapshot: what the dialogue needs to decide the next turn
- * (where we are, the goal there, which tools are accepted, what is known, what was refused).
+ * (where we are, the state's meta, which tools are accepted, what is known, what was refused).
  */
-import type { SnapshotFrom } from 'xstate';
-import type { ClaimContext, ClaimStateMeta, TurnPolicy } from './claim.machine.js';
+import { initialTransition, type SnapshotFrom, type StateValue } from 'xstate';
+import type { AnswerKind, ClaimContext, ClaimStateMeta, KeypadMeta, TurnPolicy } from './claim.machine.js';
 import { claimMachine } from './claim.machine.js';
 import { claimToolEventTypes, type ClaimToolEventType } from './claim.events.js';
 
 /** Snapshot type of the claim machine. */
 export type ClaimSnapshot = SnapshotFrom<typeof claimMachine>;
 
+/** The claim's coarse states (its top-level states), as stored in `conversations.state`. */
+export const claimPhases = ['initial', 'ongoing', 'done'] as const;
+
 /** The claim's coarse state as stored in `conversations.state`. */
-export type ClaimPhase = 'initial' | 'ongoing' | 'done';
+export type ClaimPhase = (typeof claimPhases)[number];
 
 /** Everything the dialogue may know about the claim at a point in time. Serializable. */
 export interface ClaimView {
-  /** Dotted leaf state path, e.g. `ongoing.collectingDate`. */
+  /** Dotted leaf state path, e.g. `ongoing.collectingDate`. An identifier: never compare it in code. */
   path: string;
   phase: ClaimPhase;
+  /** The state's meta (see `ClaimStateMeta`). */
+  label: string;
   goal: string;
+  question: string;
+  expects: AnswerKind;
+  keypad: KeypadMeta | null;
+  acknowledgement: string | null;
+  /** The state's turn policy with its keypad mode. */
   turnPolicy: TurnPolicy;
   /** Event types (tools) accepted in this state, in a stable order. */
   acceptedEvents: ClaimToolEventType[];
   context: ClaimContext;
 }
 
+/** Meta of a state that has none (never in this machine; keeps the view total). */
+const NO_META: ClaimStateMeta = {
+  label: '',
+  goal: '',
+  question: '',
+  expects: 'none',
+  keypad: null,
+  acknowledgement: null,
+  turnPolicy: { interruptible: true, endpointingPatienceMs: 0 },
+};
+
+/** Dotted path of the deepest active state of a (serializable) state value. */
+export function claimPathOfValue(value: StateValue): string {
+  const parts: string[] = [];
+  let v: StateValue | undefined = value;
+  while (v !== undefined) {
+    if (typeof v === 'string') {
+      parts.push(v);
+      break;
+    }
+    const key: string | undefined = Object.keys(v)[0];
+    if (key === undefined) break;
+    parts.push(key);
+    v = v[key] as StateValue | undefined;
+  }
+  return parts.join('.');
+}
+
 /** Dotted path of the deepest active state (`initial`, `ongoing.verifying`, ...). */
 export function claimPathOf(snapshot: ClaimSnapshot): string {
   const leaf = snapshot._nodes.filter((n) => n.type === 'atomic' || n.type === 'final').at(-1);
-  return leaf ? leaf.path.join('.') : String(snapshot.value);
+  return leaf ? leaf.path.join('.') : claimPathOfValue(snapshot.value);
 }
+
+/** The meta of the claim state at a dotted path. */
+export function claimMetaOfPath(path: string): ClaimStateMeta {
+  try {
+    return (claimMachine.getStateNodeById(`claim.${path}`).meta as ClaimStateMeta | undefined) ?? NO_META;
+  } catch {
+    return NO_META;
+  }
+}
+
+/** The call machine's turn policy for a state's meta: its policy plus its keypad mode. */
+export function turnPolicyOfMeta(meta: ClaimStateMeta): TurnPolicy {
+  return { ...meta.turnPolicy, keypad: meta.keypad?.mode ?? 'answer' };
+}
+
+/**
+ * The turn policy of a claim state value. Reads only the value (serializable), so the call machine
+ * can sync it from a child snapshot event in a live call and in a replay alike.
+ */
+export function claimTurnPolicyOf(value: StateValue): TurnPolicy {
+  return turnPolicyOfMeta(claimMetaOfPath(claimPathOfValue(value)));
+}
+
+/** The turn policy of the claim's first state (the call machine starts with it). */
+export const initialClaimTurnPolicy: TurnPolicy = claimTurnPolicyOf(
+  initialTransition(claimMachine, { claimId: '', today: '1970-01-01' })[0].value,
+);
+
+/** The turn policy of the claim's final state (the call machine switches to it when the claim is done). */
+export const finalClaimTurnPolicy: TurnPolicy = turnPolicyOfMeta(
+  (Object.values(claimMachine.root.states).find((n) => n.type === 'final')?.meta as
+    ClaimStateMeta | undefined) ?? NO_META,
+);
 
 /** Builds the dialogue's view of a claim snapshot. */
 export function claimViewOf(snapshot: ClaimSnapshot): ClaimView {
   const path = claimPathOf(snapshot);
   const phase = path.split('.')[0] as ClaimPhase;
-  const metas = snapshot.getMeta() as Record<string, ClaimStateMeta | undefined>;
-  const meta = metas[`claim.${path}`] ?? {
-    goal: '',
-    turnPolicy: { interruptible: true, endpointingPatienceMs: 0 },
-  };
+  const meta = claimMetaOfPath(path);
   const own = new Set(snapshot._nodes.flatMap((n) => n.ownEvents));
   return {
     path,
     phase,
+    label: meta.label,
     goal: meta.goal,
-    turnPolicy: meta.turnPolicy,
+    question: meta.question,
+    expects: meta.expects,
+    keypad: meta.keypad,
+    acknowledgement: meta.acknowledgement,
+    turnPolicy: turnPolicyOfMeta(meta),
     acceptedEvents: claimToolEventTypes.filter((t) => own.has(t)),
     context: snapshot.context,
   };

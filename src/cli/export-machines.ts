@@ -3,7 +3,7 @@
  * browser client:
  *
  * - `docs/machines/<name>.machine.json`: the machine as a plain XState config (`id`, `initial`,
- *   `states`, `on`, `after`, `always`, `invoke` with `onDone`/`onError`, `entry`, `exit`, `meta`,
+ *   `states`, `on`, `after`, `always`, `invoke` with `onDone`/`onError`/`onSnapshot`, `entry`, `exit`, `meta`,
  *   `type`). Every target is resolved to an absolute `#id` by XState itself, guards and actions are
  *   given by name (`and(a, b)` guards as `a && b`, inline `assign`s as `assign(field, ...)`), and
  *   what cannot be data (input and context factories) is left out. Paste it into
@@ -39,6 +39,7 @@ export interface ExportedInvoke {
   systemId?: string;
   onDone?: ExportedTransition[];
   onError?: ExportedTransition[];
+  onSnapshot?: ExportedTransition[];
 }
 
 /** One exported state node (XState config form). */
@@ -173,9 +174,11 @@ function exportNode(node: NodeLike): ExportedState {
       if (inv.systemId) e.systemId = inv.systemId;
       const doneKey = `xstate.done.actor.${inv.id}`;
       const errorKey = `xstate.error.actor.${inv.id}`;
-      doneKeys.add(doneKey).add(errorKey);
+      const snapshotKey = `xstate.snapshot.${inv.id}`;
+      doneKeys.add(doneKey).add(errorKey).add(snapshotKey);
       if (ic.onDone) e.onDone = transitionsOf(ic.onDone, node.on[doneKey] ?? []);
       if (ic.onError) e.onError = transitionsOf(ic.onError, node.on[errorKey] ?? []);
+      if (ic.onSnapshot) e.onSnapshot = transitionsOf(ic.onSnapshot, node.on[snapshotKey] ?? []);
       return e;
     });
   }
@@ -305,6 +308,7 @@ export function machineToMermaid(json: ExportedMachine): string {
     for (const inv of s.invoke ?? []) {
       for (const t of inv.onDone ?? []) edge(n, t, `done ${inv.src}`);
       for (const t of inv.onError ?? []) edge(n, t, `error ${inv.src}`);
+      for (const t of inv.onSnapshot ?? []) edge(n, t, `snapshot ${inv.src}`);
     }
   };
   const emitChildren = (parent: FlatNode, depth: number) => {

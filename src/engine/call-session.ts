@@ -11,13 +11,18 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import { createActor, fromCallback, fromPromise, type ActorRefFrom, type InspectionEvent } from 'xstate';
-import { callMachine, type CallEvent, type RespondInput } from '../../machines/call.machine.js';
+import {
+  callMachine,
+  type CallEvent,
+  type CallNotice,
+  type RespondInput,
+} from '../../machines/call.machine.js';
 import type { claimMachine } from '../../machines/claim.machine.js';
 import { claimViewOf, type ClaimSnapshot, type ClaimView } from '../../machines/claim.view.js';
 import { ConversationMetrics } from '../metrics/conversation-metrics.js';
 import { maskPhoneNumber } from '../privacy/phone-number.js';
 import { dtmfToClaimEvents } from '../providers/local/dtmf-dialogue.js';
-import type { DialogueMessage, DialogueProvider } from '../providers/types.js';
+import { ProviderError, type DialogueMessage, type DialogueProvider } from '../providers/types.js';
 import type { ConversationStore, MessageRow } from '../store/types.js';
 import { ClaimGateway } from './claim-gateway.js';
 import { runRespondTurn } from './respond-turn.js';
@@ -100,7 +105,6 @@ export async function startCallSession(
   const today = deps.today();
   const history: DialogueMessage[] = [];
   let messageSeq = 0;
-  let misunderstandings = 0;
   /** Recent caller utterances (VAD), newest last, for the overall-latency metric. */
   const utterances: { startAt: number; stopAt: number | null }[] = [];
   let sttTiming: { ttfbMs?: number; processingMs?: number } = {};
@@ -120,6 +124,14 @@ export async function startCallSession(
     },
     providerChanged(role, name) {
       metrics.setProvider(role, name);
+      // A role that fell back is a provider failure the call machine routes (and shows).
+      if (!ended && started)
+        actor.send({
+          type: 'provider.failed',
+          provider: role,
+          retryable: false,
+          message: `fell back to ${name}`,
+        });
     },
   };
   const speech = transport.openSpeech(speechHooks);
@@ -131,6 +143,7 @@ export async function startCallSession(
   let claimRef: ActorRefFrom<typeof claimMachine> | null = null;
   let lastClaimKey = '';
   let ended = false;
+  let started = false;
   let resolveDone!: (v: { endReason: string }) => void;
   const done = new Promise<{ endReason: string }>((r) => (resolveDone = r));
 
@@ -217,7 +230,6 @@ export async function startCallSession(
         fromMasked: maskPhoneNumber(opts.from),
         companyName: deps.companyName,
       },
-      misunderstandings,
       userStoppedAt: (turnStartedAt: number) => {
         // The caller's utterance this turn answers: the last one that began before the turn.
         for (let i = utterances.length - 1; i >= 0; i--)
@@ -225,7 +237,6 @@ export async function startCallSession(
         return null;
       },
       dtmfEvents: (entry: string) => dtmfToClaimEvents(gateway.view(), entry),
-      onPolicy: (policy: ClaimView['turnPolicy']) => send({ type: 'bot.turn.policy', turn: botTurn, policy }),
       onFirstAudio: () => send({ type: 'bot.speech.started', turn: botTurn }),
       onUserMessage: (text: string) => {
         deps.writer.upsertMessages([message('user', text, botTurn)]);
@@ -241,13 +252,20 @@ export async function startCallSession(
           'dialogue failed; local dialogue answers this turn',
         );
         metrics.setProvider('llm', deps.fallbackDialogue.name);
+        // The call machine decides what the failure means for the rest of the call.
+        send({
+          type: 'provider.failed',
+          provider: 'llm',
+          retryable: err instanceof ProviderError ? err.retryable : true,
+          ...(err instanceof ProviderError && err.status !== undefined ? { status: err.status } : {}),
+          message: (err as Error).message,
+        });
       },
       // Every transport's observers see the bot's words as they are spoken (never audio).
       onBotText: (text: string) => transport.notify({ type: 'bot.text', turn: botTurn, text }),
     };
     runRespondTurn(input, ctx, ac.signal)
       .then((r) => {
-        misunderstandings = ctx.misunderstandings;
         const text = r.speech.spokenText;
         if (text) {
           deps.writer.upsertMessages([
@@ -269,7 +287,11 @@ export async function startCallSession(
         metrics.addTurn(r.timing);
         transport.notify({ type: 'metrics.turn', timing: r.timing });
         deps.writer.upsertMetrics(metrics.toRow());
-        send({ type: 'bot.turn.completed', turn: botTurn, hangUp: r.hangUp });
+        send(
+          r.outcome === 'goodbye'
+            ? { type: 'caller.goodbye.said', turn: botTurn }
+            : { type: 'bot.turn.completed', turn: botTurn, outcome: r.outcome },
+        );
       })
       .catch((err: unknown) => {
         log.error({ err: (err as Error).message }, 'bot turn failed');
@@ -309,16 +331,14 @@ export async function startCallSession(
     },
     inspect: (ev) => {
       recorder(ev);
-      // Transcripts reach observers whichever way they came (STT actor, transport, tests).
-      if (ev.type === '@xstate.event' && (ev.actorRef as { id?: string }).id === actorId) {
-        const e = ev.event as CallEvent;
-        if (e.type === 'stt.transcript.partial')
-          transport.notify({ type: 'transcript.partial', text: e.text });
-        else if (e.type === 'stt.transcript.final')
-          transport.notify({ type: 'transcript.final', text: e.text });
-      }
       deps.inspect?.(ev);
     },
+  });
+  // What the call machine tells clients (transcripts, keypad offers, fallbacks): its emitted events.
+  actor.on('*', (notice: CallNotice) => {
+    if (notice.type === 'provider.fallback')
+      log.warn({ provider: notice.provider, scope: notice.scope }, 'provider fallback');
+    transport.notify(notice);
   });
 
   const finish = (endReason: string) => {
@@ -355,14 +375,18 @@ export async function startCallSession(
   // Observers learn the conversation id before the machines' first state changes.
   transport.notify({ type: 'session.started', conversationId, claimId, channel: transport.channel });
   actor.start();
-  actor.send({
-    type: 'call.started',
-    callSid: opts.callSid ?? null,
-    streamSid: opts.streamSid ?? null,
-    from: opts.from ?? null,
-    to: opts.to ?? null,
-    customParameters: opts.customParameters ?? {},
-  });
+  started = true;
+  // A transport that creates the session before its carrier said the call started sends
+  // `call.started` itself; until then the machine's connect timeout runs.
+  if (!opts.awaitCallStart)
+    actor.send({
+      type: 'call.started',
+      callSid: opts.callSid ?? null,
+      streamSid: opts.streamSid ?? null,
+      from: opts.from ?? null,
+      to: opts.to ?? null,
+      customParameters: opts.customParameters ?? {},
+    });
   log.info({ claimId }, 'call started');
 
   const session: CallSession = {

@@ -4,12 +4,16 @@
  * Lifecycle: `runRespondTurn` is called by the call machine's `respond` actor when it enters
  * `responding`; the actor's cleanup aborts `signal` (barge-in, hang-up), which aborts the LLM
  * request and cancels the speech turn. The returned promise never rejects for provider failures:
- * the primary dialogue failing falls back to the local one for this turn.
+ * the primary dialogue failing falls back to the local one for this turn (and is reported with
+ * `onDialogueFailure`, which the session turns into `provider.failed`).
+ *
+ * It decides nothing about the call: it reports the turn's outcome (did the claim take, refuse or
+ * get nothing; did the caller say goodbye) and the call machine decides what follows.
  */
-import type { RespondInput } from '../../machines/call.machine.js';
+import type { RespondInput, TurnOutcome } from '../../machines/call.machine.js';
+import { callEventTypeOfTool, type CallToolEventType } from '../../machines/call.events.js';
 import type { ClaimToolEvent } from '../../machines/claim.events.js';
 import { toolNameOf } from '../../machines/claim.events.js';
-import type { TurnPolicy } from '../../machines/claim.machine.js';
 import type { ClaimGateway } from './claim-gateway.js';
 import { SentenceSplitter } from './sentence-splitter.js';
 import type {
@@ -29,8 +33,6 @@ export interface RespondContext {
   fallback: DialogueProvider;
   speaker: Speaker;
   callInfo: DialogueCallInfo;
-  /** Consecutive caller turns that the claim accepted nothing from. */
-  misunderstandings: number;
   /**
    * When the caller stopped speaking before a turn that started at `turnStartedAt`
    * (performance.now()), or null if unknown (typed turns). Read when the turn ends: the VAD's
@@ -39,7 +41,6 @@ export interface RespondContext {
   userStoppedAt(turnStartedAt: number): number | null;
   /** Maps a completed keypad entry to claim events for the current state. */
   dtmfEvents(entry: string): ClaimToolEvent[];
-  onPolicy(policy: TurnPolicy): void;
   onFirstAudio(): void;
   onUserMessage(text: string): void;
   onToolCall(name: string, args: string, result: string): void;
@@ -50,9 +51,15 @@ export interface RespondContext {
 /** What a finished (or interrupted) turn reports. */
 export interface RespondResult {
   speech: SpeechResult;
-  hangUp: boolean;
+  /** What the claim made of the turn, or `goodbye`: the caller is leaving (nothing was spoken). */
+  outcome: TurnOutcome | 'goodbye';
   timing: TurnTiming;
   acceptedEvents: number;
+}
+
+/** The tool result a call-level tool gets (the call machine acts on it after the turn). */
+function callToolResult(type: CallToolEventType): string {
+  return JSON.stringify({ ok: true, event: type });
 }
 
 const MAX_TOOL_ROUNDS = 4;
@@ -68,6 +75,7 @@ export async function runRespondTurn(
   const timing: TurnTiming = { turn: input.turn, interrupted: false };
   let accepted = 0;
   let rejected = 0;
+  let callerLeaving = false;
 
   if (input.userText) {
     ctx.history.push({ role: 'user', content: input.userText });
@@ -77,6 +85,25 @@ export async function runRespondTurn(
   const speech = ctx.speaker.startTurn(input.turn, { onFirstAudio: () => ctx.onFirstAudio() });
   const stopSpeech = () => speech.cancel();
   signal.addEventListener('abort', stopSpeech, { once: true });
+
+  /** Claim tools go to the claim; a call-level tool (the caller's goodbye) is noted for the machine. */
+  const applyCalls = (calls: readonly { id: string; name: string; arguments: string }[]) => {
+    for (const call of calls) {
+      const callEvent = callEventTypeOfTool(call.name);
+      let content: string;
+      if (callEvent) {
+        callerLeaving = true;
+        content = callToolResult(callEvent);
+      } else {
+        const outcome = ctx.gateway.apply(call);
+        if (outcome.ok) accepted += 1;
+        else rejected += 1;
+        content = outcome.content;
+      }
+      ctx.history.push({ role: 'tool', toolCallId: call.id, content });
+      ctx.onToolCall(call.name, call.arguments, content);
+    }
+  };
 
   const applyEvents = (events: ClaimToolEvent[], idPrefix: string) => {
     if (events.length === 0) return;
@@ -89,21 +116,13 @@ export async function runRespondTurn(
       };
     });
     ctx.history.push({ role: 'assistant', content: null, toolCalls: calls });
-    for (const call of calls) {
-      const outcome = ctx.gateway.apply(call);
-      if (outcome.ok) accepted += 1;
-      else rejected += 1;
-      ctx.history.push({ role: 'tool', toolCallId: call.id, content: outcome.content });
-      ctx.onToolCall(call.name, call.arguments, outcome.content);
-    }
+    applyCalls(calls);
   };
-
   if (input.dtmf) applyEvents(ctx.dtmfEvents(input.dtmf), 'dtmf');
-  ctx.onPolicy(ctx.gateway.view().turnPolicy);
 
   const splitter = new SentenceSplitter();
   let spokenAny = false;
-  let dialogue = ctx.dialogue;
+  let dialogue = input.dialogue === 'fallback' ? ctx.fallback : ctx.dialogue;
   let llmStartedAt: number | null = null;
 
   for (let round = 0; round < MAX_TOOL_ROUNDS && !signal.aborted; round++) {
@@ -119,7 +138,7 @@ export async function runRespondTurn(
         history: ctx.history,
         reason: input.reason,
         callInfo: ctx.callInfo,
-        misunderstandings: ctx.misunderstandings,
+        keypadOffer: input.keypadOffer,
         signal,
       });
       for await (const chunk of stream) {
@@ -155,14 +174,9 @@ export async function runRespondTurn(
     if (signal.aborted) break;
     if (toolCalls.length > 0) {
       ctx.history.push({ role: 'assistant', content: text || null, toolCalls });
-      for (const call of toolCalls) {
-        const outcome = ctx.gateway.apply(call);
-        if (outcome.ok) accepted += 1;
-        else rejected += 1;
-        ctx.history.push({ role: 'tool', toolCallId: call.id, content: outcome.content });
-        ctx.onToolCall(call.name, call.arguments, outcome.content);
-      }
-      ctx.onPolicy(ctx.gateway.view().turnPolicy);
+      applyCalls(toolCalls);
+      // The caller is leaving: the machine gives the goodbye its own turn.
+      if (callerLeaving) break;
       continue;
     }
     break;
@@ -185,11 +199,6 @@ export async function runRespondTurn(
       content: result.interrupted ? result.heardText : result.spokenText,
     });
   }
-  if (input.reason === 'unheard') ctx.misunderstandings += 1;
-  else if (input.reason === 'user' || input.reason === 'dtmf') {
-    ctx.misunderstandings =
-      accepted > 0 ? 0 : rejected > 0 ? ctx.misunderstandings : ctx.misunderstandings + 1;
-  }
 
   const t = speech.timings;
   timing.interrupted = result.interrupted;
@@ -200,7 +209,6 @@ export async function runRespondTurn(
   if (t.firstTextAt !== null && t.firstAudioAt !== null) timing.ttsTtfbMs = t.firstAudioAt - t.firstTextAt;
   if (t.firstTextAt !== null && t.doneAt !== null) timing.ttsProcessingMs = t.doneAt - t.firstTextAt;
 
-  const view = ctx.gateway.view();
-  const hangUp = !result.interrupted && (view.phase === 'done' || input.reason === 'goodbye');
-  return { speech: result, hangUp, timing, acceptedEvents: accepted };
+  const outcome = callerLeaving ? 'goodbye' : accepted > 0 ? 'accepted' : rejected > 0 ? 'rejected' : 'none';
+  return { speech: result, outcome, timing, acceptedEvents: accepted };
 }

@@ -3,7 +3,7 @@
  * browser WebSocket, terminal).
  */
 import type { AnyActorLogic } from 'xstate';
-import type { CallChannel, CallTimings } from '../../machines/call.machine.js';
+import type { CallChannel, CallNotice, CallTimings } from '../../machines/call.machine.js';
 import type {
   ConversationPatch,
   MessageRow,
@@ -41,8 +41,8 @@ export type SessionNotice =
         path: string;
       };
     }
-  | { type: 'transcript.partial'; text: string }
-  | { type: 'transcript.final'; text: string }
+  /** Transcripts, keypad offers, provider fallbacks: what the call machine `emit()`s. */
+  | CallNotice
   | { type: 'user.turn'; turn: number; text: string }
   | { type: 'bot.turn.started'; turn: number }
   | { type: 'bot.text'; turn: number; text: string }
@@ -104,4 +104,10 @@ export interface SessionOptions {
   to?: string | null;
   customParameters?: Record<string, string>;
   timings?: Partial<CallTimings>;
+  /**
+   * The transport sends `call.started` itself (through `send`) once its carrier says the call
+   * started; until then the call machine waits in `connecting` and its connect timeout hangs up.
+   * Default false: the session sends it at once.
+   */
+  awaitCallStart?: boolean;
 }

@@ -17,6 +17,17 @@ export interface TransitionSink {
   callSnapshot?(snapshot: unknown): void;
 }
 
+/**
+ * What is kept of an event. A child's snapshot event (`xstate.snapshot.claim`, from `onSnapshot`)
+ * keeps only the child's state value: that is all the call machine reads from it, and the child's
+ * own rows already hold its context.
+ */
+function recordedEvent(event: { type: string; snapshot?: unknown }): unknown {
+  if (!event.type.startsWith('xstate.snapshot.')) return event;
+  const snap = event.snapshot as { value?: unknown } | undefined;
+  return { type: event.type, snapshot: { value: snap?.value ?? null } };
+}
+
 /** Creates an `inspect` callback for `createActor(callMachine, { inspect })`. */
 export function createTransitionRecorder(
   conversationId: string,
@@ -37,7 +48,7 @@ export function createTransitionRecorder(
       actor,
       seq: seq[actor]++,
       event_type: event.type,
-      event: sanitizeEvent(event),
+      event: sanitizeEvent(recordedEvent(event)),
       state_value: snapshot.value ?? null,
       created_at: now().toISOString(),
     });

@@ -4,6 +4,7 @@
  */
 import type { ClaimView } from '../../machines/claim.view.js';
 import type { TurnReason } from '../../machines/call.machine.js';
+import type { KeypadOfferReason } from '../../machines/call.wording.js';
 
 /** A tool call as the dialogue produced it (arguments are raw JSON text, untrusted). */
 export interface DialogueToolCall {
@@ -31,8 +32,8 @@ export interface DialogueRequest {
   history: readonly DialogueMessage[];
   reason: TurnReason;
   callInfo: DialogueCallInfo;
-  /** Consecutive caller turns that produced nothing the claim accepted (to offer the keypad). */
-  misunderstandings: number;
+  /** The call machine wants the keypad offered this turn, and why (null: no offer). */
+  keypadOffer: KeypadOfferReason | null;
   signal: AbortSignal;
 }
 

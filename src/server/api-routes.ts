@@ -5,6 +5,7 @@
  */
 import { Router, type Request, type Response, type NextFunction } from 'express';
 import { z } from 'zod';
+import { claimPhases } from '../../machines/claim.view.js';
 import type { ConversationStore } from '../store/types.js';
 import { checkDashboardAccess, type AccessConfig } from './access.js';
 
@@ -18,7 +19,7 @@ const listQuery = z
       .pipe(z.number().int().min(1).max(200))
       .optional()
       .default(50),
-    state: z.enum(['initial', 'ongoing', 'done']).optional(),
+    state: z.enum(claimPhases).optional(),
   })
   .strict();
 

@@ -3,8 +3,10 @@
  * Column names are snake_case exactly as in `supabase/migrations`; the API returns rows as stored.
  */
 
-/** The claim flow's coarse state, mirrored in `conversations.state`. */
-export type ConversationState = 'initial' | 'ongoing' | 'done';
+import type { ClaimPhase } from '../../machines/claim.view.js';
+
+/** The claim flow's coarse state (the claim machine's top-level state), mirrored in `conversations.state`. */
+export type ConversationState = ClaimPhase;
 
 /** A row of `conversations`. Timestamps are ISO-8601 strings. */
 export interface ConversationRow {

@@ -30,13 +30,13 @@ function setup() {
   actor.send({ type: 'call.started', callSid: 'CA1', from: '+15551234567' });
   const state = () => JSON.stringify(actor.getSnapshot().value);
   const turn = () => actor.getSnapshot().context.turn;
-  /** Completes the current bot turn as the real respond actor would. */
-  const botSays = (policy = { interruptible: true, endpointingPatienceMs: 0 }) => {
-    actor.send({ type: 'bot.turn.policy', turn: turn(), policy });
-    actor.send({ type: 'bot.speech.started', turn: turn() });
-  };
-  const botDone = (hangUp = false) => actor.send({ type: 'bot.turn.completed', turn: turn(), hangUp });
-  return { actor, clock, respondInputs, stopped, interrupts, hangUps, state, turn, botSays, botDone };
+  /** The bot starts speaking its current turn, as the real respond actor would. */
+  const botSays = () => actor.send({ type: 'bot.speech.started', turn: turn() });
+  const botDone = (outcome: 'accepted' | 'rejected' | 'none' = 'none') =>
+    actor.send({ type: 'bot.turn.completed', turn: turn(), outcome });
+  /** The dialogue applies a claim event (the turn policy follows the claim's state). */
+  const claim = (event: { type: 'claim.number.acknowledged' }) => actor.system.get('claim')!.send(event);
+  return { actor, clock, respondInputs, stopped, interrupts, hangUps, state, turn, botSays, botDone, claim };
 }
 
 describe('call machine', () => {
@@ -62,7 +62,8 @@ describe('call machine', () => {
 
   it('waits for the state’s endpointing patience before answering', () => {
     const t = setup();
-    t.botSays({ interruptible: true, endpointingPatienceMs: 400 });
+    t.claim({ type: 'claim.number.acknowledged' }); // collecting the date: 400 ms of patience
+    t.botSays();
     t.botDone();
     t.actor.send({ type: 'stt.transcript.final', text: 'it was March', speechFinal: true });
     expect(t.state()).toBe('{"active":"endOfTurn"}');
@@ -75,10 +76,11 @@ describe('call machine', () => {
 
   it('lets the caller barge in: clears playback, stops the turn, counts the interruption', () => {
     const t = setup();
+    t.claim({ type: 'claim.number.acknowledged' }); // an interruptible state
     t.botSays();
     t.botDone();
     t.actor.send({ type: 'user.text.received', text: 'hi' });
-    t.botSays({ interruptible: true, endpointingPatienceMs: 0 });
+    t.botSays();
     t.actor.send({ type: 'stt.transcript.partial', text: 'wait, no' });
     expect(t.state()).toBe('{"active":{"userSpeaking":"talking"}}');
     expect(t.interrupts).toHaveLength(1);
@@ -88,7 +90,8 @@ describe('call machine', () => {
 
   it('ignores backchannels while the bot speaks', () => {
     const t = setup();
-    t.botSays({ interruptible: true, endpointingPatienceMs: 0 });
+    t.claim({ type: 'claim.number.acknowledged' });
+    t.botSays();
     t.actor.send({ type: 'stt.transcript.partial', text: 'mm-hmm' });
     t.actor.send({ type: 'stt.transcript.final', text: 'okay', speechFinal: true });
     expect(t.state()).toBe('{"active":{"responding":"speaking"}}');
@@ -96,8 +99,8 @@ describe('call machine', () => {
   });
 
   it('does not let a caller cut off an uninterruptible read-out, but answers what they said after it', () => {
-    const t = setup();
-    t.botSays({ interruptible: false, endpointingPatienceMs: 0 });
+    const t = setup(); // reading out the claim number: not interruptible
+    t.botSays();
     t.actor.send({ type: 'stt.transcript.final', text: 'got it thanks', speechFinal: true });
     expect(t.state()).toBe('{"active":{"responding":"speaking"}}');
     t.botDone();
@@ -116,7 +119,7 @@ describe('call machine', () => {
     t.botDone();
     t.clock.increment(8000);
     expect(t.respondInputs[3]).toMatchObject({ reason: 'goodbye' });
-    t.botDone(true);
+    t.botDone();
     await new Promise((r) => setTimeout(r, 0));
     expect(t.hangUps).toEqual(['idle']);
     expect(t.actor.getSnapshot().status).toBe('done');

@@ -8,47 +8,48 @@
  */
 import { claimNumberForSpeech } from '../../../machines/claim-number.js';
 import { toolNameOf, type ClaimToolEvent } from '../../../machines/claim.events.js';
+import type { AnswerKind } from '../../../machines/claim.machine.js';
 import type { ClaimView } from '../../../machines/claim.view.js';
+import {
+  callTurnWording,
+  fillTemplate,
+  keypadOfferWording,
+  turnWordingFor,
+  type TurnWording,
+} from '../../../machines/call.wording.js';
 import type { DialogueChunk, DialogueMessage, DialogueProvider, DialogueRequest } from '../types.js';
 import { amountForSpeech, dateForSpeech } from './speech-format.js';
-import { understandUtterance, type Understanding } from './understand.js';
+import { understandUtterance, type UnderstandContext, type Understanding } from './understand.js';
 
-/** Keypad hint offered after repeated misunderstandings, per claim state. */
-const KEYPAD_HINTS: Record<string, string> = {
-  initial: 'You can also press 1 when you have it, or 2 to hear it again.',
-  'ongoing.collectingDate':
-    'You can also type the date on your keypad as two digits for the month, two for the day and four for the year, then press pound.',
-  'ongoing.collectingAmount':
-    'You can also type the amount on your keypad, using star for the decimal point, then press pound.',
-  'ongoing.verifying': 'You can also press 1 if everything is correct.',
-};
-
-/** The question that moves each state forward. */
-export function questionFor(claim: ClaimView): string {
+/** The claim values as the local voice says them (`{claimNumber}` etc. in the machines' templates). */
+export function spokenValues(claim: ClaimView): Record<string, string | null> {
   const c = claim.context;
-  switch (claim.path) {
-    case 'initial':
-      return `Your claim number is ${claimNumberForSpeech(c.claimId)}. Please note it down, and say "got it" when you're ready, or "repeat" to hear it again.`;
-    case 'ongoing.collectingDate':
-      return 'On what date did the incident happen?';
-    case 'ongoing.collectingAmount':
-      return 'How much are you claiming, in dollars?';
-    case 'ongoing.verifying':
-      return `Let me read that back. The incident happened on ${dateForSpeech(c.claimDate ?? '')}, and you are claiming ${amountForSpeech(c.claimAmount ?? 0)}. Is that correct?`;
-    case 'done':
-      return `Your claim, number ${claimNumberForSpeech(c.claimId)}, is now filed with status Pending. An adjuster will be in touch within two business days. Thank you for calling, goodbye!`;
-    default:
-      return 'How can I help with your claim?';
-  }
+  return {
+    claimNumber: claimNumberForSpeech(c.claimId),
+    claimDate: c.claimDate ? dateForSpeech(c.claimDate) : null,
+    claimAmount: c.claimAmount !== null ? amountForSpeech(c.claimAmount) : null,
+  };
+}
+
+/** The state's question (its meta template) with the claim values filled in. */
+export function questionFor(claim: ClaimView): string {
+  return fillTemplate(claim.question, spokenValues(claim)) ?? 'How can I help with your claim?';
+}
+
+/** How a bare number is read, from the kind of answer the state's question expects. */
+export function expectingOf(expects: AnswerKind): UnderstandContext['expecting'] {
+  return expects === 'date' || expects === 'amount' ? expects : undefined;
 }
 
 /** Maps what was understood to the claim events the current state can take. */
 export function eventsFor(claim: ClaimView, u: Understanding): ClaimToolEvent[] {
   const accepts = (t: ClaimToolEvent['type']) => claim.acceptedEvents.includes(t);
   const out: ClaimToolEvent[] = [];
-  if (claim.path === 'initial') {
-    if (u.repeat || (u.no && !u.yes)) return [{ type: 'claim.number.repeat_requested' }];
-    if (u.yes || u.date || u.amount !== null) out.push({ type: 'claim.number.acknowledged' });
+  if (claim.expects === 'acknowledgement') {
+    if ((u.repeat || (u.no && !u.yes)) && accepts('claim.number.repeat_requested'))
+      return [{ type: 'claim.number.repeat_requested' }];
+    if (!(u.yes || u.date || u.amount !== null) || !accepts('claim.number.acknowledged')) return [];
+    out.push({ type: 'claim.number.acknowledged' });
     // The caller may jump ahead ("got it, it happened yesterday"): pass those along too.
     if (u.date) out.push({ type: 'claim.date.provided', date: u.date });
     if (u.amount !== null) out.push({ type: 'claim.amount.provided', amount: u.amount });
@@ -65,6 +66,12 @@ export function eventsFor(claim: ClaimView, u: Understanding): ClaimToolEvent[] 
     out.push({ type: 'claim.details.confirmed' });
   }
   return out;
+}
+
+/** Understands a caller utterance in the light of the current state's question. */
+export function understandFor(claim: ClaimView, text: string, today: string): Understanding {
+  const expecting = expectingOf(claim.expects);
+  return understandUtterance(text, { today, ...(expecting ? { expecting } : {}) });
 }
 
 function lastUserText(history: readonly DialogueMessage[]): string {
@@ -89,41 +96,51 @@ function trailingToolResults(history: readonly DialogueMessage[]): { ok: boolean
   return out;
 }
 
-/** Composes what the bot says for a request that calls for speech (not for tool calls). */
+/** Placeholders a turn's template may leave empty. */
+const OPTIONAL = ['keypadOffer', 'callerNumber', 'acknowledgement'];
+
+/**
+ * Composes what the bot says for a request that calls for speech (not for tool calls), from the
+ * machines' wording: the state's meta and the call's turn wording.
+ */
 export function speechFor(req: DialogueRequest, today: string): string {
   const { claim, reason, history, callInfo } = req;
-  const results = trailingToolResults(history);
+  const values = spokenValues(claim);
   const question = questionFor(claim);
-  const hint = req.misunderstandings >= 2 ? ` ${KEYPAD_HINTS[claim.path] ?? ''}`.trimEnd() : '';
+  const keypadOffer =
+    req.keypadOffer && claim.keypad
+      ? fillTemplate(keypadOfferWording(req.keypadOffer).say, { hint: claim.keypad.hint })
+      : null;
+  const say = (w: TurnWording, extra: Record<string, string | null> = {}) =>
+    fillTemplate(
+      w.say,
+      { ...values, question, keypadOffer, companyName: callInfo.companyName, ...extra },
+      OPTIONAL,
+    ) ?? question;
+
   if (reason === 'greeting') {
-    const caller = callInfo.fromMasked
-      ? ` I see you're calling from the number ending in ${callInfo.fromMasked.replace('…', '')}.`
-      : '';
-    return `Hello, and thank you for calling ${callInfo.companyName} claims.${caller} I've opened a new claim for you. ${question}`;
+    const last4 = callInfo.fromMasked ? callInfo.fromMasked.replace('…', '') : null;
+    const callerNumber = last4
+      ? fillTemplate(callTurnWording.callerNumber.say, { callerLast4: last4 })
+      : null;
+    return say(callTurnWording.greeting, { callerNumber });
   }
-  if (reason === 'goodbye') {
-    return `I haven't heard from you, so I'll end the call now. Your claim number is ${claimNumberForSpeech(claim.context.claimId)}; you can call back any time to finish it. Goodbye!`;
-  }
-  if (reason === 'reprompt') return `Are you still there? ${question}${hint}`;
-  if (reason === 'recover') return `Sorry about that. ${question}`;
-  if (reason === 'unheard') return `Sorry, I didn't catch that. ${question}${hint}`;
+  // A caller leaving once there is nothing left to ask hears the state's own closing words.
+  if (reason === 'callerGoodbye' && claim.expects === 'none') return question;
+  if (reason !== 'user' && reason !== 'dtmf') return say(turnWordingFor(reason));
+
+  const results = trailingToolResults(history);
   const failed = results.find((r) => !r.ok);
-  if (failed) return `Sorry, ${failed.error ?? 'I could not use that'}. ${question}${hint}`;
+  if (failed) return say(callTurnWording.rejected, { error: failed.error ?? 'I could not use that' });
   if (results.length > 0) {
-    if (claim.path === 'ongoing.collectingDate') return `Thank you. ${question}`;
-    if (claim.path === 'ongoing.collectingAmount' && claim.context.claimDate) {
-      return `Got it, ${dateForSpeech(claim.context.claimDate)}. ${question}`;
-    }
-    if (claim.path === 'initial') return `Of course. ${question}`;
-    return question;
+    const acknowledgement = claim.acknowledgement ? fillTemplate(claim.acknowledgement, values) : null;
+    return say(callTurnWording.answer, { acknowledgement });
   }
   // A caller turn that produced nothing the claim could take.
-  const u = understandUtterance(lastUserText(history), { today });
+  const u = understandFor(claim, lastUserText(history), today);
   if (u.repeat) return question;
-  if (claim.path === 'ongoing.verifying' && u.no) {
-    return 'No problem. Which would you like to change, the date or the amount?';
-  }
-  return `Sorry, I didn't catch that. ${question}${hint}`;
+  if (claim.expects === 'confirmation' && u.no) return say(callTurnWording.confirmationDeclined);
+  return say(callTurnWording.notUnderstood);
 }
 
 let toolCallCounter = 0;
@@ -137,7 +154,10 @@ export function createLocalDialogue(
     async *respond(req: DialogueRequest): AsyncGenerator<DialogueChunk> {
       const last = req.history.at(-1);
       if (req.reason === 'user' && last?.role === 'user') {
-        const events = eventsFor(req.claim, understandUtterance(last.content, { today: opts.today() }));
+        const understood = understandFor(req.claim, last.content, opts.today());
+        const events: { type: string }[] = eventsFor(req.claim, understood);
+        // A caller leaving mid-claim (and saying nothing the claim can take) ends the call.
+        if (events.length === 0 && understood.goodbye) events.push({ type: 'caller.goodbye.said' });
         if (events.length > 0) {
           for (const e of events) {
             const { type, ...args } = e;

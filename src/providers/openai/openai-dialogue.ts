@@ -10,8 +10,15 @@
  */
 import OpenAI from 'openai';
 import type { ChatCompletionMessageParam, ChatCompletionTool } from 'openai/resources/chat/completions';
-import { toolDefinitionOf } from '../../../machines/claim.events.js';
+import { callToolEventTypes } from '../../../machines/call.events.js';
+import {
+  callTurnWording,
+  fillTemplate,
+  keypadOfferWording,
+  turnWordingFor,
+} from '../../../machines/call.wording.js';
 import type { ClaimView } from '../../../machines/claim.view.js';
+import { toolDefinitionOf } from './openai-tools.js';
 import {
   ProviderError,
   type DialogueChunk,
@@ -32,7 +39,11 @@ export interface OpenAIDialogueOptions {
   today: () => string;
 }
 
-/** The system prompt for a state: persona, rules, what is known and the goal of this step. */
+/**
+ * The system prompt for a state: persona, rules, what is known, the state's label and goal, and the
+ * machines' instruction for this kind of turn (`machines/call.wording.ts`). No wording of its own
+ * about states or reasons.
+ */
 export function systemPromptFor(req: DialogueRequest, today: string): string {
   const v: ClaimView = req.claim;
   const c = v.context;
@@ -42,32 +53,33 @@ export function systemPromptFor(req: DialogueRequest, today: string): string {
     `claim amount: ${c.claimAmount === null ? 'unknown' : `${c.claimAmount} USD`}`,
     `claim status: ${c.claimStatus}`,
   ];
-  const situation =
-    req.reason === 'greeting'
-      ? 'The call just connected: greet the caller first.'
-      : req.reason === 'reprompt'
-        ? 'The caller has been silent: gently check they are still there and repeat the question.'
-        : req.reason === 'goodbye'
-          ? 'The caller stayed silent: say you will end the call now, remind them of their claim number and say goodbye. Do not call tools.'
-          : req.reason === 'unheard'
-            ? 'The caller said something we could not transcribe: say you did not catch that and ask again.'
-            : req.reason === 'recover'
-              ? 'Something went wrong on our side: apologise briefly and repeat the question.'
-              : 'Answer the caller.';
+  const last4 = req.callInfo.fromMasked ? req.callInfo.fromMasked.replace('…', '') : null;
+  const offer =
+    req.keypadOffer && v.keypad
+      ? fillTemplate(keypadOfferWording(req.keypadOffer).instruction, { hint: v.keypad.hint })
+      : null;
   return [
     `You are the phone claims assistant of ${req.callInfo.companyName}. You are speaking on a phone call: answer in one to three short spoken sentences, no lists, no markdown, no emojis.`,
     `Today is ${today}. Dates you pass to tools are YYYY-MM-DD; amounts are plain numbers in US dollars.`,
-    'Call a tool as soon as the caller gives the information it records; never invent values the caller did not say. If a tool result says ok:false, tell the caller why in plain words and ask again.',
-    req.misunderstandings >= 2
-      ? 'The caller has not been understood twice: offer the keypad (1 for yes, 2 for no; dates as MMDDYYYY then pound; amounts with star as the decimal point then pound).'
-      : '',
-    `Current step: ${v.path}. Goal of this step: ${v.goal}`,
+    'Call a tool as soon as the caller gives the information it records; never invent values the caller did not say.',
+    callTurnWording.rejected.instruction,
+    v.expects === 'confirmation' ? callTurnWording.confirmationDeclined.instruction : '',
+    offer ?? '',
+    `Current step: ${v.label}. Goal of this step: ${v.goal}`,
     `Known so far: ${facts.join('; ')}.`,
-    req.callInfo.fromMasked ? `The caller's number ends in ${req.callInfo.fromMasked.replace('…', '')}.` : '',
-    situation,
+    last4 ? (fillTemplate(callTurnWording.callerNumber.instruction, { callerLast4: last4 }) ?? '') : '',
+    turnWordingFor(req.reason).instruction,
   ]
     .filter(Boolean)
     .join('\n');
+}
+
+/** The tools offered for a request: none while saying goodbye, else the state's and the call's. */
+export function toolsFor(req: DialogueRequest): ChatCompletionTool[] {
+  if (req.reason === 'goodbye' || req.reason === 'callerGoodbye') return [];
+  return [...req.claim.acceptedEvents, ...callToolEventTypes].map((t) =>
+    toolDefinitionOf(t),
+  ) as ChatCompletionTool[];
 }
 
 function toOpenAIMessages(history: readonly DialogueMessage[]): ChatCompletionMessageParam[] {
@@ -119,10 +131,7 @@ export function createOpenAIDialogue(opts: OpenAIDialogueOptions): DialogueProvi
       const firstTokenTimer = setTimeout(() => {
         if (!gotFirst) ac.abort();
       }, firstTokenTimeoutMs);
-      const tools: ChatCompletionTool[] =
-        req.reason === 'goodbye'
-          ? []
-          : (req.claim.acceptedEvents.map((t) => toolDefinitionOf(t)) as ChatCompletionTool[]);
+      const tools = toolsFor(req);
       const calls = new Map<number, { id: string; name: string; arguments: string }>();
       let finished = false;
       try {

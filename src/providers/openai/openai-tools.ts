@@ -1,0 +1,28 @@
+/**
+ * OpenAI's tool format for the machines' events: the chat-completions `tools` entries, built from
+ * the one zod schema each event has (`machines/claim.events.ts`, `machines/call.events.ts`).
+ */
+import { z } from 'zod';
+import { claimToolArgSchemas, toolNameOf, type ClaimToolEventType } from '../../../machines/claim.events.js';
+import { callToolArgSchemas, type CallToolEventType } from '../../../machines/call.events.js';
+
+/** A tool definition in the OpenAI chat-completions `tools` format. */
+export interface ToolDefinition {
+  type: 'function';
+  function: { name: string; description: string; parameters: Record<string, unknown> };
+}
+
+/** Builds the tool definition of one event from its schema (the single source of truth). */
+export function toolDefinitionOf(eventType: ClaimToolEventType | CallToolEventType): ToolDefinition {
+  const schema =
+    eventType in claimToolArgSchemas
+      ? claimToolArgSchemas[eventType as ClaimToolEventType]
+      : callToolArgSchemas[eventType as CallToolEventType];
+  const parameters = z.toJSONSchema(schema, { target: 'draft-7' }) as Record<string, unknown>;
+  delete parameters.$schema;
+  delete parameters.description;
+  return {
+    type: 'function',
+    function: { name: toolNameOf(eventType), description: schema.description ?? eventType, parameters },
+  };
+}
