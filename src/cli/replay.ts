@@ -12,7 +12,12 @@ import fs from 'node:fs';
 import { loadConfig, type AppConfig } from '../config.js';
 import { loadDotEnv } from '../load-dotenv.js';
 import { lockDataDir, lockHolderOf } from '../store/data-dir-lock.js';
-import { formatReplayReport, replayTransitions } from '../replay/replay.js';
+import {
+  compareMachineVersion,
+  formatMachineVersion,
+  formatReplayReport,
+  replayConversation,
+} from '../replay/replay.js';
 import { createStoreFromConfig } from '../store/create-store.js';
 import type { ConversationDetail } from '../store/types.js';
 
@@ -88,11 +93,12 @@ async function main(): Promise<void> {
     process.exit(2);
   }
   const c = detail.conversation;
-  if (c)
-    console.log(
-      `conversation ${c.id} · claim ${c.claim_id} · state ${c.state} · machines ${c.machine_version}`,
-    );
-  const report = replayTransitions(detail.transitions);
+  if (c) {
+    console.log(`conversation ${c.id} · claim ${c.claim_id} · state ${c.state} · created ${c.created_at}`);
+    // A changed version is news for QA, not a failure: the steps below say whether behaviour changed.
+    console.log(formatMachineVersion(compareMachineVersion(c.machine_version)));
+  }
+  const report = replayConversation(detail);
   console.log(formatReplayReport(report));
   process.exit(report.ok ? 0 : 1);
 }

@@ -21,7 +21,13 @@ import pg from 'pg';
 import WebSocket from 'ws';
 import { loadConfig } from '../../src/config.js';
 import { createLogger } from '../../src/logger.js';
-import { formatReplayReport, replayTransitions, type ReplayReport } from '../../src/replay/replay.js';
+import {
+  formatReplayReport,
+  replayConversation,
+  type ReplayMachines,
+  type ReplayReport,
+  type StoredClaim,
+} from '../../src/replay/replay.js';
 import { startServer, type RunningServer, type ServerOverrides } from '../../src/server/start-server.js';
 import type { ConversationDetail } from '../../src/store/types.js';
 
@@ -39,12 +45,16 @@ export const FIXED_TODAY = '2026-11-24';
 // ---------------------------------------------------------------------------------------------
 
 /**
- * Replays a stored conversation through the machines and throws, with the full step-by-step report,
- * when any step diverges or the log is unusable (no `xstate.init`, gaps in seq, empty log).
- * Returns the report so a test can check more (e.g. the number of steps per actor).
+ * Replays a stored conversation through the machines (today's unless `machines` says otherwise) and
+ * throws, with the full step-by-step report, when any step or claim field (compared with the row in
+ * `detail.conversation`, when there is one) diverges or the log is unusable (no `xstate.init`, gaps
+ * in seq, empty log). Returns the report so a test can check more (e.g. the steps per actor).
  */
-export function expectReplayMatches(detail: Pick<ConversationDetail, 'transitions'>): ReplayReport {
-  const report = replayTransitions(detail.transitions);
+export function expectReplayMatches(
+  detail: Pick<ConversationDetail, 'transitions'> & { conversation?: StoredClaim | null },
+  machines?: Partial<ReplayMachines>,
+): ReplayReport {
+  const report = replayConversation(detail, machines);
   if (report.steps.length === 0) throw new Error('replay: the log has no transitions');
   if (!report.ok) throw new Error(`replay diverged from the recorded log:\n${formatReplayReport(report)}`);
   return report;
