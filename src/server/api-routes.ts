@@ -1,12 +1,48 @@
 /**
  * The read API over stored conversations. Rows are returned as stored (snake_case columns).
- *   GET /api/conversations?limit=&state=   newest first
+ *   GET /api/conversations?limit=&state=&since=&before=   newest first, `{conversations, next}`
  *   GET /api/conversations/:id             {conversation, messages, transitions, metrics}
+ * `next` is the cursor of the following page (pass it as `before=`), null after the last page.
  */
 import { Router, type Request, type Response, type NextFunction } from 'express';
 import { z } from 'zod';
-import type { ConversationStore } from '../store/types.js';
+import type { ConversationCursor, ConversationRow, ConversationStore } from '../store/types.js';
 import { checkDashboardAccess, type AccessConfig } from './access.js';
+
+// An instant in the one form the store writes (UTC, optional milliseconds): nothing Date() guesses.
+const ISO_INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,3})?Z$/;
+
+/** A real instant in {@link ISO_INSTANT} form, normalized to `toISOString()`. */
+function instantOf(text: string): string | null {
+  if (!ISO_INSTANT.test(text)) return null;
+  const d = new Date(text);
+  if (Number.isNaN(d.getTime())) return null;
+  const iso = d.toISOString();
+  // Date() rolls 2026-02-30 over to March: only a date that round-trips is real.
+  return iso.slice(0, 19) === text.slice(0, 19) ? iso : null;
+}
+
+/** `YYYY-MM-DD` (midnight UTC) or an ISO instant. */
+const since = z.string().transform((text, ctx) => {
+  const iso = instantOf(/^\d{4}-\d{2}-\d{2}$/.test(text) ? `${text}T00:00:00Z` : text);
+  if (iso === null)
+    ctx.addIssue({ code: 'custom', message: 'must be YYYY-MM-DD or an ISO-8601 UTC instant' });
+  return iso ?? '';
+});
+
+/** The `next` cursor of a page: `<created_at>,<id>` of its last row. */
+function cursorOf(row: ConversationRow): string {
+  return `${row.created_at},${row.id}`;
+}
+
+const before = z.string().transform((text, ctx): ConversationCursor => {
+  const [at = '', id = '', ...rest] = text.split(',');
+  const createdAt = instantOf(at);
+  if (createdAt === null || !z.uuid().safeParse(id).success || rest.length > 0) {
+    ctx.addIssue({ code: 'custom', message: 'must be the `next` cursor of a previous page' });
+  }
+  return { createdAt: createdAt ?? '', id };
+});
 
 const listQuery = z
   .object({
@@ -19,6 +55,8 @@ const listQuery = z
       .optional()
       .default(50),
     state: z.enum(['initial', 'ongoing', 'done']).optional(),
+    since: since.optional(),
+    before: before.optional(),
   })
   .strict();
 
@@ -46,8 +84,14 @@ export function createApiRouter(store: ConversationStore, access: AccessConfig):
       });
       return;
     }
-    const rows = await store.listConversations(parsed.data);
-    res.json({ conversations: rows });
+    const { since: from, before: cursor, ...filter } = parsed.data;
+    const rows = await store.listConversations({
+      ...filter,
+      ...(from !== undefined ? { since: from } : {}),
+      ...(cursor !== undefined ? { before: cursor } : {}),
+    });
+    const last = rows.at(-1);
+    res.json({ conversations: rows, next: last && rows.length >= parsed.data.limit ? cursorOf(last) : null });
   });
 
   r.get('/conversations/:id', async (req, res) => {
