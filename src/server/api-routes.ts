@@ -6,42 +6,23 @@
  */
 import { Router, type Request, type Response, type NextFunction } from 'express';
 import { z } from 'zod';
-import type { ConversationCursor, ConversationRow, ConversationStore } from '../store/types.js';
+import type { ConversationCursor, ConversationStore } from '../store/types.js';
+import { cursorOf, parseCursor, sinceInstantOf } from '../store/list-filters.js';
 import { checkDashboardAccess, type AccessConfig } from './access.js';
-
-// An instant in the one form the store writes (UTC, optional milliseconds): nothing Date() guesses.
-const ISO_INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,3})?Z$/;
-
-/** A real instant in {@link ISO_INSTANT} form, normalized to `toISOString()`. */
-function instantOf(text: string): string | null {
-  if (!ISO_INSTANT.test(text)) return null;
-  const d = new Date(text);
-  if (Number.isNaN(d.getTime())) return null;
-  const iso = d.toISOString();
-  // Date() rolls 2026-02-30 over to March: only a date that round-trips is real.
-  return iso.slice(0, 19) === text.slice(0, 19) ? iso : null;
-}
 
 /** `YYYY-MM-DD` (midnight UTC) or an ISO instant. */
 const since = z.string().transform((text, ctx) => {
-  const iso = instantOf(/^\d{4}-\d{2}-\d{2}$/.test(text) ? `${text}T00:00:00Z` : text);
+  const iso = sinceInstantOf(text);
   if (iso === null)
     ctx.addIssue({ code: 'custom', message: 'must be YYYY-MM-DD or an ISO-8601 UTC instant' });
   return iso ?? '';
 });
 
-/** The `next` cursor of a page: `<created_at>,<id>` of its last row. */
-function cursorOf(row: ConversationRow): string {
-  return `${row.created_at},${row.id}`;
-}
-
 const before = z.string().transform((text, ctx): ConversationCursor => {
-  const [at = '', id = '', ...rest] = text.split(',');
-  const createdAt = instantOf(at);
-  if (createdAt === null || !z.uuid().safeParse(id).success || rest.length > 0) {
+  const cursor = parseCursor(text);
+  if (cursor === null)
     ctx.addIssue({ code: 'custom', message: 'must be the `next` cursor of a previous page' });
-  }
-  return { createdAt: createdAt ?? '', id };
+  return cursor ?? { createdAt: '', id: '' };
 });
 
 const listQuery = z
