@@ -1,13 +1,30 @@
 /**
  * The read API over stored conversations. Rows are returned as stored (snake_case columns).
- *   GET /api/conversations?limit=&state=   newest first
+ *   GET /api/conversations?limit=&state=&since=&before=   newest first, `{conversations, next}`
  *   GET /api/conversations/:id             {conversation, messages, transitions, metrics}
+ * `next` is the cursor of the following page (pass it as `before=`), null after the last page.
  */
 import { Router, type Request, type Response, type NextFunction } from 'express';
 import { z } from 'zod';
 import { claimPhases } from '../../machines/claim.view.js';
-import type { ConversationStore } from '../store/types.js';
+import type { ConversationCursor, ConversationStore } from '../store/types.js';
+import { cursorOf, parseCursor, sinceInstantOf } from '../store/list-filters.js';
 import { checkDashboardAccess, type AccessConfig } from './access.js';
+
+/** `YYYY-MM-DD` (midnight UTC) or an ISO instant. */
+const since = z.string().transform((text, ctx) => {
+  const iso = sinceInstantOf(text);
+  if (iso === null)
+    ctx.addIssue({ code: 'custom', message: 'must be YYYY-MM-DD or an ISO-8601 UTC instant' });
+  return iso ?? '';
+});
+
+const before = z.string().transform((text, ctx): ConversationCursor => {
+  const cursor = parseCursor(text);
+  if (cursor === null)
+    ctx.addIssue({ code: 'custom', message: 'must be the `next` cursor of a previous page' });
+  return cursor ?? { createdAt: '', id: '' };
+});
 
 const listQuery = z
   .object({
@@ -20,6 +37,8 @@ const listQuery = z
       .optional()
       .default(50),
     state: z.enum(claimPhases).optional(),
+    since: since.optional(),
+    before: before.optional(),
   })
   .strict();
 
@@ -47,8 +66,14 @@ export function createApiRouter(store: ConversationStore, access: AccessConfig):
       });
       return;
     }
-    const rows = await store.listConversations(parsed.data);
-    res.json({ conversations: rows });
+    const { since: from, before: cursor, ...filter } = parsed.data;
+    const rows = await store.listConversations({
+      ...filter,
+      ...(from !== undefined ? { since: from } : {}),
+      ...(cursor !== undefined ? { before: cursor } : {}),
+    });
+    const last = rows.at(-1);
+    res.json({ conversations: rows, next: last && rows.length >= parsed.data.limit ? cursorOf(last) : null });
   });
 
   r.get('/conversations/:id', async (req, res) => {

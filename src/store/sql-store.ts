@@ -105,8 +105,6 @@ const SQL = {
   upsertMetricsBatch: `insert into conversation_metrics (${list(METRICS_COLUMNS)})
     select ${list(METRICS_COLUMNS)} from jsonb_populate_recordset(null::conversation_metrics, $1::text::jsonb)
     on conflict (conversation_id) do update set ${updateSet(METRICS_COLUMNS, ['conversation_id'])}`,
-  listAll: `select ${CONVERSATION_SELECT} from conversations order by created_at desc, id desc limit $1`,
-  listByState: `select ${CONVERSATION_SELECT} from conversations where state = $2 order by created_at desc, id desc limit $1`,
   getConversation: `select ${CONVERSATION_SELECT} from conversations where id = $1::uuid`,
   getMessages: `select ${list(MESSAGE_COLUMNS)} from conversation_messages where conversation_id = $1::uuid order by seq`,
   getTransitions: `select ${list(TRANSITION_COLUMNS)} from conversation_transitions where conversation_id = $1::uuid
@@ -240,11 +238,8 @@ export function createSqlStore(opts: SqlStoreOptions): ConversationStore {
     },
 
     async listConversations(query: ListConversationsQuery): Promise<ConversationRow[]> {
-      const limit = clampLimit(query.limit);
-      const res =
-        query.state === undefined
-          ? await db().query(SQL.listAll, [limit])
-          : await db().query(SQL.listByState, [limit, query.state]);
+      const { sql, params } = listQuerySql(query);
+      const res = await db().query(sql, params);
       return res.rows.map(toConversationRow);
     },
 
@@ -273,5 +268,23 @@ export function createSqlStore(opts: SqlStoreOptions): ConversationStore {
       client = undefined;
       await c?.close();
     },
+  };
+}
+
+/** The listing query: only the filters given, so each combination keeps its index-friendly plan. */
+function listQuerySql(query: ListConversationsQuery): { sql: string; params: unknown[] } {
+  const params: unknown[] = [clampLimit(query.limit)];
+  const where: string[] = [];
+  const param = (v: unknown) => `$${params.push(v)}`;
+  if (query.state !== undefined) where.push(`state = ${param(query.state)}`);
+  if (query.since !== undefined) where.push(`created_at >= ${param(query.since)}::timestamptz`);
+  if (query.before !== undefined) {
+    const at = param(query.before.createdAt);
+    where.push(`(created_at, id) < (${at}::timestamptz, ${param(query.before.id)}::uuid)`);
+  }
+  const filter = where.length ? ` where ${where.join(' and ')}` : '';
+  return {
+    sql: `select ${CONVERSATION_SELECT} from conversations${filter} order by created_at desc, id desc limit $1`,
+    params,
   };
 }

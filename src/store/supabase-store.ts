@@ -318,14 +318,27 @@ export function createSupabaseStore(opts: SupabaseStoreOptions): ConversationSto
     },
 
     async listConversations(query): Promise<ConversationRow[]> {
-      let q = client.from('conversations').select('*');
-      if (query.state !== undefined) q = q.eq('state', query.state);
-      const res = await q
-        .order('created_at', { ascending: false })
-        .order('id', { ascending: false })
-        .limit(clampLimit(query.limit));
-      if (res.error) fail('list conversations', res);
-      return ((res.data ?? []) as Record<string, unknown>[]).map(toConversationRow);
+      const filtered = () => {
+        let q = client.from('conversations').select('*');
+        if (query.state !== undefined) q = q.eq('state', query.state);
+        if (query.since !== undefined) q = q.gte('created_at', query.since);
+        return q;
+      };
+      const page = async (q: ReturnType<typeof filtered>, limit: number) => {
+        const res = await q
+          .order('created_at', { ascending: false })
+          .order('id', { ascending: false })
+          .limit(limit);
+        if (res.error) fail('list conversations', res);
+        return ((res.data ?? []) as Record<string, unknown>[]).map(toConversationRow);
+      };
+      const limit = clampLimit(query.limit);
+      const cursor = query.before;
+      if (!cursor) return page(filtered(), limit);
+      // PostgREST has no row comparison: the rest of the cursor's instant first, then older ones.
+      const same = await page(filtered().eq('created_at', cursor.createdAt).lt('id', cursor.id), limit);
+      if (same.length >= limit) return same;
+      return [...same, ...(await page(filtered().lt('created_at', cursor.createdAt), limit - same.length))];
     },
 
     async getConversation(id): Promise<ConversationDetail | null> {

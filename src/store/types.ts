@@ -132,10 +132,24 @@ export interface ConversationDetail {
 /** end_reason of a conversation closed by the start-up sweep: its process died mid-call. */
 export const SERVER_CRASHED = 'server_crashed';
 
+/**
+ * Where a page of conversations starts: strictly after this row in the listing order (created_at
+ * desc, id desc), i.e. the last row of the previous page. Keyset paging, so rows created while a
+ * client pages through are neither skipped nor repeated.
+ */
+export interface ConversationCursor {
+  createdAt: string; // ISO-8601
+  id: string; // uuid
+}
+
 /** Filter for listing conversations (newest first). */
 export interface ListConversationsQuery {
   limit: number; // 1..200
   state?: ConversationState;
+  /** Only conversations created at or after this instant (ISO-8601). */
+  since?: string;
+  /** Only conversations after this one in the listing order (see {@link ConversationCursor}). */
+  before?: ConversationCursor;
 }
 
 /** Thrown by `createConversation` when the claim_id is already taken (the engine retries with a new one). */

@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -11,26 +10,8 @@ import {
   listCallFixtures,
   loadCallFixture,
   replayFixture,
+  runReplayCli,
 } from '../support/replay-helper.js';
-
-const repoRoot = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../..');
-const tsxBin = path.join(repoRoot, 'node_modules/.bin/tsx');
-
-function runReplayCli(arg: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(tsxBin, ['src/cli/replay.ts', arg], {
-      cwd: repoRoot,
-      env: { ...process.env, NODE_OPTIONS: '' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
 
 function clone(detail: ConversationDetail): ConversationDetail {
   return structuredClone(detail);
@@ -157,9 +138,13 @@ describe('replay CLI', () => {
   afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
   it('exits 0 and prints OK for a golden log file', async () => {
-    const r = await runReplayCli(callFixturePath('happy-path'));
+    const r = await runReplayCli([callFixturePath('happy-path')]);
     expect(r.stderr).not.toMatch(/replay failed/);
     expect(r.stdout).toMatch(/replay OK: \d+ steps, no divergence/);
+    // The version the log was recorded under is printed (against today's when it differs, which
+    // is reported and still exits 0).
+    const recorded = loadCallFixture('happy-path').conversation.machine_version;
+    expect(r.stdout).toMatch(new RegExp(`^machines: (recorded )?${recorded.replace('+', '\\+')}`, 'm'));
     expect(r.code).toBe(0);
   });
 
@@ -170,7 +155,7 @@ describe('replay CLI', () => {
     const file = path.join(tmp, 'tampered.json');
     fs.writeFileSync(file, JSON.stringify(detail));
 
-    const r = await runReplayCli(file);
+    const r = await runReplayCli([file]);
 
     expect(r.stdout).toMatch(/✗ claim .*claim\.details\.confirmed/);
     expect(r.stdout).toMatch(/replay FAILED: 1 divergent step/);

@@ -108,6 +108,30 @@ describe('conversation API on a plain local run', () => {
     expect((r.body.conversations as ConversationRow[]).map((c) => c.id)).toEqual([seeded[2]!.id]);
   });
 
+  it('pages with the ?before= cursor each page returns as next, until next is null', async () => {
+    const ids: string[] = [];
+    let query = '/api/conversations?limit=3';
+    for (let pages = 0; pages < 5; pages++) {
+      const r = await get(server, query);
+      expect(r.status).toBe(200);
+      ids.push(...(r.body.conversations as ConversationRow[]).map((c) => c.id));
+      if (r.body.next === null) break;
+      query = `/api/conversations?limit=3&before=${encodeURIComponent(String(r.body.next))}`;
+    }
+    expect(ids).toEqual(newestFirst());
+  });
+
+  it('lists only the conversations created on or after ?since=', async () => {
+    const byDay = await get(server, '/api/conversations?since=2026-11-03');
+    expect((byDay.body.conversations as ConversationRow[]).map((c) => c.id)).toEqual(
+      newestFirst().slice(0, 2),
+    );
+    const byInstant = await get(server, '/api/conversations?since=2026-11-03T00:00:00.001Z');
+    expect((byInstant.body.conversations as ConversationRow[]).map((c) => c.id)).toEqual(
+      newestFirst().slice(0, 1),
+    );
+  });
+
   it.each([
     ['limit=0', /limit/],
     ['limit=201', /limit/],
@@ -120,6 +144,13 @@ describe('conversation API on a plain local run', () => {
     ['limit=+16', /limit/],
     ['state=finished', /state/],
     ['sort=asc', /sort|unrecognized/i],
+    ['since=2026-02-30', /since/],
+    ['since=2026-1-3', /since/],
+    ['since=yesterday', /since/],
+    ['since=2026-11-03T00:00:00%2B01:00', /since/],
+    ['before=2026-11-03T00:00:00.000Z', /before/],
+    ['before=2026-11-03T00:00:00.000Z,not-a-uuid', /before/],
+    [`before=2026-11-03T00:00:00.000Z,${randomUUID()},x`, /before/],
   ])('refuses the bad query ?%s with a 400 JSON error naming the parameter', async (query, named) => {
     const r = await get(server, `/api/conversations?${query}`);
     expect(r.status).toBe(400);

@@ -275,6 +275,31 @@ export function storeContract(name: string, open: () => Promise<ContractTarget>)
       expect(one.map((c) => c.id)).toEqual([convs[3]!.id]);
     });
 
+    it('pages through conversations with a keyset cursor, from a given instant on', async () => {
+      futureYear += 1;
+      // Two share an instant, so the cursor must break the tie on id.
+      const convs = [0, 1, 1, 2, 3].map((i) => newConversation({ created_at: future(i) }));
+      for (const c of convs) await store.createConversation(c);
+      const order = [...convs]
+        .sort((a, b) => b.created_at.localeCompare(a.created_at) || b.id.localeCompare(a.id))
+        .map((c) => c.id);
+      const since = future(0);
+
+      const seen: string[] = [];
+      let before: { createdAt: string; id: string } | undefined;
+      for (let pages = 0; pages < 10; pages++) {
+        const page = await store.listConversations({ limit: 2, since, ...(before ? { before } : {}) });
+        seen.push(...page.map((c) => c.id));
+        const last = page.at(-1);
+        if (page.length < 2 || !last) break;
+        before = { createdAt: last.created_at, id: last.id };
+      }
+      expect(seen).toEqual(order);
+
+      const recent = await store.listConversations({ limit: 10, since: future(2) });
+      expect(recent.map((c) => c.id)).toEqual(order.slice(0, 2));
+    });
+
     it('clamps the listing limit to 1..200', async () => {
       expect((await store.listConversations({ limit: 0 })).length).toBeLessThanOrEqual(1);
       expect((await store.listConversations({ limit: 10_000 })).length).toBeLessThanOrEqual(200);

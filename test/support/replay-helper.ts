@@ -3,7 +3,9 @@
  *
  * - Replay: {@link expectReplayMatches} re-drives a `ConversationDetail` (as
  *   `GET /api/conversations/:id` returns it) through the machines and throws a readable report on any
- *   divergence; {@link replayFixture} does the same for a golden log in `test/fixtures/calls/`.
+ *   divergence; {@link replayFixture} does the same for a golden log in `test/fixtures/calls/`;
+ *   {@link storeGoldenCall} writes a golden log into a store as a served call (for `--all`);
+ *   {@link runReplayCli} runs `npm run replay`.
  * - Recording: {@link startLocalServer} starts the real server (PGlite in a temp dir, local
  *   dialogue, fixed date) on an ephemeral port; {@link connectBrowserCall} talks to it over the real
  *   `/client/stream` WebSocket; {@link runScriptedCall} plays a caller script turn by turn;
@@ -12,7 +14,8 @@
  * Nothing here asserts on wall-clock time: waits have a generous limit only so a broken engine fails
  * with a message instead of a silent jest timeout.
  */
-import { randomBytes } from 'node:crypto';
+import { spawn } from 'node:child_process';
+import { randomBytes, randomInt, randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -21,9 +24,15 @@ import pg from 'pg';
 import WebSocket from 'ws';
 import { loadConfig } from '../../src/config.js';
 import { createLogger } from '../../src/logger.js';
-import { formatReplayReport, replayTransitions, type ReplayReport } from '../../src/replay/replay.js';
+import {
+  formatReplayReport,
+  replayConversation,
+  type ReplayMachines,
+  type ReplayReport,
+  type StoredClaim,
+} from '../../src/replay/replay.js';
 import { startServer, type RunningServer, type ServerOverrides } from '../../src/server/start-server.js';
-import type { ConversationDetail } from '../../src/store/types.js';
+import type { ConversationDetail, ConversationStore } from '../../src/store/types.js';
 
 /** Folder of the golden call logs. */
 export const CALL_FIXTURES_DIR = path.resolve(
@@ -39,12 +48,16 @@ export const FIXED_TODAY = '2026-11-24';
 // ---------------------------------------------------------------------------------------------
 
 /**
- * Replays a stored conversation through the machines and throws, with the full step-by-step report,
- * when any step diverges or the log is unusable (no `xstate.init`, gaps in seq, empty log).
- * Returns the report so a test can check more (e.g. the number of steps per actor).
+ * Replays a stored conversation through the machines (today's unless `machines` says otherwise) and
+ * throws, with the full step-by-step report, when any step or claim field (compared with the row in
+ * `detail.conversation`, when there is one) diverges or the log is unusable (no `xstate.init`, gaps
+ * in seq, empty log). Returns the report so a test can check more (e.g. the steps per actor).
  */
-export function expectReplayMatches(detail: Pick<ConversationDetail, 'transitions'>): ReplayReport {
-  const report = replayTransitions(detail.transitions);
+export function expectReplayMatches(
+  detail: Pick<ConversationDetail, 'transitions'> & { conversation?: StoredClaim | null },
+  machines?: Partial<ReplayMachines>,
+): ReplayReport {
+  const report = replayConversation(detail, machines);
   if (report.steps.length === 0) throw new Error('replay: the log has no transitions');
   if (!report.ok) throw new Error(`replay diverged from the recorded log:\n${formatReplayReport(report)}`);
   return report;
@@ -73,6 +86,67 @@ export function loadCallFixture(name: string): ConversationDetail {
 export function replayFixture(name: string): { detail: ConversationDetail; report: ReplayReport } {
   const detail = loadCallFixture(name);
   return { detail, report: expectReplayMatches(detail) };
+}
+
+/**
+ * Writes a golden call log into a store as a new ended conversation (fresh id and claim number,
+ * same recorded events, states and claim columns), as if that call had been served by this store.
+ * `conversation` overrides columns of the stored row (e.g. `created_at`, `ended_at: null`).
+ * Returns the new conversation id.
+ */
+export async function storeGoldenCall(
+  store: Pick<ConversationStore, 'createConversation' | 'updateConversation' | 'appendTransitions'>,
+  name: string,
+  conversation: Partial<ConversationDetail['conversation']> = {},
+): Promise<string> {
+  const golden = loadCallFixture(name);
+  const row = { ...golden.conversation, ...conversation };
+  const id = randomUUID();
+  const claimId = `CLM-${randomInt(1000, 9999)}-${randomInt(1000, 9999)}`;
+  await store.createConversation({
+    id,
+    call_sid: null,
+    stream_sid: null,
+    from_number: null,
+    to_number: null,
+    channel: row.channel,
+    claim_id: claimId,
+    machine_version: row.machine_version,
+    created_at: row.created_at,
+  });
+  await store.updateConversation(id, {
+    claim_date: row.claim_date,
+    claim_amount: row.claim_amount,
+    claim_status: row.claim_status,
+    state: row.state,
+    ended_at: row.ended_at,
+    end_reason: row.end_reason,
+    updated_at: row.updated_at,
+  });
+  await store.appendTransitions(golden.transitions.map((t) => ({ ...t, conversation_id: id })));
+  return id;
+}
+
+const REPO_ROOT = path.resolve(CALL_FIXTURES_DIR, '../../..');
+
+/** Runs `npm run replay -- <args>` (via tsx, in the repository) with extra environment. */
+export function runReplayCli(
+  args: string[],
+  env: Record<string, string> = {},
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(path.join(REPO_ROOT, 'node_modules/.bin/tsx'), ['src/cli/replay.ts', ...args], {
+      cwd: REPO_ROOT,
+      env: { ...process.env, NODE_OPTIONS: '', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
 }
 
 // ---------------------------------------------------------------------------------------------
