@@ -5,7 +5,7 @@
 import { ConfigError, loadConfig } from './config.js';
 import { loadDotEnv } from './load-dotenv.js';
 import { createLogger } from './logger.js';
-import { startServer } from './server/start-server.js';
+import { startServer } from './http/start-server.js';
 
 async function main(): Promise<void> {
   loadDotEnv(); // .env from the working directory; variables already set win

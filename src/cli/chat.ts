@@ -14,7 +14,7 @@ import { loadConfig, type AppConfig } from '../config.js';
 import { loadDotEnv } from '../load-dotenv.js';
 import { lockHolderOf } from '../store/data-dir-lock.js';
 import { createLogger } from '../logger.js';
-import { startServer, type RunningServer } from '../server/start-server.js';
+import { startServer, type RunningServer } from '../http/start-server.js';
 
 const c = {
   dim: (s: string) => `\x1b[2m${s}\x1b[0m`,

@@ -20,8 +20,8 @@ import { readFile, writeFile, mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { AnyStateMachine } from 'xstate';
-import { callMachine } from '../../machines/call.machine.js';
-import { claimMachine } from '../../machines/claim.machine.js';
+import { callMachine } from '../../machines/call/call.machine.js';
+import { claimMachine } from '../../machines/claim/claim.machine.js';
 
 /** One exported transition (XState config form, always in an array). */
 export interface ExportedTransition {

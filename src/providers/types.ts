@@ -2,9 +2,9 @@
  * Provider ports. The machines and the engine know only these shapes, never a vendor.
  * Each vendor folder (deepgram/, openai/, cartesia/, local/) implements one or more of them.
  */
-import type { ClaimView } from '../../machines/claim.view.js';
-import type { TurnReason } from '../../machines/call.machine.js';
-import type { KeypadOfferReason } from '../../machines/call.wording.js';
+import type { ClaimView } from '../../machines/claim/claim.view.js';
+import type { TurnReason } from '../../machines/call/call.machine.js';
+import type { KeypadOfferReason } from '../../machines/call/call.wording.js';
 
 /** A tool call as the dialogue produced it (arguments are raw JSON text, untrusted). */
 export interface DialogueToolCall {

@@ -9,7 +9,7 @@
  * server's API (`api-call-source.ts`). Never throws for one call's content; a source that fails
  * (database down, HTTP error) rejects the whole run.
  */
-import { machineVersion } from '../engine/machine-version.js';
+import { machineVersion } from '../session/machine-version.js';
 import { cursorOf, parseCursor } from '../store/list-filters.js';
 import type {
   ConversationDetail,

@@ -6,9 +6,9 @@
  * `--all` before a deploy) and on golden logs in tests.
  */
 import { initialTransition, transition, type AnyStateMachine } from 'xstate';
-import { callMachine } from '../../machines/call.machine.js';
-import { claimMachine } from '../../machines/claim.machine.js';
-import { machineVersion } from '../engine/machine-version.js';
+import { callMachine } from '../../machines/call/call.machine.js';
+import { claimMachine } from '../../machines/claim/claim.machine.js';
+import { machineVersion } from '../session/machine-version.js';
 import type { ConversationDetail, TransitionRow } from '../store/types.js';
 import {
   compareRecordedOutputs,

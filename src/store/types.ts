@@ -3,7 +3,7 @@
  * Column names are snake_case exactly as in `supabase/migrations`; the API returns rows as stored.
  */
 
-import type { ClaimPhase } from '../../machines/claim.view.js';
+import type { ClaimPhase } from '../../machines/claim/claim.view.js';
 
 /** The claim flow's coarse state (the claim machine's top-level state), mirrored in `conversations.state`. */
 export type ConversationState = ClaimPhase;

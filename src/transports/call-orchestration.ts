@@ -19,16 +19,16 @@
  * otherwise the socket closes once the session has ended.
  */
 import type { Logger } from 'pino';
-import { createAudioCall, type AudioCall } from '../engine/audio-call.js';
-import type { CallSession } from '../engine/call-session.js';
+import { createAudioCall, type AudioCall } from './audio-call.js';
+import type { CallSession } from '../session/call-session.js';
 import type {
   CallSpeech,
   SessionNotice,
   SessionOptions,
   SessionTransport,
   SpeechHooks,
-} from '../engine/session-types.js';
-import { createTextSpeaker } from '../engine/text-speaker.js';
+} from '../session/session-types.js';
+import { createTextSpeaker } from './text-speaker.js';
 import type { Providers } from '../providers/create-providers.js';
 import { maskPhoneNumber } from '../privacy/phone-number.js';
 import type { CallSocket, InboundFrame } from './call-socket.js';

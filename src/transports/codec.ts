@@ -1,12 +1,12 @@
 /**
  * A carrier's codec: its wire messages become transport events (facts, past tense), and the
  * orchestration's commands (imperative) become its wire messages. One codec per carrier, the way
- * Pipecat keeps one serializer per carrier: Twilio Media Streams (src/telephony/twilio/twilio-codec.ts),
+ * Pipecat keeps one serializer per carrier: Twilio Media Streams (src/transports/twilio/twilio-codec.ts),
  * browser audio and browser text (src/transports/browser/browser-codec.ts). A codec holds only the
  * state its wire needs (Twilio's streamSid); it never touches a socket or a session.
  */
-import type { CallChannel } from '../../machines/call.machine.js';
-import type { SessionNotice } from '../engine/session-types.js';
+import type { CallChannel } from '../../machines/call/call.machine.js';
+import type { SessionNotice } from '../session/session-types.js';
 import type { InboundFrame } from './call-socket.js';
 
 /** What the far end did. */

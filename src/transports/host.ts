@@ -1,7 +1,7 @@
 /**
  * What a transport needs from the server that hosts it, as small ports: call admission (slots
  * against MAX_CONCURRENT_CALLS) and a place to mount its HTTP and WebSocket routes. The HTTP layer
- * implements them (src/server/session-registry.ts, `createApp`); transports never import it.
+ * implements them (src/http/session-registry.ts, `createApp`); transports never import it.
  */
 import type http from 'node:http';
 import type { Express } from 'express';

@@ -9,7 +9,7 @@
  * can end its media stream the way Twilio does.
  *
  * Also exports {@link FakeTwilioRequestClient}: a `twilio.RequestClient` subclass that points the
- * real `twilio` client at the fake (test helper; the engine has its own in src/telephony).
+ * real `twilio` client at the fake (test helper; the engine has its own in src/transports).
  */
 import { EventEmitter } from 'node:events';
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';

@@ -7,7 +7,7 @@ import net from 'node:net';
 import os from 'node:os';
 import WebSocket from 'ws';
 import { createActor } from 'xstate';
-import { claimMachine } from '../../machines/claim.machine.js';
+import { claimMachine } from '../../machines/claim/claim.machine.js';
 import { createLogger } from '../../src/logger.js';
 import { createInspector, type StatecallInspector } from '../../src/inspect/inspector.js';
 

@@ -3,7 +3,7 @@
  * the caller's personal data (phone numbers, claim values, their words, keypad digits).
  */
 import { createActor } from 'xstate';
-import { claimMachine } from '../../machines/claim.machine.js';
+import { claimMachine } from '../../machines/claim/claim.machine.js';
 import {
   REDACTED,
   redactCallData,

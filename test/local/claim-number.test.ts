@@ -4,7 +4,7 @@ import {
   generateClaimNumber,
   isValidClaimNumber,
   normalizeClaimNumber,
-} from '../../machines/claim-number.js';
+} from '../../machines/claim/claim-number.js';
 
 /** A seeded, deterministic randomInt (mulberry32), so generation tests are reproducible. */
 function seededRandomInt(seed: number): (max: number) => number {

@@ -1,5 +1,5 @@
-import { applyDtmfDigit } from '../../machines/call.machine.js';
-import { parseDtmfAmount, parseDtmfDate } from '../../src/providers/local/dtmf-entry.js';
+import { applyDtmfDigit } from '../../machines/call/call.machine.js';
+import { parseDtmfAmount, parseDtmfDate } from '../../machines/claim/keypad-entry.js';
 
 const MAX_DTMF_ENTRY_LENGTH = 16;
 

@@ -4,12 +4,12 @@
  * state: each state is reached by sending the claim machine its events.
  */
 import { initialTransition, transition } from 'xstate';
-import { callTurnWording } from '../../machines/call.wording.js';
-import { claimMachine } from '../../machines/claim.machine.js';
-import type { ClaimToolEvent } from '../../machines/claim.events.js';
-import { claimViewOf, type ClaimView } from '../../machines/claim.view.js';
+import { callTurnWording } from '../../machines/call/call.wording.js';
+import { claimMachine } from '../../machines/claim/claim.machine.js';
+import type { ClaimToolEvent } from '../../machines/claim/claim.events.js';
+import { claimViewOf, type ClaimView } from '../../machines/claim/claim.view.js';
 import { createLocalDialogue, speechFor } from '../../src/providers/local/local-dialogue.js';
-import { dtmfToClaimEvents } from '../../src/providers/local/dtmf-dialogue.js';
+import { dtmfToClaimEvents } from '../../machines/claim/claim.keypad.js';
 import type { DialogueChunk, DialogueMessage, DialogueRequest } from '../../src/providers/types.js';
 
 const TODAY = '2026-11-24';

@@ -12,9 +12,9 @@ import {
   type CallNotice,
   type RespondInput,
   type TurnOutcome,
-} from '../../machines/call.machine.js';
-import { claimMachine } from '../../machines/claim.machine.js';
-import { claimMetaOfPath, claimPathOfValue, turnPolicyOfMeta } from '../../machines/claim.view.js';
+} from '../../machines/call/call.machine.js';
+import { claimMachine } from '../../machines/claim/claim.machine.js';
+import { claimMetaOfPath, claimPathOfValue, turnPolicyOfMeta } from '../../machines/claim/claim.view.js';
 
 type Snap = SnapshotFrom<typeof callMachine>;
 interface Action {

@@ -1,5 +1,5 @@
 import { createActor, fromCallback, fromPromise, SimulatedClock } from 'xstate';
-import { callMachine, type CallEvent, type RespondInput } from '../../machines/call.machine.js';
+import { callMachine, type CallEvent, type RespondInput } from '../../machines/call/call.machine.js';
 
 function setup() {
   const respondInputs: RespondInput[] = [];

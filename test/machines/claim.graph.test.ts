@@ -1,6 +1,6 @@
 import { getShortestPaths } from 'xstate/graph';
-import { claimMachine } from '../../machines/claim.machine.js';
-import { claimPathOf, type ClaimSnapshot } from '../../machines/claim.view.js';
+import { claimMachine } from '../../machines/claim/claim.machine.js';
+import { claimPathOf, type ClaimSnapshot } from '../../machines/claim/claim.view.js';
 import { claimInput, claimShortestPaths, sampleEvents, serializeClaimState } from '../support/claim-paths.js';
 
 const leafStates = [

@@ -1,7 +1,7 @@
 import { createActor, initialTransition, transition } from 'xstate';
-import { claimMachine } from '../../machines/claim.machine.js';
-import { claimViewOf } from '../../machines/claim.view.js';
-import { parseToolCall } from '../../machines/claim.events.js';
+import { claimMachine } from '../../machines/claim/claim.machine.js';
+import { claimViewOf } from '../../machines/claim/claim.view.js';
+import { parseToolCall } from '../../machines/claim/claim.events.js';
 import { toolDefinitionOf } from '../../src/providers/openai/openai-tools.js';
 
 const input = { claimId: 'CLM-4821-0937', today: '2026-11-24', maxAmount: 50_000 };

@@ -9,7 +9,7 @@ import {
   mediaSchema,
   parseMediaFast,
   parseTwilioMessage,
-} from '../../src/telephony/twilio/media-messages.js';
+} from '../../src/transports/twilio/media-messages.js';
 
 const hex32 = () => randomBytes(16).toString('hex');
 

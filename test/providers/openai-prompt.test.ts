@@ -3,9 +3,9 @@
  * instruction for the kind of turn, the keypad hint of the state, and the call-level goodbye tool.
  */
 import { initialTransition } from 'xstate';
-import { callTurnWording } from '../../machines/call.wording.js';
-import { claimMachine } from '../../machines/claim.machine.js';
-import { claimViewOf } from '../../machines/claim.view.js';
+import { callTurnWording } from '../../machines/call/call.wording.js';
+import { claimMachine } from '../../machines/claim/claim.machine.js';
+import { claimViewOf } from '../../machines/claim/claim.view.js';
 import { systemPromptFor, toolsFor } from '../../src/providers/openai/openai-dialogue.js';
 import type { DialogueRequest } from '../../src/providers/types.js';
 

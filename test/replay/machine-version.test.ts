@@ -1,7 +1,7 @@
-import { callMachine, DEFAULT_CALL_TIMINGS } from '../../machines/call.machine.js';
-import { claimMachine } from '../../machines/claim.machine.js';
-import { validateClaimAmount } from '../../machines/claim.validation.js';
-import { MACHINE_DEFAULTS, machineVersion, machineVersionOf } from '../../src/engine/machine-version.js';
+import { callMachine, DEFAULT_CALL_TIMINGS } from '../../machines/call/call.machine.js';
+import { claimMachine } from '../../machines/claim/claim.machine.js';
+import { validateClaimAmount } from '../../machines/claim/claim.validation.js';
+import { MACHINE_DEFAULTS, machineVersion, machineVersionOf } from '../../src/session/machine-version.js';
 
 const today = { claim: claimMachine, call: callMachine, defaults: MACHINE_DEFAULTS };
 

@@ -5,8 +5,8 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { claimMachine } from '../../machines/claim.machine.js';
-import { validateClaimAmount } from '../../machines/claim.validation.js';
+import { claimMachine } from '../../machines/claim/claim.machine.js';
+import { validateClaimAmount } from '../../machines/claim/claim.validation.js';
 import { apiCallSource } from '../../src/replay/api-call-source.js';
 import { formatReplayAll, replayAll, storeCallSource } from '../../src/replay/replay-all.js';
 import { createStoreFromConfig } from '../../src/store/create-store.js';

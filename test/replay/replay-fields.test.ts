@@ -1,6 +1,6 @@
 import { assign } from 'xstate';
-import { claimMachine } from '../../machines/claim.machine.js';
-import { machineVersion } from '../../src/engine/machine-version.js';
+import { claimMachine } from '../../machines/claim/claim.machine.js';
+import { machineVersion } from '../../src/session/machine-version.js';
 import {
   compareMachineVersion,
   formatMachineVersion,

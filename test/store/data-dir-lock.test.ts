@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadConfig } from '../../src/config.js';
 import { createLogger } from '../../src/logger.js';
-import { startServer } from '../../src/server/start-server.js';
+import { startServer } from '../../src/http/start-server.js';
 import {
   DataDirLockedError,
   LOCK_FILE,

@@ -7,8 +7,8 @@
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createApp, type App, type AppDeps } from '../../src/server/app.js';
-import { createSessionRegistry } from '../../src/server/session-registry.js';
+import { createApp, type App, type AppDeps } from '../../src/http/app.js';
+import { createSessionRegistry } from '../../src/http/session-registry.js';
 import { createLogger } from '../../src/logger.js';
 import type { ConversationStore } from '../../src/store/types.js';
 

@@ -4,9 +4,9 @@
  * the local dialogue (so graph paths can be driven through the whole engine).
  */
 import { getShortestPaths } from 'xstate/graph';
-import { claimMachine } from '../../machines/claim.machine.js';
-import type { ClaimEvent } from '../../machines/claim.events.js';
-import type { ClaimSnapshot } from '../../machines/claim.view.js';
+import { claimMachine } from '../../machines/claim/claim.machine.js';
+import type { ClaimEvent } from '../../machines/claim/claim.events.js';
+import type { ClaimSnapshot } from '../../machines/claim/claim.view.js';
 
 export const TODAY = '2026-11-24';
 export const claimInput = { claimId: 'CLM-1000-0006', today: TODAY, maxAmount: 50_000 };

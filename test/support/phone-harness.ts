@@ -11,7 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { loadConfig, type AppConfig } from '../../src/config.js';
 import { createLogger } from '../../src/logger.js';
-import { startServer, type RunningServer, type ServerOverrides } from '../../src/server/start-server.js';
+import { startServer, type RunningServer, type ServerOverrides } from '../../src/http/start-server.js';
 import type { ConversationDetail, ConversationStore } from '../../src/store/types.js';
 import { startCartesiaFake, type CartesiaFake, type CartesiaFakeOptions } from '../fakes/cartesia-server.js';
 import { startDeepgramFake, type DeepgramFake, type DeepgramFakeOptions } from '../fakes/deepgram-server.js';

@@ -31,7 +31,7 @@ import {
   type ReplayReport,
   type StoredClaim,
 } from '../../src/replay/replay.js';
-import { startServer, type RunningServer, type ServerOverrides } from '../../src/server/start-server.js';
+import { startServer, type RunningServer, type ServerOverrides } from '../../src/http/start-server.js';
 import type { ConversationDetail, ConversationStore } from '../../src/store/types.js';
 
 /** Folder of the golden call logs. */

@@ -4,9 +4,9 @@
  * does (at construction, with its hooks) and records what reaches the session.
  */
 import { createLogger } from '../../src/logger.js';
-import type { CallEvent } from '../../machines/call.machine.js';
-import type { CallSession } from '../../src/engine/call-session.js';
-import type { CallSpeech, SessionOptions, SessionTransport } from '../../src/engine/session-types.js';
+import type { CallEvent } from '../../machines/call/call.machine.js';
+import type { CallSession } from '../../src/session/call-session.js';
+import type { CallSpeech, SessionOptions, SessionTransport } from '../../src/session/session-types.js';
 import { ProviderError } from '../../src/providers/types.js';
 import type { TtsProvider } from '../../src/providers/tts-types.js';
 import {
@@ -22,7 +22,7 @@ import {
   createBrowserAudioCodec,
   createBrowserTextCodec,
 } from '../../src/transports/browser/browser-codec.js';
-import { createTwilioCodec } from '../../src/telephony/twilio/twilio-codec.js';
+import { createTwilioCodec } from '../../src/transports/twilio/twilio-codec.js';
 import { createToneTts } from '../fakes/tone-tts.js';
 import { createFakeCallSocket, type FakeCallSocket } from '../fakes/call-socket.js';
 import { concat, silencePcm, sine, toFrames } from '../audio/signals.js';

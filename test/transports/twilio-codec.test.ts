@@ -2,7 +2,7 @@
  * The Twilio Media Streams codec on its own: frames in, transport events out; commands in,
  * frames for the stream's streamSid out. No socket, no session.
  */
-import { createTwilioCodec } from '../../src/telephony/twilio/twilio-codec.js';
+import { createTwilioCodec } from '../../src/transports/twilio/twilio-codec.js';
 import type { CallCodec, Decoded } from '../../src/transports/codec.js';
 
 const CALL_SID = `CA${'1'.repeat(32)}`;

@@ -6,17 +6,17 @@
  * (claim events) for what it understood; once the engine has applied them and appended the tool
  * results, it is asked again and speaks for the claim's new state (or explains a rejection).
  */
-import { claimNumberForSpeech } from '../../../machines/claim-number.js';
-import { toolNameOf, type ClaimToolEvent } from '../../../machines/claim.events.js';
-import type { AnswerKind } from '../../../machines/claim.machine.js';
-import type { ClaimView } from '../../../machines/claim.view.js';
+import { claimNumberForSpeech } from '../../../machines/claim/claim-number.js';
+import { toolNameOf, type ClaimToolEvent } from '../../../machines/claim/claim.events.js';
+import type { AnswerKind } from '../../../machines/claim/claim.machine.js';
+import type { ClaimView } from '../../../machines/claim/claim.view.js';
 import {
   callTurnWording,
   fillTemplate,
   keypadOfferWording,
   turnWordingFor,
   type TurnWording,
-} from '../../../machines/call.wording.js';
+} from '../../../machines/call/call.wording.js';
 import type { DialogueChunk, DialogueMessage, DialogueProvider, DialogueRequest } from '../types.js';
 import { amountForSpeech, dateForSpeech } from './speech-format.js';
 import { understandUtterance, type UnderstandContext, type Understanding } from './understand.js';

@@ -61,7 +61,7 @@
  * `amount` are still reported). The value is `YYYY-MM-DD` or a 2-decimal string (`900.00`).
  */
 import * as chrono from 'chrono-node';
-import { epochDayOf } from '../../../machines/claim.validation.js';
+import { epochDayOf } from '../../../machines/claim/claim.validation.js';
 import {
   findNumbersInTokens,
   parseOrdinalAt,

@@ -10,14 +10,14 @@
  */
 import OpenAI from 'openai';
 import type { ChatCompletionMessageParam, ChatCompletionTool } from 'openai/resources/chat/completions';
-import { callToolEventTypes } from '../../../machines/call.events.js';
+import { callToolEventTypes } from '../../../machines/call/call.events.js';
 import {
   callTurnWording,
   fillTemplate,
   keypadOfferWording,
   turnWordingFor,
-} from '../../../machines/call.wording.js';
-import type { ClaimView } from '../../../machines/claim.view.js';
+} from '../../../machines/call/call.wording.js';
+import type { ClaimView } from '../../../machines/claim/claim.view.js';
 import { toolDefinitionOf } from './openai-tools.js';
 import {
   ProviderError,
@@ -26,7 +26,7 @@ import {
   type DialogueProvider,
   type DialogueRequest,
 } from '../types.js';
-import { claimNumberForSpeech } from '../../../machines/claim-number.js';
+import { claimNumberForSpeech } from '../../../machines/claim/claim-number.js';
 
 /** Options of the OpenAI dialogue. */
 export interface OpenAIDialogueOptions {
@@ -41,7 +41,7 @@ export interface OpenAIDialogueOptions {
 
 /**
  * The system prompt for a state: persona, rules, what is known, the state's label and goal, and the
- * machines' instruction for this kind of turn (`machines/call.wording.ts`). No wording of its own
+ * machines' instruction for this kind of turn (`machines/call/call.wording.ts`). No wording of its own
  * about states or reasons.
  */
 export function systemPromptFor(req: DialogueRequest, today: string): string {

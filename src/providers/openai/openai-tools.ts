@@ -1,10 +1,14 @@
 /**
  * OpenAI's tool format for the machines' events: the chat-completions `tools` entries, built from
- * the one zod schema each event has (`machines/claim.events.ts`, `machines/call.events.ts`).
+ * the one zod schema each event has (`machines/claim/claim.events.ts`, `machines/call/call.events.ts`).
  */
 import { z } from 'zod';
-import { claimToolArgSchemas, toolNameOf, type ClaimToolEventType } from '../../../machines/claim.events.js';
-import { callToolArgSchemas, type CallToolEventType } from '../../../machines/call.events.js';
+import {
+  claimToolArgSchemas,
+  toolNameOf,
+  type ClaimToolEventType,
+} from '../../../machines/claim/claim.events.js';
+import { callToolArgSchemas, type CallToolEventType } from '../../../machines/call/call.events.js';
 
 /** A tool definition in the OpenAI chat-completions `tools` format. */
 export interface ToolDefinition {

@@ -3,7 +3,7 @@
  * and the browser client (which reads them): each session notice becomes `{"event": <type>, ...}`.
  * `event` is the frame's discriminator, so a state change's triggering event travels as `eventType`.
  */
-import type { SessionNotice } from '../../engine/session-types.js';
+import type { SessionNotice } from '../../session/session-types.js';
 
 type FrameOf<N> = N extends { type: 'state.changed'; actor: infer A }
   ? { event: 'state.changed'; actor: A; value: unknown; eventType: string }

@@ -16,7 +16,7 @@
  * - Every waiting state has a watchdog (`after`) so no call can hang silent; every invoke has `onError`.
  * - Notices for clients (transcripts, keypad offers, fallbacks) are `emit()`ted (`CallNotice`).
  *
- * Actors here are typed placeholders; `src/engine` binds the real ones with `machine.provide(...)`.
+ * Actors here are typed placeholders; `src/session` binds the real ones with `machine.provide(...)`.
  * Events never carry audio: audio is the data plane and never enters a machine.
  */
 import {
@@ -30,8 +30,8 @@ import {
   setup,
   type StateValue,
 } from 'xstate';
-import { claimMachine, type ClaimInput, type TurnPolicy } from './claim.machine.js';
-import { claimTurnPolicyOf, finalClaimTurnPolicy, initialClaimTurnPolicy } from './claim.view.js';
+import { claimMachine, type ClaimInput, type TurnPolicy } from '../claim/claim.machine.js';
+import { claimTurnPolicyOf, finalClaimTurnPolicy, initialClaimTurnPolicy } from '../claim/claim.view.js';
 import { isBargeInUtterance } from './barge-in.js';
 
 /** How the call reached us. */

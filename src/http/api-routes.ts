@@ -6,7 +6,7 @@
  */
 import { Router, type Request, type Response, type NextFunction } from 'express';
 import { z } from 'zod';
-import { claimPhases } from '../../machines/claim.view.js';
+import { claimPhases } from '../../machines/claim/claim.view.js';
 import type { ConversationCursor, ConversationStore } from '../store/types.js';
 import { cursorOf, parseCursor, sinceInstantOf } from '../store/list-filters.js';
 import { checkDashboardAccess, type AccessConfig } from './access.js';

@@ -4,7 +4,7 @@
  * each vendor builds from it, and validation of tool arguments at the edge.
  */
 import { z } from 'zod';
-import { toolNameOf } from './claim.events.js';
+import { toolNameOf } from '../claim/claim.events.js';
 
 /** Argument schemas of the call-level tools. */
 export const callToolArgSchemas = {

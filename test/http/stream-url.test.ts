@@ -2,7 +2,7 @@
  * The `<Stream url>` the webhook advertises without PUBLIC_URL (behind ngrok or a load balancer
  * that terminates TLS and forwards plain http), from the request's headers and TCP peer.
  */
-import { advertisedStreamUrl, type TrustProxy } from '../../src/telephony/twilio/stream-url.js';
+import { advertisedStreamUrl, type TrustProxy } from '../../src/transports/twilio/stream-url.js';
 
 const url = (
   headers: Record<string, string>,

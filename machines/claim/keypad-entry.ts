@@ -8,7 +8,7 @@
  *   without `#`, where the state asks a yes/no question (`applyDtmfDigit` in the call machine
  *   collects the keys).
  */
-import { epochDayOf } from '../../../machines/claim.validation.js';
+import { epochDayOf } from './claim.validation.js';
 
 /**
  * `03032026` → `2026-03-03`. Null unless the entry is exactly 8 digits forming a real calendar

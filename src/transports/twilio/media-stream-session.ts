@@ -7,17 +7,17 @@
  */
 import type { WebSocket } from 'ws';
 import type { Logger } from 'pino';
-import { claimNumberForSpeech } from '../../../machines/claim-number.js';
-import type { SessionNotice } from '../../engine/session-types.js';
-import { wsCallSocket } from '../../transports/call-socket.js';
+import { claimNumberForSpeech } from '../../../machines/claim/claim-number.js';
+import type { SessionNotice } from '../../session/session-types.js';
+import { wsCallSocket } from '../call-socket.js';
 import {
   runCall,
   type AudioProviders,
   type CallStats,
   type CarrierCall,
   type SessionStarter,
-} from '../../transports/call-orchestration.js';
-import type { Slot } from '../../transports/host.js';
+} from '../call-orchestration.js';
+import type { Slot } from '../host.js';
 import type { CallHangUp } from './rest-client.js';
 import { createTwilioCodec } from './twilio-codec.js';
 

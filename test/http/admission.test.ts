@@ -8,7 +8,7 @@ import net from 'node:net';
 import { randomBytes } from 'node:crypto';
 import WebSocket from 'ws';
 import { connectBrowserCall, startLocalServer, type LocalServer } from '../support/replay-helper.js';
-import { BUSY_MESSAGE, DRAINING_MESSAGE } from '../../src/telephony/twilio/twilio-routes.js';
+import { BUSY_MESSAGE, DRAINING_MESSAGE } from '../../src/transports/twilio/twilio-routes.js';
 
 const sid = (prefix: string) => `${prefix}${randomBytes(16).toString('hex')}`;
 

@@ -8,7 +8,7 @@ import {
   createAudioSpeaker,
   type AudioSink,
   type AudioSpeakerOptions,
-} from '../../src/engine/audio-speaker.js';
+} from '../../src/transports/audio-speaker.js';
 import type { TtsConnection, TtsTurnHandlers } from '../../src/providers/tts-types.js';
 import { ProviderError } from '../../src/providers/types.js';
 

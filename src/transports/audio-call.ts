@@ -13,13 +13,13 @@
  */
 import type { Logger } from 'pino';
 import { fromCallback, type AnyActorLogic } from 'xstate';
-import type { CallEvent } from '../../machines/call.machine.js';
+import type { CallEvent } from '../../machines/call/call.machine.js';
 import { createEnergyVad, type EnergyVadOptions, type Vad } from '../audio/vad.js';
 import { createPlaybackTracker } from '../audio/playback-tracker.js';
 import type { SttProvider, SttStream } from '../providers/stt-types.js';
 import type { TtsProvider } from '../providers/tts-types.js';
 import { createAudioSpeaker, type AudioSink, type AudioSpeaker } from './audio-speaker.js';
-import type { CallSpeech, SpeechHooks } from './session-types.js';
+import type { CallSpeech, SpeechHooks } from '../session/session-types.js';
 
 /** Where the transport sends outbound audio, marks and `clear`. */
 export interface AudioOutput extends AudioSink {

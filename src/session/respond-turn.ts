@@ -10,10 +10,10 @@
  * It decides nothing about the call: it reports the turn's outcome (did the claim take, refuse or
  * get nothing; did the caller say goodbye) and the call machine decides what follows.
  */
-import type { RespondInput, TurnOutcome } from '../../machines/call.machine.js';
-import { callEventTypeOfTool, type CallToolEventType } from '../../machines/call.events.js';
-import type { ClaimToolEvent } from '../../machines/claim.events.js';
-import { toolNameOf } from '../../machines/claim.events.js';
+import type { RespondInput, TurnOutcome } from '../../machines/call/call.machine.js';
+import { callEventTypeOfTool, type CallToolEventType } from '../../machines/call/call.events.js';
+import type { ClaimToolEvent } from '../../machines/claim/claim.events.js';
+import { toolNameOf } from '../../machines/claim/claim.events.js';
 import type { ClaimGateway } from './claim-gateway.js';
 import { SentenceSplitter } from './sentence-splitter.js';
 import type {

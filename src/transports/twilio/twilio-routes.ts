@@ -19,7 +19,7 @@ import { randomUUID } from 'node:crypto';
 import type express from 'express';
 import type { Logger } from 'pino';
 import { streamUrlOf, type AppConfig } from '../../config.js';
-import type { CallAdmission, RouteHost } from '../../transports/host.js';
+import type { CallAdmission, RouteHost } from '../host.js';
 import type { MediaStreamDeps } from './media-stream-session.js';
 import { handleTwilioMediaStream } from './media-stream-session.js';
 import { busyTwiml, connectStreamTwiml } from './twiml.js';

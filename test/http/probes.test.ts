@@ -3,8 +3,8 @@
  * check injected the way the composition root wires it (a store stub: the probes only call the
  * check, never the store).
  */
-import type { StoreCheck } from '../../src/server/app.js';
-import { createSessionRegistry, type SessionRegistry } from '../../src/server/session-registry.js';
+import type { StoreCheck } from '../../src/http/app.js';
+import { createSessionRegistry, type SessionRegistry } from '../../src/http/session-registry.js';
 import { serveApp } from '../support/app-harness.js';
 
 interface Probe {

@@ -17,13 +17,13 @@
  */
 import { createHash } from 'node:crypto';
 import type { AnyStateMachine } from 'xstate';
-import { callMachine, DEFAULT_CALL_TIMINGS } from '../../machines/call.machine.js';
+import { callMachine, DEFAULT_CALL_TIMINGS } from '../../machines/call/call.machine.js';
 import {
   claimMachine,
   DEFAULT_MAX_CLAIM_AGE_DAYS,
   DEFAULT_MAX_CLAIM_AMOUNT,
-} from '../../machines/claim.machine.js';
-import { validateClaimAmount, validateClaimDate } from '../../machines/claim.validation.js';
+} from '../../machines/claim/claim.machine.js';
+import { validateClaimAmount, validateClaimDate } from '../../machines/claim/claim.validation.js';
 
 /** The parts {@link machineVersionOf} fingerprints. */
 export interface VersionedMachines {

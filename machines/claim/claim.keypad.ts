@@ -4,10 +4,10 @@
  * sends the event the meta maps it to; in `entry` mode the digits build the value the meta names
  * (a date as MMDDYYYY, an amount with `*` for the decimal point; entries end with `#`).
  */
-import type { KeypadDigit } from '../../../machines/claim.machine.js';
-import type { ClaimToolEvent } from '../../../machines/claim.events.js';
-import type { ClaimView } from '../../../machines/claim.view.js';
-import { parseDtmfAmount, parseDtmfDate } from './dtmf-entry.js';
+import type { KeypadDigit } from './claim.machine.js';
+import type { ClaimToolEvent } from './claim.events.js';
+import type { ClaimView } from './claim.view.js';
+import { parseDtmfAmount, parseDtmfDate } from './keypad-entry.js';
 
 /** Maps a completed keypad entry to the claim events the state accepts (possibly none). */
 export function dtmfToClaimEvents(view: ClaimView, entry: string): ClaimToolEvent[] {

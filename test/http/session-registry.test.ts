@@ -1,7 +1,7 @@
 /**
  * Admission control in isolation, on an injected clock (no timers, no waits).
  */
-import { createSessionRegistry } from '../../src/server/session-registry.js';
+import { createSessionRegistry } from '../../src/http/session-registry.js';
 
 function registry(limit: number, ttlMs = 15_000) {
   let t = 0;

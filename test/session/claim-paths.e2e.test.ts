@@ -5,9 +5,9 @@
  */
 import { initialTransition, transition } from 'xstate';
 import { getSimplePaths } from 'xstate/graph';
-import { claimMachine } from '../../machines/claim.machine.js';
-import type { ClaimEvent } from '../../machines/claim.events.js';
-import type { ClaimSnapshot } from '../../machines/claim.view.js';
+import { claimMachine } from '../../machines/claim/claim.machine.js';
+import type { ClaimEvent } from '../../machines/claim/claim.events.js';
+import type { ClaimSnapshot } from '../../machines/claim/claim.view.js';
 import type { ConversationDetail } from '../../src/store/types.js';
 import {
   TODAY,
@@ -70,7 +70,7 @@ function comparable(e: Record<string, unknown>): Record<string, unknown> {
 }
 
 const pgUrl = postgresTestUrl();
-if (!pgUrl) console.info('[test/engine] TEST_DATABASE_URL not set: claim paths run on PGlite only');
+if (!pgUrl) console.info('[test/session] TEST_DATABASE_URL not set: claim paths run on PGlite only');
 
 /** Stores the paths run against: PGlite always, PostgreSQL (a scratch database) when available. */
 const stores: {

@@ -3,9 +3,9 @@
  * the dialogue sees. A rejected value is a result (`{ok:false, error}`), never an exception.
  */
 import type { ActorRefFrom } from 'xstate';
-import type { claimMachine } from '../../machines/claim.machine.js';
-import { parseToolCall, type ClaimToolEvent } from '../../machines/claim.events.js';
-import { claimViewOf, type ClaimView } from '../../machines/claim.view.js';
+import type { claimMachine } from '../../machines/claim/claim.machine.js';
+import { parseToolCall, type ClaimToolEvent } from '../../machines/claim/claim.events.js';
+import { claimViewOf, type ClaimView } from '../../machines/claim/claim.view.js';
 import type { DialogueToolCall } from '../providers/types.js';
 
 /** Outcome of one tool call. `content` is the JSON text handed back to the dialogue. */

@@ -8,7 +8,7 @@
  * a second `start`, a wrong streamSid, bad base64 and binary frames are bad messages; unknown
  * events are ignored on purpose (Twilio may add some). One codec per stream.
  */
-import type { CallCodec, Decoded } from '../../transports/codec.js';
+import type { CallCodec, Decoded } from '../codec.js';
 import {
   clearMessage,
   decodePayload,

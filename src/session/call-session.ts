@@ -16,12 +16,12 @@ import {
   type CallEvent,
   type CallNotice,
   type RespondInput,
-} from '../../machines/call.machine.js';
-import type { claimMachine } from '../../machines/claim.machine.js';
-import { claimViewOf, type ClaimSnapshot, type ClaimView } from '../../machines/claim.view.js';
+} from '../../machines/call/call.machine.js';
+import type { claimMachine } from '../../machines/claim/claim.machine.js';
+import { claimViewOf, type ClaimSnapshot, type ClaimView } from '../../machines/claim/claim.view.js';
 import { ConversationMetrics } from '../metrics/conversation-metrics.js';
 import { maskPhoneNumber } from '../privacy/phone-number.js';
-import { dtmfToClaimEvents } from '../providers/local/dtmf-dialogue.js';
+import { dtmfToClaimEvents } from '../../machines/claim/claim.keypad.js';
 import { ProviderError, type DialogueMessage, type DialogueProvider } from '../providers/types.js';
 import type { ConversationStore, MessageRow } from '../store/types.js';
 import { ClaimGateway } from './claim-gateway.js';

@@ -3,7 +3,7 @@
  * browser WebSocket, terminal).
  */
 import type { AnyActorLogic } from 'xstate';
-import type { CallChannel, CallNotice, CallTimings } from '../../machines/call.machine.js';
+import type { CallChannel, CallNotice, CallTimings } from '../../machines/call/call.machine.js';
 import type {
   ConversationPatch,
   MessageRow,

@@ -2,7 +2,7 @@
  * The Origin rule of `/client/stream` on its own (the HTTP-level cases are in api.test.ts).
  */
 import type { IncomingMessage } from 'node:http';
-import { checkOrigin, type AccessConfig } from '../../src/server/access.js';
+import { checkOrigin, type AccessConfig } from '../../src/http/access.js';
 
 const req = (headers: Record<string, string>) => ({ headers }) as unknown as IncomingMessage;
 const allowed = (headers: Record<string, string>, cfg: AccessConfig = {}) =>
