@@ -96,6 +96,10 @@ export const initialClaimTurnPolicy: TurnPolicy = claimTurnPolicyOf(
   initialTransition(claimMachine, { claimId: '', today: '1970-01-01' })[0].value,
 );
 
+/** The state value of the claim's final state (the claim's output is its context there). */
+export const claimFinalStateValue: string =
+  Object.values(claimMachine.root.states).find((n) => n.type === 'final')?.key ?? 'done';
+
 /** The turn policy of the claim's final state (the call machine switches to it when the claim is done). */
 export const finalClaimTurnPolicy: TurnPolicy = turnPolicyOfMeta(
   (Object.values(claimMachine.root.states).find((n) => n.type === 'final')?.meta as

@@ -3,6 +3,7 @@
  * conversation row's claim columns and the claim output the call machine recorded when the claim
  * child finished (`xstate.done.actor.claim`). Pure; used by replay.
  */
+import { claimFinalStateValue } from '../../machines/claim/claim.view.js';
 import type { ConversationRow, TransitionRow } from '../store/types.js';
 
 /** The claim columns of a conversation row that replay checks. */
@@ -13,7 +14,7 @@ export interface ReplayedClaim {
   claim_date: string | null;
   claim_amount: number | null;
   claim_status: string | null;
-  /** Top-level state of the claim (`initial`, `ongoing`, `done`), as `conversations.state`. */
+  /** Top-level state of the claim (its phase), as `conversations.state`. */
   state: string | null;
 }
 
@@ -78,7 +79,7 @@ export function compareRecordedOutputs(
     if (row.event_type !== `xstate.done.actor.${claimActorId}`) continue;
     const output = (row.event as { output?: unknown }).output;
     if (!output || typeof output !== 'object') continue;
-    const recorded = replayedClaimOf({ value: 'done', context: output });
+    const recorded = replayedClaimOf({ value: claimFinalStateValue, context: output });
     for (const field of ['claim_date', 'claim_amount', 'claim_status'] as const) {
       if (sameField(field, recorded[field], replayed[field])) continue;
       out.push({
