@@ -120,8 +120,10 @@ export async function runRespondTurn(
   };
   if (input.dtmf) applyEvents(ctx.dtmfEvents(input.dtmf), 'dtmf');
 
-  const splitter = new SentenceSplitter();
+  let splitter = new SentenceSplitter();
   let spokenAny = false;
+  /** A stream broke off: its unfinished last words are never spoken. */
+  let brokeOff = false;
   let dialogue = input.dialogue === 'fallback' ? ctx.fallback : ctx.dialogue;
   let llmStartedAt: number | null = null;
 
@@ -166,9 +168,11 @@ export async function runRespondTurn(
       ctx.onDialogueFailure(err, dialogue.name);
       if (dialogue !== ctx.fallback && !spokenAny && toolCalls.length === 0) {
         dialogue = ctx.fallback;
+        splitter = new SentenceSplitter(); // the failed stream's unspoken words go with it
         round -= 1;
         continue;
       }
+      brokeOff = true;
       break;
     }
     if (signal.aborted) break;
@@ -183,7 +187,7 @@ export async function runRespondTurn(
   }
   if (llmStartedAt !== null) timing.llmProcessingMs = performance.now() - llmStartedAt;
 
-  if (!signal.aborted) {
+  if (!signal.aborted && !brokeOff) {
     for (const piece of splitter.flush()) {
       speech.push(piece);
       ctx.onBotText(piece);
