@@ -339,14 +339,19 @@ export function createOutbox(opts: OutboxOptions): Outbox {
     }
   }
 
+  /** The group being appended to the journal right now (still pending, in neither list). */
+  let inJournalWrite: readonly { at: number }[] = [];
+
   function journalGroup(): Promise<void> {
     if (journaling || unjournaled.length === 0) return journaling ?? Promise.resolve();
     journaling = (async () => {
       while (unjournaled.length > 0) {
         const group = unjournaled.splice(0);
+        inJournalWrite = group;
         const lines = group.map((e) => JSON.stringify({ n: e.n, op: e.op })).join('\n') + '\n';
         try {
           await onFile(() => appendSynced(lines));
+          inJournalWrite = []; // the rest of this pass is synchronous: they are counted below
           journaledThrough = group[group.length - 1]?.n ?? journaledThrough;
           for (const e of group) e.durable = true;
           counters.journaled += group.length;
@@ -359,6 +364,7 @@ export function createOutbox(opts: OutboxOptions): Outbox {
             continue;
           }
         } catch (err) {
+          inJournalWrite = [];
           if (degraded) {
             // Neither disk nor store: keep them in memory and try the disk again later.
             unjournaled.unshift(...group);
@@ -369,7 +375,6 @@ export function createOutbox(opts: OutboxOptions): Outbox {
           log.error({ err, ops: group.length }, 'outbox could not write its journal; writing without it');
         }
         queue.push(...group);
-        // A full batch goes now; otherwise wait a little so others can share the write.
         // A full batch (or one somebody waits for) goes now; otherwise wait a little so others can share the write.
         kick(queue.length >= batchSize || waiters.length > 0 || closing ? 0 : flushIntervalMs);
       }
@@ -828,9 +833,12 @@ export function createOutbox(opts: OutboxOptions): Outbox {
     },
 
     stats() {
-      const oldest = degraded && degradedSince > 0 ? degradedSince : (queue[0]?.at ?? unjournaled[0]?.at);
+      const oldest =
+        degraded && degradedSince > 0
+          ? degradedSince
+          : (queue[0]?.at ?? inJournalWrite[0]?.at ?? unjournaled[0]?.at);
       return {
-        pending: queue.length + unjournaled.length,
+        pending: queue.length + inJournalWrite.length + unjournaled.length,
         oldestPendingMs: oldest === undefined ? 0 : Math.max(0, Date.now() - oldest),
         written: counters.written,
         retries: counters.retries,
