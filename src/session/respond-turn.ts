@@ -55,6 +55,8 @@ export interface RespondResult {
   outcome: TurnOutcome | 'goodbye';
   timing: TurnTiming;
   acceptedEvents: number;
+  /** The reply was written to its end (not cut mid-generation): what a resume can say again. */
+  generationComplete: boolean;
 }
 
 /** The tool result a call-level tool gets (the call machine acts on it after the turn). */
@@ -183,7 +185,8 @@ export async function runRespondTurn(
   }
   if (llmStartedAt !== null) timing.llmProcessingMs = performance.now() - llmStartedAt;
 
-  if (!signal.aborted) {
+  const generationComplete = !signal.aborted;
+  if (generationComplete) {
     for (const piece of splitter.flush()) {
       speech.push(piece);
       ctx.onBotText(piece);
@@ -210,5 +213,5 @@ export async function runRespondTurn(
   if (t.firstTextAt !== null && t.doneAt !== null) timing.ttsProcessingMs = t.doneAt - t.firstTextAt;
 
   const outcome = callerLeaving ? 'goodbye' : accepted > 0 ? 'accepted' : rejected > 0 ? 'rejected' : 'none';
-  return { speech: result, outcome, timing, acceptedEvents: accepted };
+  return { speech: result, outcome, timing, acceptedEvents: accepted, generationComplete };
 }
