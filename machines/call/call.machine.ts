@@ -2,6 +2,7 @@
  * The call machine: the lifecycle of one call and its turn-taking loop.
  *
  *   connecting → active(responding{thinking,speaking} ⇄ listening ⇄ userSpeaking → endOfTurn) → ending → ended
+ *                                    ↘ interrupted (a partial cut the bot off) → userSpeaking | resume
  *
  * - The claim machine is invoked as a child (`claim`, systemId `claim`) for the whole active call.
  * - `stt` is a long-lived callback actor for the whole active call (speech in, transcripts out).
@@ -51,7 +52,9 @@ export type TurnReason =
   | 'goodbye'
   /** The caller said goodbye: the bot says goodbye and hangs up without filing. */
   | 'callerGoodbye'
-  | 'recover';
+  | 'recover'
+  /** A false interruption (noise, a backchannel): the bot says again what the caller did not hear. */
+  | 'resume';
 
 /** What the claim made of a finished bot turn: took a value, refused one, or got nothing. */
 export type TurnOutcome = 'accepted' | 'rejected' | 'none';
@@ -80,6 +83,12 @@ export interface CallTimings {
   thinkingWatchdogMs: number;
   /** Longest one bot turn may keep speaking (playback that never completes) before it is cut. */
   speakingWatchdogMs: number;
+  /**
+   * After a partial transcript cut the bot off, how long the caller has to say real words (a final
+   * with a non-backchannel word) before the interruption is taken as false and the bot resumes.
+   * The window waits for the caller's sound to stop (VAD) first.
+   */
+  falseInterruptionMs: number;
   hangUpTimeoutMs: number;
 }
 
@@ -93,6 +102,7 @@ export const DEFAULT_CALL_TIMINGS: CallTimings = {
   userTurnWatchdogMs: 30_000,
   thinkingWatchdogMs: 12_000,
   speakingWatchdogMs: 60_000,
+  falseInterruptionMs: 1_000,
   hangUpTimeoutMs: 5_000,
 };
 
@@ -125,6 +135,8 @@ export interface RespondInput {
   keypadOffer: KeypadOfferReason | null;
   /** Which dialogue answers: the fallback once the LLM is lost for the call. */
   dialogue: 'primary' | 'fallback';
+  /** Reason `resume`: the cut turn whose unheard rest is spoken again; else null. */
+  resumeTurn: number | null;
 }
 
 /** What the call machine tells clients (browser UI, terminal, tests), through `emit()`. */
@@ -208,6 +220,10 @@ export interface CallContext {
   claimDone: boolean;
   /** Duration of the caller's last stretch of speech (VAD), ms. */
   lastSpeechMs: number;
+  /** The VAD hears the caller now (tracked while the bot speaks and after an interruption). */
+  callerTalking: boolean;
+  /** The bot turn the last provisional barge-in cut (what a `resume` turn continues). */
+  resumeTurn: number | null;
   endReason: string | null;
 }
 
@@ -283,8 +299,9 @@ export const callMachine = setup({
         : context.misunderstandings >= KEYPAD_OFFER_AFTER
           ? ('misunderstood' as const)
           : null,
-      turnUserText: context.userText,
-      userText: '',
+      // A resume turn answers nobody: words queued meanwhile wait for the turn after it.
+      turnUserText: context.reason === 'resume' ? '' : context.userText,
+      userText: context.reason === 'resume' ? context.userText : '',
       turnDtmf: context.dtmfEntry,
       dtmfEntry: null,
       reason:
@@ -359,6 +376,11 @@ export const callMachine = setup({
     }),
     markRecover: assign({ reason: 'recover' as const, recoveries: ({ context }) => context.recoveries + 1 }),
     countInterruption: assign({ interruptions: ({ context }) => context.interruptions + 1 }),
+    markCallerTalking: assign({ callerTalking: true }),
+    markCallerSilent: assign({ callerTalking: false }),
+    /** A partial cut the bot off: remember the turn, in case the interruption proves false. */
+    rememberCutTurn: assign({ resumeTurn: ({ context }) => context.turn }),
+    markResume: assign({ reason: 'resume' as const }),
     setEndReason: assign({
       endReason: ({ context, event }) =>
         context.endReason ??
@@ -387,6 +409,9 @@ export const callMachine = setup({
     interruptible: ({ context }) => context.turnPolicy.interruptible,
     substantialSpeech: ({ context }) => context.lastSpeechMs >= context.timings.unheardMinSpeechMs,
     noPatience: ({ context }) => context.turnPolicy.endpointingPatienceMs <= 0,
+    /** A final transcript with a real word (not only backchannels or fillers). */
+    finalHasWords: ({ event }) => event.type === 'stt.transcript.final' && isBargeInUtterance(event.text),
+    callerTalking: ({ context }) => context.callerTalking,
     isBargeIn: ({ context, event }) =>
       context.turnPolicy.interruptible &&
       (event.type === 'stt.transcript.partial' || event.type === 'stt.transcript.final') &&
@@ -405,6 +430,7 @@ export const callMachine = setup({
     userTurnWatchdog: ({ context }) => context.timings.userTurnWatchdogMs,
     thinkingWatchdog: ({ context }) => context.timings.thinkingWatchdogMs,
     speakingWatchdog: ({ context }) => context.timings.speakingWatchdogMs,
+    falseInterruption: ({ context }) => context.timings.falseInterruptionMs,
     hangUpTimeout: ({ context }) => context.timings.hangUpTimeoutMs,
     endpointingPatience: ({ context }) => context.turnPolicy.endpointingPatienceMs,
   },
@@ -435,6 +461,8 @@ export const callMachine = setup({
     ttsLost: false,
     claimDone: false,
     lastSpeechMs: 0,
+    callerTalking: false,
+    resumeTurn: null,
     endReason: null,
   }),
   states: {
@@ -535,9 +563,11 @@ export const callMachine = setup({
           },
           states: {
             talking: {
+              entry: 'markCallerTalking',
               on: { 'user.speech.stopped': { target: 'awaitingTranscript', actions: 'recordSpeechLength' } },
             },
             awaitingTranscript: {
+              entry: 'markCallerSilent',
               on: { 'user.speech.started': 'talking' },
               after: {
                 transcriptWait: [
@@ -563,6 +593,53 @@ export const callMachine = setup({
           },
           after: { endpointingPatience: { target: 'responding', actions: 'markUserTurn' } },
         },
+        /**
+         * A partial transcript cut the bot off. The interruption stands once a final brings a real
+         * word; noise or a backchannel (no such final while the caller makes sound and within
+         * `falseInterruptionMs` after it stops, or the STT ends the utterance) is a false
+         * interruption: the bot resumes what the caller did not hear of the cut turn.
+         */
+        interrupted: {
+          on: {
+            'stt.transcript.final': [
+              {
+                guard: and(['finalHasWords', 'finalEndsTurn']),
+                target: 'endOfTurn',
+                actions: ['appendFinal', 'emitFinal'],
+              },
+              { guard: 'finalHasWords', target: 'userSpeaking', actions: ['appendFinal', 'emitFinal'] },
+              // A backchannel or noise: shown to clients, not the caller's turn.
+              { actions: 'emitFinal' },
+            ],
+            'stt.utterance.ended': { target: 'responding', actions: 'markResume' },
+            'user.text.received': { target: 'responding', actions: ['setTypedTurn', 'markUserTurn'] },
+          },
+          after: { userTurnWatchdog: { target: 'responding', actions: 'markResume' } },
+          initial: 'window',
+          states: {
+            window: {
+              on: {
+                'user.speech.started': { actions: 'markCallerTalking' },
+                'user.speech.stopped': { actions: ['markCallerSilent', 'recordSpeechLength'] },
+              },
+              after: {
+                falseInterruption: [
+                  { guard: 'callerTalking', target: 'lingering' },
+                  { target: '#call.active.responding', actions: 'markResume' },
+                ],
+              },
+            },
+            // The caller still makes sound: wait for it to stop, then give the STT the window again.
+            lingering: {
+              on: {
+                'user.speech.stopped': {
+                  target: 'window',
+                  actions: ['markCallerSilent', 'recordSpeechLength'],
+                },
+              },
+            },
+          },
+        },
         responding: {
           entry: ['beginTurn', 'emitKeypadOffer'],
           invoke: {
@@ -575,6 +652,7 @@ export const callMachine = setup({
               dtmf: context.turnDtmf,
               keypadOffer: context.keypadOffer,
               dialogue: context.llmLost ? ('fallback' as const) : ('primary' as const),
+              resumeTurn: context.reason === 'resume' ? context.resumeTurn : null,
             }),
             onError: [
               { guard: 'leaving', target: '#call.ending' },
@@ -612,11 +690,14 @@ export const callMachine = setup({
               },
               { guard: 'eventHasText', actions: ['appendFinal', 'emitFinal'] },
             ],
+            // A partial is provisional: the bot stops at once, and resumes if no real words follow.
             'stt.transcript.partial': {
               guard: 'isBargeIn',
-              target: 'userSpeaking',
-              actions: ['interruptPlayback', 'countInterruption', 'emitPartial'],
+              target: 'interrupted',
+              actions: ['interruptPlayback', 'countInterruption', 'rememberCutTurn', 'emitPartial'],
             },
+            'user.speech.started': { actions: 'markCallerTalking' },
+            'user.speech.stopped': { actions: ['markCallerSilent', 'recordSpeechLength'] },
             'user.text.received': [
               {
                 guard: 'interruptible',

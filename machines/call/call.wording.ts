@@ -56,6 +56,15 @@ export const callTurnWording = {
     instruction:
       'The caller said something we could not transcribe: say you did not catch that and ask again.',
   },
+  /**
+   * A false interruption cut the bot while its reply was still being written (`TurnReason`
+   * `resume`); a reply already written is resumed word for word, without the dialogue.
+   */
+  resume: {
+    say: 'As I was saying, {question} {keypadOffer}',
+    instruction:
+      'The caller made a sound but said nothing: carry on briefly from where you were cut off (your last message is what they heard) and ask the question again.',
+  },
   /** A caller (or keypad) turn: the claim took something (`say` after an accepted answer). */
   answer: {
     say: '{acknowledgement} {question} {keypadOffer}',
@@ -102,6 +111,8 @@ export function turnWordingFor(reason: TurnReason): TurnWording {
       return callTurnWording.recover;
     case 'unheard':
       return callTurnWording.unheard;
+    case 'resume':
+      return callTurnWording.resume;
     case 'user':
     case 'dtmf':
       return callTurnWording.answer;

@@ -20,7 +20,8 @@ import {
 } from '../providers/types.js';
 import { ClaimGateway } from './claim-gateway.js';
 import type { ConversationLog } from './conversation-log.js';
-import { runRespondTurn } from './respond-turn.js';
+import { runRespondTurn, type RespondResult } from './respond-turn.js';
+import { runResumeTurn, unheardRest } from './resume-turn.js';
 import type { SessionNotice } from './session-types.js';
 import type { TurnClock } from './turn-clock.js';
 
@@ -39,6 +40,8 @@ export interface RespondActorDeps {
   logger: Logger;
 }
 
+type ResumeDeps = Parameters<typeof runRespondTurn>[1];
+
 /** The failure of a dialogue, as the call machine's `provider.failed` event. */
 export function dialogueFailedEvent(err: unknown): CallEvent {
   return {
@@ -52,6 +55,21 @@ export function dialogueFailedEvent(err: unknown): CallEvent {
 
 /** Creates the `respond` actor logic for one call (see file header). */
 export function createRespondActor(deps: RespondActorDeps) {
+  /** The last turn a barge-in cut: what a `resume` turn says again. */
+  let cut: { turn: number; rest: string; complete: boolean } | null = null;
+  /** The previous turn's bookkeeping (a resume waits for the cut turn to settle). */
+  let previous: Promise<unknown> = Promise.resolve();
+
+  /** A resume turn: the cut turn's unheard rest, or the dialogue when that reply was not all written. */
+  const resume = async (input: RespondInput, ctx: ResumeDeps, signal: AbortSignal) => {
+    await previous;
+    const from = cut !== null && cut.turn === input.resumeTurn ? cut : null;
+    if (from && !from.complete) return runRespondTurn(input, ctx, signal);
+    deps.logger.info({ turn: input.turn, resumes: input.resumeTurn }, 'false interruption: resuming');
+    const r = await runResumeTurn(input, from?.rest ?? '', ctx, signal);
+    return { ...r, outcome: 'none', acceptedEvents: 0, generationComplete: true } satisfies RespondResult;
+  };
+
   return fromCallback<CallEvent, RespondInput>(({ input, sendBack, system }) => {
     const claim = system.get('claim') as ActorRefFrom<typeof claimMachine> | undefined;
     const ac = new AbortController();
@@ -91,7 +109,17 @@ export function createRespondActor(deps: RespondActorDeps) {
       // Every transport's observers see the bot's words as they are spoken (never audio).
       onBotText: (text: string) => deps.notify({ type: 'bot.text', turn, text }),
     };
-    runRespondTurn(input, ctx, ac.signal)
+    const running = (
+      input.reason === 'resume' ? resume(input, ctx, ac.signal) : runRespondTurn(input, ctx, ac.signal)
+    ).then((r) => {
+      // Recorded before anything awaits `previous`: a resume right after a cut finds it.
+      cut = r.speech.interrupted
+        ? { turn, rest: unheardRest(r.speech.spokenText, r.speech.heardText), complete: r.generationComplete }
+        : null;
+      return r;
+    });
+    previous = running.catch(() => {});
+    running
       .then((r) => {
         deps.log.botSaid(turn, r.speech.spokenText, r.speech);
         if (input.reason === 'user')

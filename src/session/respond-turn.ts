@@ -55,6 +55,8 @@ export interface RespondResult {
   outcome: TurnOutcome | 'goodbye';
   timing: TurnTiming;
   acceptedEvents: number;
+  /** The reply was written to its end (not cut mid-generation): what a resume can say again. */
+  generationComplete: boolean;
 }
 
 /** The tool result a call-level tool gets (the call machine acts on it after the turn). */
@@ -187,7 +189,8 @@ export async function runRespondTurn(
   }
   if (llmStartedAt !== null) timing.llmProcessingMs = performance.now() - llmStartedAt;
 
-  if (!signal.aborted && !brokeOff) {
+  const generationComplete = !signal.aborted && !brokeOff;
+  if (generationComplete) {
     for (const piece of splitter.flush()) {
       speech.push(piece);
       ctx.onBotText(piece);
@@ -214,5 +217,5 @@ export async function runRespondTurn(
   if (t.firstTextAt !== null && t.doneAt !== null) timing.ttsProcessingMs = t.doneAt - t.firstTextAt;
 
   const outcome = callerLeaving ? 'goodbye' : accepted > 0 ? 'accepted' : rejected > 0 ? 'rejected' : 'none';
-  return { speech: result, outcome, timing, acceptedEvents: accepted };
+  return { speech: result, outcome, timing, acceptedEvents: accepted, generationComplete };
 }

@@ -227,6 +227,92 @@ describe('call machine decisions (pure transitions)', () => {
     });
   });
 
+  describe('false interruption', () => {
+    /** The bot is speaking turn 2 in an interruptible state (collecting the date). */
+    function botSpeakingInterruptible(): Step {
+      let s = completed(connected());
+      s = step(s.snap, {
+        type: 'xstate.snapshot.claim',
+        snapshot: claimSnapshot([{ type: 'claim.number.acknowledged' }]),
+      });
+      s = callerSays(s, 'got it');
+      return step(s.snap, { type: 'bot.speech.started', turn: turn(s) });
+    }
+    /** A partial with a word cuts the bot off (the caller's sound has started). */
+    function cutOff(): Step {
+      let s = botSpeakingInterruptible();
+      s = step(s.snap, { type: 'user.speech.started' });
+      return step(s.snap, { type: 'stt.transcript.partial', text: 'so' });
+    }
+
+    it('stops the bot on a partial and waits for real words', () => {
+      const s = cutOff();
+      expect(value(s)).toBe('{"active":{"interrupted":"window"}}');
+      expect(s.actions.map((a) => a.type)).toContain('interruptPlayback');
+      expect(s.snap.context.resumeTurn).toBe(2);
+      expect(timers(s)).toContainEqual(
+        expect.objectContaining({ delay: DEFAULT_CALL_TIMINGS.falseInterruptionMs }),
+      );
+    });
+
+    it('resumes the cut turn when the caller went quiet with no words within the window', () => {
+      let s = cutOff();
+      const window = s.actions;
+      s = step(s.snap, { type: 'user.speech.stopped', durationMs: 300 });
+      s = fire({ snap: s.snap, actions: window }, 'falseInterruption');
+      expect(value(s)).toBe('{"active":{"responding":"thinking"}}');
+      expect(respondInput(s)).toMatchObject({ turn: 3, reason: 'resume', resumeTurn: 2, userText: '' });
+    });
+
+    it('treats a backchannel final as no words, and resumes', () => {
+      let s = cutOff();
+      const window = s.actions;
+      s = step(s.snap, { type: 'user.speech.stopped', durationMs: 300 });
+      s = step(s.snap, { type: 'stt.transcript.final', text: 'mm-hmm', speechFinal: true });
+      expect(value(s)).toBe('{"active":{"interrupted":"window"}}');
+      expect(emitted(s)).toEqual([{ type: 'transcript.final', text: 'mm-hmm' }]);
+      s = fire({ snap: s.snap, actions: window }, 'falseInterruption');
+      expect(respondInput(s)).toMatchObject({ reason: 'resume', resumeTurn: 2, userText: '' });
+    });
+
+    it('resumes at once when the STT ends the utterance with nothing said', () => {
+      const s = step(cutOff().snap, { type: 'stt.utterance.ended' });
+      expect(respondInput(s)).toMatchObject({ reason: 'resume', resumeTurn: 2 });
+    });
+
+    it('waits while the caller still makes sound, then gives the STT the window again', () => {
+      let s = cutOff();
+      s = fire(s, 'falseInterruption');
+      expect(value(s)).toBe('{"active":{"interrupted":"lingering"}}');
+      s = step(s.snap, { type: 'user.speech.stopped', durationMs: 1500 });
+      expect(value(s)).toBe('{"active":{"interrupted":"window"}}');
+      s = fire(s, 'falseInterruption');
+      expect(respondInput(s)).toMatchObject({ reason: 'resume', resumeTurn: 2 });
+    });
+
+    it('takes the interruption as real once a final brings a word, and answers the caller', () => {
+      let s = cutOff();
+      s = step(s.snap, { type: 'stt.transcript.final', text: 'so the date is wrong', speechFinal: true });
+      expect(value(s)).toBe('{"active":"endOfTurn"}');
+      s = fire(s, 'endpointingPatience');
+      expect(respondInput(s)).toMatchObject({
+        reason: 'user',
+        userText: 'so the date is wrong',
+        resumeTurn: null,
+      });
+    });
+
+    it('keeps words queued before the cut for the turn after the resume', () => {
+      let s = botSpeakingInterruptible();
+      s = step(s.snap, { type: 'stt.transcript.final', text: 'okay', speechFinal: true }); // a backchannel, queued
+      s = step(s.snap, { type: 'stt.transcript.partial', text: 'so' });
+      s = step(s.snap, { type: 'stt.utterance.ended' });
+      expect(respondInput(s)).toMatchObject({ reason: 'resume', userText: '' });
+      s = completed(s);
+      expect(respondInput(s)).toMatchObject({ reason: 'user', userText: 'okay' });
+    });
+  });
+
   describe('watchdogs', () => {
     const t = DEFAULT_CALL_TIMINGS;
 

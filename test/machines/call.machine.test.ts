@@ -82,7 +82,7 @@ describe('call machine', () => {
     t.actor.send({ type: 'user.text.received', text: 'hi' });
     t.botSays();
     t.actor.send({ type: 'stt.transcript.partial', text: 'wait, no' });
-    expect(t.state()).toBe('{"active":{"userSpeaking":"talking"}}');
+    expect(t.state()).toBe('{"active":{"interrupted":"window"}}');
     expect(t.interrupts).toHaveLength(1);
     expect(t.stopped).toContain(2);
     expect(t.actor.getSnapshot().context.interruptions).toBe(1);

@@ -118,6 +118,7 @@ function input(over: Partial<RespondInput> = {}): RespondInput {
     reason: 'user',
     userText: 'got it',
     dtmf: null,
+    resumeTurn: null,
     keypadOffer: null,
     dialogue: 'primary',
     ...over,

@@ -11,6 +11,7 @@ import {
 } from '../../src/transports/audio-speaker.js';
 import type { TtsConnection, TtsTurnHandlers } from '../../src/providers/tts-types.js';
 import { ProviderError } from '../../src/providers/types.js';
+import { runResumeTurn, unheardRest } from '../../src/session/resume-turn.js';
 
 /** A TTS whose turns are driven by the test. */
 function scriptedTts(name: string) {
@@ -115,6 +116,54 @@ describe('the audio speaker', () => {
     expect(r.heardText.length).toBeGreaterThan(0);
     expect(r.spokenText.startsWith(r.heardText)).toBe(true);
     expect(r.heardText.length).toBeLessThan(r.spokenText.length);
+  });
+
+  it('resumes a false interruption from the heard position: the rest of the cut sentence, then the sentences after it', async () => {
+    const { tts, far, speaker } = setup();
+    const cut = speaker.startTurn(2, { onFirstAudio: () => {} });
+    cut.push('The incident happened on March third.');
+    tts.turns[0]!.h.onAudio(audio(1000));
+    tts.turns[0]!.h.onAudio(audio(1000));
+    cut.push('You are claiming nine hundred dollars.');
+    tts.turns[0]!.h.onAudio(audio(1500));
+    cut.end();
+    speaker.markReceived(far.marks()[0]!); // the caller heard half of the first sentence
+    cut.cancel();
+    const r = await cut.done;
+    const rest = unheardRest(r.spokenText, r.heardText);
+    expect(r.heardText).not.toBe('');
+    expect(`${r.heardText} ${rest}`).toBe(r.spokenText);
+    expect(rest).toMatch(/third\. You are claiming nine hundred dollars\.$/);
+
+    const history: { role: 'assistant'; content: string }[] = [];
+    const resumed = runResumeTurn(
+      {
+        turn: 3,
+        reason: 'resume',
+        userText: '',
+        dtmf: null,
+        keypadOffer: null,
+        dialogue: 'primary',
+        resumeTurn: 2,
+      },
+      rest,
+      { speaker, history, onFirstAudio: () => {}, onBotText: () => {} },
+      new AbortController().signal,
+    );
+    const again = tts.turns[1]!;
+    expect(again.texts.join(' ')).toBe(rest);
+    expect(again.texts.at(-1)).toBe('You are claiming nine hundred dollars.');
+    again.h.onAudio(audio(200));
+    again.h.onDone();
+    speaker.markReceived(far.marks().at(-1)!);
+    await expect(resumed).resolves.toMatchObject({ speech: { spokenText: rest, interrupted: false } });
+    expect(history).toEqual([{ role: 'assistant', content: rest }]);
+  });
+
+  it('finds nothing to resume when everything was heard, and ignores punctuation in heard words', () => {
+    expect(unheardRest('Okay. Thanks!', 'okay thanks')).toBe('');
+    expect(unheardRest('On March third, and you', 'On March third')).toBe('and you');
+    expect(unheardRest('Hello there.', '')).toBe('Hello there.');
   });
 
   it('switches to the fallback voice when the TTS fails, re-speaking what was not voiced', async () => {
