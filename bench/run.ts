@@ -132,20 +132,24 @@ async function storeBench(ctx: BenchContext): Promise<BenchReport> {
     for (const s of r.skipped) if (databaseUrl || !s.startsWith('postgres')) skipped.add(s);
   });
   const summary: string[] = [];
-  for (const backend of ['pglite', 'postgres'] as const) {
+  const backends = [...new Set(all.map((r) => r.backend))];
+  for (const backend of backends) {
     for (const mode of STORE_BENCH_MODES) {
       const runs = all.filter((r) => r.backend === backend && r.mode === mode);
       if (runs.length === 0) continue;
       const enqueue = runs.map((r) => r.enqueueMicros).filter((x): x is number => x !== undefined);
       summary.push(
-        `${backend.padEnd(8)} ${mode.padEnd(13)} ${spread(
+        `${backend.padEnd(16)} ${mode.padEnd(13)} ${spread(
           runs.map((r) => r.perSecond),
           'transitions/s',
-        )}` + (enqueue.length ? `, enqueue ${fmt(median(enqueue), 2)} µs` : ''),
+        )}` +
+          (enqueue.length ? `, enqueue ${fmt(median(enqueue), 2)} µs` : '') +
+          `, main thread ${fmt(median(runs.map((r) => r.mainMsPer1k)), 1)} ms/1k transitions` +
+          `, loop delay p99 ${fmt(median(runs.map((r) => r.loopDelayP99Ms)), 1)} ms`,
       );
     }
   }
-  for (const backend of ['pglite', 'postgres'] as const) {
+  for (const backend of backends) {
     // The journal's durability price: outbox time with fdatasync minus without, per transition.
     const on = all.filter((r) => r.backend === backend && r.mode === 'outbox');
     const off = all.filter((r) => r.backend === backend && r.mode === 'outbox-nosync');
@@ -154,7 +158,7 @@ async function storeBench(ctx: BenchContext): Promise<BenchReport> {
       ((median(on.map((r) => r.ms)) - median(off.map((r) => r.ms))) * 1000) / (on[0]?.transitions ?? 1);
     const perSync = median(on.map((r) => r.transitions / Math.max(1, r.syncs ?? 1)));
     summary.push(
-      `${backend.padEnd(8)} journal fsync cost ≈ ${fmt(perTransitionUs, 2)} µs per transition (${fmt(perSync)} transitions per fsync)`,
+      `${backend.padEnd(16)} journal fsync cost ≈ ${fmt(perTransitionUs, 2)} µs per transition (${fmt(perSync)} transitions per fsync)`,
     );
   }
   if (!databaseUrl && 'skipped' in pgTarget) summary.push(`postgres skipped: ${pgTarget.skipped}`);

@@ -5,7 +5,10 @@
  * transition), and a `calls` mix shaped like live calls (conversation inserts, claim updates,
  * transitions, messages, metrics over many conversations: the barrier-heavy load that used to fall
  * behind). On PGlite and, when `BENCH_DATABASE_URL` or `TEST_DATABASE_URL` is set, on PostgreSQL
- * (in a throwaway schema).
+ * (in a throwaway schema). PGlite runs twice: in its worker thread (the default) and in process
+ * (`PGLITE_WORKER=off`); every run reports the main thread's busy time per 1,000 transitions
+ * (event-loop utilization: what the audio path loses to the store) and the main event loop's delay
+ * p99 during the run.
  *
  *   npx tsx bench/store-throughput.ts            # 20k transitions per run
  *   BENCH_TRANSITIONS=50000 npx tsx bench/store-throughput.ts
@@ -15,6 +18,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { readFileSync } from 'node:fs';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import pg from 'pg';
 import { createOutbox } from '../src/store/outbox.js';
 import { createSqlStore, type SqlStoreOptions } from '../src/store/sql-store.js';
@@ -29,7 +34,8 @@ export const STORE_BENCH_MODES: readonly StoreBenchMode[] = ['direct', 'outbox',
 
 /** One measured run. */
 export interface StoreBenchResult {
-  backend: 'pglite' | 'postgres';
+  /** `pglite`: in its worker thread (default); `pglite-inprocess`: PGLITE_WORKER=off. */
+  backend: 'pglite' | 'pglite-inprocess' | 'postgres';
   mode: StoreBenchMode;
   transitions: number;
   /** Outbox ops enqueued (calls mix: all op kinds; otherwise one per transition). */
@@ -40,6 +46,14 @@ export interface StoreBenchResult {
   perSecond: number;
   /** Outbox only: mean synchronous cost of `enqueue()` (what the audio path pays), in microseconds. */
   enqueueMicros?: number;
+  /**
+   * Main thread CPU ms per 1,000 transitions, from first write to drained (Linux: the thread's own
+   * utime+stime, 10 ms ticks; elsewhere event-loop utilization's active time, which also counts
+   * time the thread was runnable but descheduled).
+   */
+  mainMsPer1k: number;
+  /** Main event loop delay p99 during the run, ms. */
+  loopDelayP99Ms: number;
 }
 
 export interface StoreBenchOptions {
@@ -68,7 +82,14 @@ export async function runStoreBench(
     backend: StoreBenchResult['backend'];
     options: () => SqlStoreOptions;
     cleanup: () => Promise<void>;
-  }[] = [{ backend: 'pglite', options: () => ({ kind: 'pglite' }), cleanup: async () => {} }];
+  }[] = [
+    { backend: 'pglite', options: () => ({ kind: 'pglite' }), cleanup: async () => {} },
+    {
+      backend: 'pglite-inprocess',
+      options: () => ({ kind: 'pglite', worker: false }),
+      cleanup: async () => {},
+    },
+  ];
   let schema: string | undefined;
   if (databaseUrl) {
     schema = `statecall_bench_${randomBytes(4).toString('hex')}`;
@@ -97,7 +118,11 @@ export async function runStoreBench(
           await store.init();
           try {
             const journal = join(dir, `${backend}-${mode}.jsonl`);
-            const result =
+            const { activeMs, ...result } = await mainThreadCost<{
+              ms: number;
+              perSecond: number;
+              transitions?: number;
+            }>(async () =>
               mode === 'calls'
                 ? await runCalls(store, transitions, journal, batchSize)
                 : mode === 'direct'
@@ -108,8 +133,15 @@ export async function runStoreBench(
                       journal,
                       batchSize,
                       mode === 'outbox',
-                    );
-            results.push({ backend, mode, transitions, ...result });
+                    ),
+            );
+            results.push({
+              backend,
+              mode,
+              transitions,
+              ...result,
+              mainMsPer1k: (activeMs / (result.transitions ?? transitions)) * 1000,
+            });
           } finally {
             await store.close();
             await cleanup();
@@ -123,6 +155,41 @@ export async function runStoreBench(
     await rm(dir, { recursive: true, force: true });
   }
   return { results, skipped };
+}
+
+/** CPU ms the main thread used so far (Linux /proc), or undefined elsewhere. */
+function mainThreadCpuMs(): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8');
+    // Fields after the parenthesised name: state is 3rd, utime 14th, stime 15th (clock ticks, 100/s).
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(f[11]) + Number(f[12])) * 10;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Runs `fn` and adds what it cost the main thread: its CPU time (or event-loop utilization's active
+ * time where per-thread CPU is not readable) and the loop delay p99. Seeding is inside, but it is
+ * the same for every backend.
+ */
+async function mainThreadCost<T extends { ms: number; transitions?: number }>(
+  fn: () => Promise<T>,
+): Promise<T & { activeMs: number; loopDelayP99Ms: number }> {
+  const delay = monitorEventLoopDelay({ resolution: 5 });
+  delay.enable();
+  const before = performance.eventLoopUtilization();
+  const cpuBefore = mainThreadCpuMs();
+  const result = await fn();
+  const cpuAfter = mainThreadCpuMs();
+  const { active } = performance.eventLoopUtilization(before);
+  delay.disable();
+  const cpu = cpuBefore !== undefined && cpuAfter !== undefined ? cpuAfter - cpuBefore : active;
+  // No sample at all: the loop never turned during the run (in-process PGlite resolving one
+  // statement after another without yielding), so its delay was the whole run.
+  const p99 = delay.count === 0 ? result.ms : delay.percentile(99) / 1e6;
+  return { ...result, activeMs: cpu, loopDelayP99Ms: p99 };
 }
 
 /** A terminal conversation row for the benches. */
@@ -304,7 +371,18 @@ function emptyMetrics(conversationId: string): MetricsRow {
 
 /** Formats results as a small fixed-width table. */
 export function formatStoreBench(results: StoreBenchResult[]): string {
-  const header = ['backend', 'mode', 'transitions', 'ops', 'ms', 'transitions/s', 'enqueue µs', 'fsyncs'];
+  const header = [
+    'backend',
+    'mode',
+    'transitions',
+    'ops',
+    'ms',
+    'transitions/s',
+    'enqueue µs',
+    'fsyncs',
+    'main ms/1k',
+    'loop p99 ms',
+  ];
   const lines = results.map((r) => [
     r.backend,
     r.mode,
@@ -314,6 +392,8 @@ export function formatStoreBench(results: StoreBenchResult[]): string {
     r.perSecond.toFixed(0),
     r.enqueueMicros === undefined ? '-' : r.enqueueMicros.toFixed(2),
     r.syncs === undefined ? '-' : String(r.syncs),
+    r.mainMsPer1k.toFixed(1),
+    r.loopDelayP99Ms.toFixed(1),
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => (l[i] ?? '').length)));
   const row = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i] ?? 0)).join('  ');

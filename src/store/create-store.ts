@@ -13,6 +13,8 @@ export interface StoreConfig {
   supabaseUrl?: string | undefined;
   supabaseKey?: string | undefined;
   dataDir: string;
+  /** Embedded PGlite in a worker thread (default true); false = in-process (`PGLITE_WORKER=off`). */
+  pgliteWorker?: boolean | undefined;
 }
 
 /** A store plus a one-line description for start-up logs (never contains a password or key). */
@@ -65,7 +67,7 @@ export async function createStoreFromConfig(cfg: StoreConfig): Promise<CreatedSt
   const dataDir = resolve(cfg.dataDir, 'pglite');
   await mkdir(dataDir, { recursive: true });
   return {
-    store: createSqlStore({ kind: 'pglite', dataDir }),
-    description: `embedded PGlite at ${join(cfg.dataDir, 'pglite')}`,
+    store: createSqlStore({ kind: 'pglite', dataDir, worker: cfg.pgliteWorker ?? true }),
+    description: `embedded PGlite at ${join(cfg.dataDir, 'pglite')}${cfg.pgliteWorker === false ? ' (in process)' : ''}`,
   };
 }

@@ -3,6 +3,7 @@
  * (pg: numeric as string, timestamptz as Date; PostgREST: timestamptz as "...+00:00" strings);
  * these functions turn any of them into exactly the shapes of `types.ts`.
  */
+import { types } from 'node:util';
 import type { ConversationPatch, ConversationRow, MessageRow, MetricsRow, TransitionRow } from './types.js';
 
 /** Compile-time check that a column list names every key of `T` (and nothing else). */
@@ -103,9 +104,15 @@ export const PATCH_COLUMNS = [
 
 type Raw = Record<string, unknown>;
 
+/**
+ * A Date from any realm: rows from the PGlite worker are rebuilt by structured clone in Node's own
+ * realm, where `instanceof Date` is false inside a vm context (jest).
+ */
+const isDate = (v: unknown): v is Date => types.isDate(v);
+
 /** Timestamp (Date or any string Postgres/PostgREST prints) -> ISO-8601 UTC with milliseconds. */
 export function toIso(v: unknown): string {
-  const d = v instanceof Date ? v : new Date(String(v));
+  const d = isDate(v) ? v : new Date(String(v));
   return Number.isNaN(d.getTime()) ? String(v) : d.toISOString();
 }
 
@@ -125,7 +132,7 @@ function toNumOrNull(v: unknown): number | null {
 /** A `date` column -> 'YYYY-MM-DD' (Date values are read in UTC: PGlite parses dates as UTC midnight). */
 function toDateOrNull(v: unknown): string | null {
   if (v === null || v === undefined) return null;
-  if (v instanceof Date) return v.toISOString().slice(0, 10);
+  if (isDate(v)) return v.toISOString().slice(0, 10);
   return String(v).slice(0, 10);
 }
 
@@ -222,7 +229,7 @@ export function sanitizeDeep<T>(value: T): T {
     });
     return (out ?? value) as T;
   }
-  if (value !== null && typeof value === 'object' && !(value instanceof Date)) {
+  if (value !== null && typeof value === 'object' && !isDate(value)) {
     let out: Record<string, unknown> | undefined;
     const entries = Object.entries(value as Record<string, unknown>);
     for (const [k, v] of entries) {

@@ -1,9 +1,11 @@
 /**
  * The minimal SQL surface the sql adapter and the migration runner need, over two backends:
- * PGlite (embedded Postgres in WASM, in-process) and node-postgres (a `pg.Pool`).
+ * PGlite (embedded Postgres in WASM; by default in a worker thread, see pglite-worker-client.ts) and
+ * node-postgres (a `pg.Pool`).
  * Nothing outside `src/store` should depend on this module.
  */
 import pg from 'pg';
+import { openPgliteWorker } from './pglite-worker-client.js';
 
 /** Result of one statement: only the rows are used. */
 export interface SqlResult<R> {
@@ -32,6 +34,11 @@ export type SqlClientOptions =
       kind: 'pglite';
       /** Directory of the database files; `undefined` = in memory (tests). */
       dataDir?: string | undefined;
+      /**
+       * Run PGlite in a worker thread (default true) so its WASM and file writes stay off the main
+       * event loop; false keeps it in-process (`PGLITE_WORKER=off`).
+       */
+      worker?: boolean | undefined;
     }
   | {
       kind: 'postgres';
@@ -53,11 +60,18 @@ function quoteIdent(name: string): string {
 }
 
 /**
- * Opens a client. PGlite boots its WASM Postgres here (about 2 s); pg connects lazily, except that
+ * Opens a client. PGlite boots its WASM Postgres here (about 2 s, in its worker unless `worker: false`); pg connects lazily, except that
  * a requested `schema` is created right away (so an unreachable server fails here).
  */
 export async function openSqlClient(opts: SqlClientOptions): Promise<SqlClient> {
-  return opts.kind === 'pglite' ? openPglite(opts.dataDir) : openPostgres(opts);
+  if (opts.kind === 'postgres') return openPostgres(opts);
+  if (opts.worker === false) return openPgliteInProcess(opts.dataDir);
+  try {
+    return await openPgliteWorker(opts.dataDir);
+  } catch (err) {
+    if (opts.dataDir === undefined) throw err;
+    throw new PgliteOpenError(opts.dataDir, err);
+  }
 }
 
 /**
@@ -82,7 +96,7 @@ export class PgliteOpenError extends Error {
   }
 }
 
-async function openPglite(dataDir: string | undefined): Promise<SqlClient> {
+async function openPgliteInProcess(dataDir: string | undefined): Promise<SqlClient> {
   // Imported lazily: the WASM bundle is only loaded by deployments that use it.
   const { PGlite } = await import('@electric-sql/pglite');
   let db: InstanceType<typeof PGlite>;

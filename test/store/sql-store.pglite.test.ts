@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readdirSync } from 'node:fs';
 import { defaultMigrationsDir, migrate } from '../../src/store/migrate.js';
-import { openSqlClient, PgliteOpenError } from '../../src/store/sql-client.js';
+import { isPermanentStoreError } from '../../src/store/outbox.js';
+import { openSqlClient, PgliteOpenError, type SqlClient } from '../../src/store/sql-client.js';
 import { createSqlStore } from '../../src/store/sql-store.js';
 import { storeContract } from './contract.js';
 
@@ -13,9 +14,64 @@ const MIGRATIONS = readdirSync(defaultMigrationsDir())
   .sort();
 import { newConversation, tablesWithoutRls, transition } from './fixtures.js';
 
-storeContract('PGlite (in memory)', async () => {
+storeContract('PGlite (in memory, worker thread)', async () => {
   const store = createSqlStore({ kind: 'pglite' });
   return { store, dispose: () => store.close() };
+});
+
+storeContract('PGlite (in memory, in process: PGLITE_WORKER=off)', async () => {
+  const store = createSqlStore({ kind: 'pglite', worker: false });
+  return { store, dispose: () => store.close() };
+});
+
+describe('PGlite in its worker thread', () => {
+  let db: SqlClient;
+  beforeAll(async () => {
+    db = await openSqlClient({ kind: 'pglite' });
+    await db.exec('create table kv (k int primary key, v text not null)');
+  });
+  afterAll(() => db.close());
+
+  it('keeps a transaction on one connection: a statement sent meanwhile runs after its commit', async () => {
+    let outside: Promise<unknown> | undefined;
+    const seen = await db.transaction(async (tx) => {
+      await tx.query(`insert into kv values (1, 'a')`);
+      outside = db.query(`update kv set v = 'outside' where k = 1`);
+      await tx.query(`update kv set v = 'b' where k = 1`);
+      return (await tx.query<{ v: string }>('select v from kv where k = 1')).rows[0]?.v;
+    });
+    await outside;
+    expect(seen).toBe('b');
+    expect((await db.query<{ v: string }>('select v from kv where k = 1')).rows).toEqual([{ v: 'outside' }]);
+  });
+
+  it('rolls back what a rejected transaction body wrote and rethrows its error', async () => {
+    const err = await db
+      .transaction(async (tx) => {
+        await tx.query(`insert into kv values (2, 'x')`);
+        throw new Error('body failed');
+      })
+      .catch((e: unknown) => e);
+    expect((err as Error).message).toBe('body failed');
+    expect((await db.query('select 1 from kv where k = 2')).rows).toEqual([]);
+  });
+
+  it('keeps the SQLSTATE code and constraint of a refused statement, so the outbox sees it as permanent', async () => {
+    await db.query(`insert into kv values (3, 'x')`);
+    const err = await db.query(`insert into kv values (3, 'y')`).catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: '23505', constraint: 'kv_pkey' });
+    expect(isPermanentStoreError(err)).toBe(true);
+    const inTx = await db
+      .transaction((tx) => tx.query(`insert into kv values (4, null)`))
+      .catch((e: unknown) => e);
+    expect(inTx).toMatchObject({ code: '23502' });
+  });
+
+  it('rejects every call after close instead of hanging', async () => {
+    const other = await openSqlClient({ kind: 'pglite' });
+    await other.close();
+    await expect(other.query('select 1')).rejects.toThrow(/closed/);
+  });
 });
 
 describe('PGlite migrations', () => {
@@ -90,11 +146,14 @@ describe('PGlite data directory', () => {
 });
 
 describe('PGlite that cannot open', () => {
-  it('says how to recover and leaves the damaged folder as it was', async () => {
+  it.each([
+    ['in its worker thread', true],
+    ['in process', false],
+  ])('says how to recover and leaves the damaged folder as it was (%s)', async (_, worker) => {
     const dir = await mkdtemp(join(tmpdir(), 'statecall-pglite-broken-'));
     try {
       await writeFile(join(dir, 'PG_VERSION'), 'garbage\n');
-      const store = createSqlStore({ kind: 'pglite', dataDir: dir });
+      const store = createSqlStore({ kind: 'pglite', dataDir: dir, worker });
       const err = await store.init().catch((e: unknown) => e);
       expect(err).toBeInstanceOf(PgliteOpenError);
       expect((err as Error).message).toMatch(/nothing was changed or deleted/);
