@@ -84,6 +84,8 @@ export const envSchema = z.object({
   INSPECT_PORT: intWithDefault(8080, 1, 65535),
   /** On SIGTERM: how long live calls may go on before the rest are told goodbye and hung up. */
   DRAIN_TIMEOUT_S: intWithDefault(300, 0, 86_400),
+  /** Embedded PGlite in a worker thread (default), or `off`: in the main thread. */
+  PGLITE_WORKER: z.enum(['on', 'off']).optional().default('on'),
   /** Address of the inspector relay; default: HOST, or loopback when HOST is every interface. */
   INSPECT_HOST: optionalString,
 });

@@ -65,6 +65,7 @@ async function withStore<T>(config: AppConfig, use: (source: CallSource) => Prom
       supabaseUrl: config.SUPABASE_URL,
       supabaseKey: config.SUPABASE_KEY,
       dataDir: config.DATA_DIR,
+      pgliteWorker: config.PGLITE_WORKER !== 'off',
     });
     await store.init();
     try {

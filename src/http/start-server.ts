@@ -145,6 +145,7 @@ async function startServerLocked(
         supabaseUrl: config.SUPABASE_URL,
         supabaseKey: config.SUPABASE_KEY,
         dataDir: config.DATA_DIR,
+        pgliteWorker: config.PGLITE_WORKER !== 'off',
       });
   const store = built.store;
   await store.init();
