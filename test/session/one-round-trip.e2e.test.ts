@@ -27,6 +27,7 @@ function model(body: ChatCompletionRequestBody): OpenAIFakeReply {
     ...(text ? { text } : {}),
     toolCalls: [{ name, arguments: args }],
   });
+  if (said.includes('bye')) return tool('caller_goodbye_said', {});
   if (said.includes('why')) return { text: 'We need the date to process your claim. When did it happen?' };
   if (said.includes('2027'))
     return tool('claim_date_provided', { date: '2027-01-01' }, 'Great, January first 2027 is noted.');
@@ -113,5 +114,12 @@ describe('one LLM round trip per turn (whole engine, OpenAI dialogue)', () => {
       claim_date: '2026-03-03',
     });
     expect(Number(detail.conversation.claim_amount)).toBe(1250);
+  }, 60_000);
+
+  it('makes one request for a goodbye the LLM hears, and words the goodbye turn that follows without one', async () => {
+    const { counts, bot, detail } = await requestsPerTurn(['got it', 'sorry, I have to go now, bye']);
+    expect(counts).toEqual([1, 0, 1]);
+    expect(bot.at(-1)).toMatch(/^Thank you for calling\. Your claim number is .+Goodbye!$/);
+    expect(detail.conversation).toMatchObject({ end_reason: 'caller_left', claim_status: 'Open' });
   }, 60_000);
 });
