@@ -28,11 +28,13 @@ import {
   fromCallback,
   fromPromise,
   not,
+  or,
   setup,
   type StateValue,
 } from 'xstate';
 import { claimMachine, type ClaimInput, type TurnPolicy } from '../claim/claim.machine.js';
 import { claimTurnPolicyOf, finalClaimTurnPolicy, initialClaimTurnPolicy } from '../claim/claim.view.js';
+import { answerCompleteness } from '../claim/answer-completeness.js';
 import { isBargeInUtterance } from './barge-in.js';
 
 /** How the call reached us. */
@@ -412,6 +414,14 @@ export const callMachine = setup({
     /** A final transcript with a real word (not only backchannels or fillers). */
     finalHasWords: ({ event }) => event.type === 'stt.transcript.final' && isBargeInUtterance(event.text),
     callerTalking: ({ context }) => context.callerTalking,
+    /** Semantic endpointing: the caller's words already hold a whole answer to the state's question. */
+    answerComplete: ({ context }) =>
+      answerCompleteness(context.userText, context.turnPolicy.expects) === 'complete',
+    /** This final completes the answer (the caller went on during the patience and finished it). */
+    finalCompletesAnswer: ({ context, event }) =>
+      event.type === 'stt.transcript.final' &&
+      event.text.trim() !== '' &&
+      answerCompleteness(appendText(context.userText, event.text), context.turnPolicy.expects) === 'complete',
     isBargeIn: ({ context, event }) =>
       context.turnPolicy.interruptible &&
       (event.type === 'stt.transcript.partial' || event.type === 'stt.transcript.final') &&
@@ -580,7 +590,11 @@ export const callMachine = setup({
           },
         },
         endOfTurn: {
-          always: { guard: 'noPatience', target: 'responding', actions: 'markUserTurn' },
+          always: {
+            guard: or(['noPatience', 'answerComplete']),
+            target: 'responding',
+            actions: 'markUserTurn',
+          },
           on: {
             'user.speech.started': 'userSpeaking',
             'stt.transcript.partial': {
@@ -588,7 +602,14 @@ export const callMachine = setup({
               target: 'userSpeaking',
               actions: 'emitPartial',
             },
-            'stt.transcript.final': { actions: ['appendFinal', 'emitFinal'] },
+            'stt.transcript.final': [
+              {
+                guard: 'finalCompletesAnswer',
+                target: 'responding',
+                actions: ['appendFinal', 'emitFinal', 'markUserTurn'],
+              },
+              { actions: ['appendFinal', 'emitFinal'] },
+            ],
             'user.text.received': { target: 'responding', actions: ['setTypedTurn', 'markUserTurn'] },
           },
           after: { endpointingPatience: { target: 'responding', actions: 'markUserTurn' } },

@@ -16,7 +16,10 @@ import { validateClaimAmount, validateClaimDate } from './claim.validation.js';
 export interface StatePolicy {
   /** May the caller cut the bot off while it speaks in this state? */
   interruptible: boolean;
-  /** Extra silence (ms) to wait after the STT says the caller stopped, before answering. */
+  /**
+   * Extra silence (ms) to wait after the STT says the caller stopped, before answering. Skipped
+   * when the words already hold a complete answer to the state's question (`answer-completeness.ts`).
+   */
   endpointingPatienceMs: number;
 }
 
@@ -27,6 +30,8 @@ export interface TurnPolicy extends StatePolicy {
    * `entry`: digits build a value (a date, an amount) until `#`, so it may start with 1 or 2.
    */
   keypad: 'answer' | 'entry';
+  /** The kind of answer the state's question expects (semantic endpointing reads it). */
+  expects: AnswerKind;
 }
 
 /** The kind of answer a state's question expects (decides how a bare number is read, among others). */

@@ -80,7 +80,7 @@ export function claimMetaOfPath(path: string): ClaimStateMeta {
 
 /** The call machine's turn policy for a state's meta: its policy plus its keypad mode. */
 export function turnPolicyOfMeta(meta: ClaimStateMeta): TurnPolicy {
-  return { ...meta.turnPolicy, keypad: meta.keypad?.mode ?? 'answer' };
+  return { ...meta.turnPolicy, keypad: meta.keypad?.mode ?? 'answer', expects: meta.expects };
 }
 
 /**

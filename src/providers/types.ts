@@ -2,6 +2,7 @@
  * Provider ports. The machines and the engine know only these shapes, never a vendor.
  * Each vendor folder (deepgram/, openai/, cartesia/, local/) implements one or more of them.
  */
+import type { ClaimToolEvent } from '../../machines/claim/claim.events.js';
 import type { ClaimView } from '../../machines/claim/claim.view.js';
 import type { TurnReason } from '../../machines/call/call.machine.js';
 import type { KeypadOfferReason } from '../../machines/call/call.wording.js';
@@ -54,6 +55,12 @@ export interface DialogueProvider {
    * Throws `ProviderError` on failure (the engine then falls back to the local dialogue).
    */
   respond(request: DialogueRequest): AsyncIterable<DialogueChunk>;
+  /**
+   * The fast path, where a dialogue has one (the local one): the claim events a plain answer to the
+   * state's question gives, read without a model, or null when the words need the full dialogue.
+   * Synchronous and never throws.
+   */
+  readAnswer?(claim: ClaimView, text: string): ClaimToolEvent[] | null;
 }
 
 /** A provider failure mapped into the engine's small vocabulary. */

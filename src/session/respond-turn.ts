@@ -1,5 +1,8 @@
 /**
- * One bot turn: dialogue (with tool rounds) → sentence splitter → speech → playback.
+ * One bot turn: dialogue → sentence splitter → speech → playback, with at most one LLM request
+ * before the first audio: a plain answer (keypad entry, or words the fast path reads) is applied
+ * without the LLM; an LLM response that calls tools is applied and then worded from the machines'
+ * meta by the local dialogue (`fallback`), never by a second request; a free-text response streams.
  *
  * Lifecycle: `runRespondTurn` is called by the call machine's `respond` actor when it enters
  * `responding`; the actor's cleanup aborts `signal` (barge-in, hang-up), which aborts the LLM
@@ -16,6 +19,7 @@ import type { ClaimToolEvent } from '../../machines/claim/claim.events.js';
 import { toolNameOf } from '../../machines/claim/claim.events.js';
 import type { ClaimGateway } from './claim-gateway.js';
 import { SentenceSplitter } from './sentence-splitter.js';
+import { mentionsValue } from './value-mention.js';
 import type {
   DialogueCallInfo,
   DialogueMessage,
@@ -66,6 +70,10 @@ function callToolResult(type: CallToolEventType): string {
 
 const MAX_TOOL_ROUNDS = 4;
 
+/** Claim events that record a value the caller said (a refused one must never be heard as taken). */
+const recordsValue = (t: string) =>
+  t === 'claim.date.provided' || t === 'claim.amount.provided' || t === 'claim.field.corrected';
+
 /** Runs one bot turn (see file header). */
 export async function runRespondTurn(
   input: RespondInput,
@@ -107,8 +115,9 @@ export async function runRespondTurn(
     }
   };
 
-  const applyEvents = (events: ClaimToolEvent[], idPrefix: string) => {
-    if (events.length === 0) return;
+  /** Applies events the engine read itself (keypad, fast path); true when there were any. */
+  const applyEvents = (events: ClaimToolEvent[], idPrefix: string): boolean => {
+    if (events.length === 0) return false;
     const calls = events.map((e, i) => {
       const { type, ...args } = e;
       return {
@@ -119,19 +128,40 @@ export async function runRespondTurn(
     });
     ctx.history.push({ role: 'assistant', content: null, toolCalls: calls });
     applyCalls(calls);
+    return true;
   };
-  if (input.dtmf) applyEvents(ctx.dtmfEvents(input.dtmf), 'dtmf');
+  // The fast path: a keypad entry, or a plain spoken answer to the state's question, becomes the
+  // claim's events here, with no LLM at all; the words then come from the machines' meta.
+  const preApplied = input.dtmf
+    ? applyEvents(ctx.dtmfEvents(input.dtmf), 'dtmf')
+    : input.reason === 'user' && input.userText
+      ? applyEvents(ctx.fallback.readAnswer?.(ctx.gateway.view(), input.userText) ?? [], 'fast')
+      : false;
 
-  let splitter = new SentenceSplitter();
   let spokenAny = false;
-  /** A stream broke off: its unfinished last words are never spoken. */
-  let brokeOff = false;
-  let dialogue = input.dialogue === 'fallback' ? ctx.fallback : ctx.dialogue;
+  // Turns whose events are applied, and the scripted goodbye, are worded by the local voice.
+  let dialogue =
+    input.dialogue === 'fallback' || preApplied || input.reason === 'callerGoodbye'
+      ? ctx.fallback
+      : ctx.dialogue;
+  /** The reply was written to its end (not aborted, not broken off): a resume can re-speak it. */
+  let generationComplete = false;
   let llmStartedAt: number | null = null;
+  const speak = (piece: string) => {
+    spokenAny = true;
+    speech.push(piece);
+    ctx.onBotText(piece);
+  };
 
   for (let round = 0; round < MAX_TOOL_ROUNDS && !signal.aborted; round++) {
     const view = ctx.gateway.view();
     const toolCalls: { id: string; name: string; arguments: string }[] = [];
+    const splitter = new SentenceSplitter();
+    // While tools that record values are offered, text naming a value waits for the end of the
+    // response: if the response also calls a tool, the machine's verdict is spoken instead.
+    const holdValues = dialogue !== ctx.fallback && answersCaller && view.acceptedEvents.some(recordsValue);
+    const held: string[] = [];
+    let toolStarted = false;
     let text = '';
     const requestAt = performance.now();
     llmStartedAt ??= requestAt;
@@ -154,10 +184,12 @@ export async function runRespondTurn(
         if (chunk.type === 'text') {
           text += chunk.text;
           for (const piece of splitter.push(chunk.text)) {
-            spokenAny = true;
-            speech.push(piece);
-            ctx.onBotText(piece);
+            if (toolStarted) continue;
+            if (held.length > 0 || (holdValues && mentionsValue(piece))) held.push(piece);
+            else speak(piece);
           }
+        } else if (chunk.type === 'tool_call_started') {
+          toolStarted = true;
         } else if (chunk.type === 'tool_call') {
           toolCalls.push(chunk.call);
         } else if (chunk.type === 'usage') {
@@ -169,33 +201,30 @@ export async function runRespondTurn(
       if (signal.aborted) break;
       ctx.onDialogueFailure(err, dialogue.name);
       if (dialogue !== ctx.fallback && !spokenAny && toolCalls.length === 0) {
-        dialogue = ctx.fallback;
-        splitter = new SentenceSplitter(); // the failed stream's unspoken words go with it
+        dialogue = ctx.fallback; // the next round's splitter starts empty: nothing of this one is spoken
         round -= 1;
         continue;
       }
-      brokeOff = true;
-      break;
+      break; // broke off: its unfinished sentence is not spoken
     }
     if (signal.aborted) break;
     if (toolCalls.length > 0) {
+      // Held text and the unfinished sentence are dropped: the machine's verdict is spoken instead.
       ctx.history.push({ role: 'assistant', content: text || null, toolCalls });
       applyCalls(toolCalls);
       // The caller is leaving: the machine gives the goodbye its own turn.
       if (callerLeaving) break;
+      // One round trip: the words for the applied events come from the machines' meta (the
+      // next state's acknowledgement and question, or the refusal and the question again).
+      dialogue = ctx.fallback;
       continue;
     }
+    for (const piece of [...held, ...splitter.flush()]) speak(piece);
+    generationComplete = !signal.aborted;
     break;
   }
   if (llmStartedAt !== null) timing.llmProcessingMs = performance.now() - llmStartedAt;
 
-  const generationComplete = !signal.aborted && !brokeOff;
-  if (generationComplete) {
-    for (const piece of splitter.flush()) {
-      speech.push(piece);
-      ctx.onBotText(piece);
-    }
-  }
   speech.end();
   const result = await speech.done;
   signal.removeEventListener('abort', stopSpeech);

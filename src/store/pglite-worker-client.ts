@@ -6,7 +6,7 @@
  * order. The process's DATA_DIR lock stays with the main thread (a worker is the same process).
  */
 import { Worker } from 'node:worker_threads';
-import type { SqlClient, SqlExecutor } from './sql-client.js';
+import type { SqlClient, SqlExecutor } from './sql-types.js';
 import type { SerializedError, WorkerInit, WorkerReply, WorkerRequest } from './pglite-worker.js';
 
 /** Distributes `Omit` over the request union (a plain Omit would merge its members). */

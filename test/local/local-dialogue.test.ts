@@ -8,7 +8,11 @@ import { callTurnWording } from '../../machines/call/call.wording.js';
 import { claimMachine } from '../../machines/claim/claim.machine.js';
 import type { ClaimToolEvent } from '../../machines/claim/claim.events.js';
 import { claimViewOf, type ClaimView } from '../../machines/claim/claim.view.js';
-import { createLocalDialogue, speechFor } from '../../src/providers/local/local-dialogue.js';
+import {
+  createLocalDialogue,
+  fastAnswerEvents,
+  speechFor,
+} from '../../src/providers/local/local-dialogue.js';
 import { dtmfToClaimEvents } from '../../machines/claim/claim.keypad.js';
 import type { DialogueChunk, DialogueMessage, DialogueRequest } from '../../src/providers/types.js';
 
@@ -134,5 +138,49 @@ describe('keypad (meta-driven)', () => {
     expect(dtmfToClaimEvents(atAmount(), '1250*5')).toEqual([
       { type: 'claim.amount.provided', amount: 1250.5 },
     ]);
+  });
+});
+
+describe('fast path (a plain answer needs no LLM)', () => {
+  const read = (claim: ClaimView, said: string) => fastAnswerEvents(claim, said, TODAY);
+
+  it.each([
+    [atDate, 'March 3rd, 2026', [{ type: 'claim.date.provided', date: '2026-03-03' }]],
+    [atDate, 'it was yesterday', [{ type: 'claim.date.provided', date: '2026-11-23' }]],
+    [atDate, 'January 1st, 2027', [{ type: 'claim.date.provided', date: '2027-01-01' }]],
+    [atAmount, 'twelve hundred fifty dollars', [{ type: 'claim.amount.provided', amount: 1250 }]],
+    [atAmount, '$900', [{ type: 'claim.amount.provided', amount: 900 }]],
+    [atReadBack, "yes, that's correct", [{ type: 'claim.details.confirmed' }]],
+    [
+      atReadBack,
+      'no, the amount is 900 dollars',
+      [{ type: 'claim.field.corrected', field: 'amount', value: '900.00' }],
+    ],
+  ] as const)('reads the answer the state expects: %#', (at, said, events) => {
+    expect(read(at(), said)).toEqual(events);
+  });
+
+  it('reads the acknowledgement of the claim number', () => {
+    const first = claimViewOf(initialTransition(claimMachine, { claimId: 'CLM-4821-0937', today: TODAY })[0]);
+    expect(read(first, 'okay, got it')).toEqual([{ type: 'claim.number.acknowledged' }]);
+  });
+
+  it.each([
+    [atDate, 'why do you need the date?'],
+    [atDate, 'what date is it today'],
+    [atDate, 'maybe March 3rd'],
+    [atDate, 'I think it was March 3rd'],
+    [atDate, 'March 3rd or March 4th'],
+    [atDate, 'I was driving home from work when a truck hit me on March 3rd near the bridge'],
+    [atAmount, 'not sure, maybe 900'],
+    [atAmount, 'the receipt is somewhere'],
+    [atReadBack, 'no'],
+    [atReadBack, 'Mm-hmm.'],
+    [atReadBack, 'yes, but no'],
+    [atReadBack, 'yes but wait'],
+    [atDate, 'goodbye'],
+    [atDate, ''],
+  ] as const)('leaves the turn to the dialogue: %#', (at, said) => {
+    expect(read(at(), said)).toBeNull();
   });
 });

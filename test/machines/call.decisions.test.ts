@@ -402,6 +402,63 @@ describe('call machine decisions (pure transitions)', () => {
       expect(respondInput(s)).toMatchObject({ reason: 'user', userText: 'March' });
     });
 
+    /** The call after the claim number was acknowledged: the claim asks for the date. */
+    const collectingDate = () =>
+      step(completed(connected()).snap, {
+        type: 'xstate.snapshot.claim',
+        snapshot: claimSnapshot([{ type: 'claim.number.acknowledged' }]),
+      });
+
+    it('endOfTurn: a final that holds a complete date answers at once, without the patience', () => {
+      const s = step(collectingDate().snap, {
+        type: 'stt.transcript.final',
+        text: 'it was on March 3rd',
+        speechFinal: true,
+      });
+      expect(s.snap.context.turnPolicy.endpointingPatienceMs).toBeGreaterThan(0);
+      // The turn is answered within the same macrostep: endOfTurn is left before any patience runs.
+      expect(value(s)).toContain('responding');
+      expect(respondInput(s)).toMatchObject({ reason: 'user', userText: 'it was on March 3rd' });
+    });
+
+    it('endOfTurn: an unfinished final ("it was on March") waits the state’s patience', () => {
+      const s = step(collectingDate().snap, {
+        type: 'stt.transcript.final',
+        text: 'it was on March',
+        speechFinal: true,
+      });
+      expect(value(s)).toBe('{"active":"endOfTurn"}');
+      expect(timers(s)).toEqual([
+        expect.objectContaining({ delay: s.snap.context.turnPolicy.endpointingPatienceMs }),
+      ]);
+    });
+
+    it('endOfTurn: the caller finishing the answer during the patience ends the wait at once', () => {
+      let s = step(collectingDate().snap, { type: 'stt.transcript.final', text: 'March', speechFinal: true });
+      expect(value(s)).toBe('{"active":"endOfTurn"}');
+      s = step(s.snap, { type: 'stt.transcript.final', text: 'third', speechFinal: true });
+      expect(respondInput(s)).toMatchObject({ reason: 'user', userText: 'March third' });
+    });
+
+    it('endOfTurn: a number cut mid-way ("twelve hundred and") waits at the amount question', () => {
+      let s = step(collectingDate().snap, {
+        type: 'xstate.snapshot.claim',
+        snapshot: claimSnapshot([
+          { type: 'claim.number.acknowledged' },
+          { type: 'claim.date.provided', date: '2026-03-03' },
+        ]),
+      });
+      expect(s.snap.context.turnPolicy.expects).toBe('amount');
+      const cut = step(s.snap, {
+        type: 'stt.transcript.final',
+        text: 'twelve hundred and',
+        speechFinal: true,
+      });
+      expect(value(cut)).toBe('{"active":"endOfTurn"}');
+      s = step(s.snap, { type: 'stt.transcript.final', text: 'twelve hundred fifty', speechFinal: true });
+      expect(respondInput(s)).toMatchObject({ userText: 'twelve hundred fifty' });
+    });
+
     it('ending: hangUpTimeout ends the call when the transport never confirms the hang-up', () => {
       const s = step(connected().snap, { type: 'call.hang_up', reason: 'server_shutdown' });
       expect(timers(s)).toEqual([expect.objectContaining({ delay: t.hangUpTimeoutMs })]);

@@ -148,17 +148,18 @@ describe('the respond turn', () => {
     expect(s.history.at(-1)).toEqual({ role: 'assistant', content: 'Sorry, could you say that again?' });
   });
 
-  it('falls back when the primary fails in a later tool round, before it spoke', async () => {
+  it('words a tool turn from the fallback (the machines’ meta) after one LLM request, never a second', async () => {
     const primary = scriptedDialogue('openai', [
       { chunks: [tool('c1', 'claim_number_acknowledged')] },
-      { chunks: [], failWith: llmDown() },
+      { chunks: [], failWith: llmDown() }, // would be the second request: never asked
     ]);
     const fallback = scriptedDialogue('local', [{ chunks: [text('On what date did the incident happen?')] }]);
     const s = setUp(primary.dialogue, fallback.dialogue);
 
     const result = await runRespondTurn(input(), s.ctx, new AbortController().signal);
 
-    expect(s.failures).toHaveLength(1);
+    expect(primary.requests).toHaveLength(1);
+    expect(s.failures).toHaveLength(0);
     expect(fallback.requests[0]!.claim.path).toBe('ongoing.collectingDate');
     expect(s.turns[0]!.pushed).toEqual(['On what date did the incident happen?']);
     expect(result.outcome).toBe('accepted');
@@ -270,11 +271,11 @@ describe('the respond turn', () => {
   });
 
   it('applies tool calls to the claim through the gateway and gives the dialogue their results', async () => {
-    const primary = scriptedDialogue('openai', [
-      { chunks: [tool('c1', 'claim_number_acknowledged')] },
+    const primary = scriptedDialogue('openai', [{ chunks: [tool('c1', 'claim_number_acknowledged')] }]);
+    const fallback = scriptedDialogue('local', [
       { chunks: [text('Thank you. On what date did the incident happen?')] },
     ]);
-    const s = setUp(primary.dialogue, scriptedDialogue('local', []).dialogue);
+    const s = setUp(primary.dialogue, fallback.dialogue);
 
     const result = await runRespondTurn(input(), s.ctx, new AbortController().signal);
 
@@ -283,9 +284,10 @@ describe('the respond turn', () => {
     expect(s.toolCalls).toEqual([
       { name: 'claim_number_acknowledged', args: '{}', result: expect.stringContaining('"ok":true') },
     ]);
-    // The second round sees the call and its result, and the new state.
-    expect(primary.requests[1]!.claim.path).toBe('ongoing.collectingDate');
-    expect(primary.requests[1]!.history.slice(1)).toEqual([
+    // The wording round (the fallback, no second LLM request) sees the call, its result and the new state.
+    expect(primary.requests).toHaveLength(1);
+    expect(fallback.requests[0]!.claim.path).toBe('ongoing.collectingDate');
+    expect(fallback.requests[0]!.history.slice(1)).toEqual([
       {
         role: 'assistant',
         content: null,
@@ -326,8 +328,9 @@ describe('the respond turn', () => {
   });
 
   it('applies a keypad entry through the gateway before the dialogue answers', async () => {
-    const primary = scriptedDialogue('openai', [{ chunks: [text('Thank you. ')] }]);
-    const s = setUp(primary.dialogue, scriptedDialogue('local', []).dialogue);
+    const primary = scriptedDialogue('openai', []);
+    const fallback = scriptedDialogue('local', [{ chunks: [text('Thank you. ')] }]);
+    const s = setUp(primary.dialogue, fallback.dialogue);
 
     const result = await runRespondTurn(
       input({ reason: 'dtmf', userText: '', dtmf: '1' }),
@@ -337,7 +340,8 @@ describe('the respond turn', () => {
 
     expect(s.claim.getSnapshot().value).toEqual({ ongoing: 'collectingDate' });
     expect(result.outcome).toBe('accepted');
-    expect(primary.requests[0]!.claim.path).toBe('ongoing.collectingDate');
+    expect(primary.requests).toHaveLength(0); // the keypad needs no LLM: the meta words the reply
+    expect(fallback.requests[0]!.claim.path).toBe('ongoing.collectingDate');
     expect(s.toolCalls.map((c) => c.name)).toEqual(['claim_number_acknowledged']);
   });
 });

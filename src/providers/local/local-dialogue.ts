@@ -4,7 +4,9 @@
  *
  * It follows the same two-step protocol as an LLM with tools: on a caller turn it emits tool calls
  * (claim events) for what it understood; once the engine has applied them and appended the tool
- * results, it is asked again and speaks for the claim's new state (or explains a rejection).
+ * results, it is asked again and speaks for the claim's new state (or explains a rejection). That
+ * second step is also how every dialogue's tool turn is worded (no second LLM request), and
+ * `readAnswer` is the engine's fast path (see `fastAnswerEvents`).
  */
 import { claimNumberForSpeech } from '../../../machines/claim/claim-number.js';
 import { toolNameOf, type ClaimToolEvent } from '../../../machines/claim/claim.events.js';
@@ -72,6 +74,44 @@ export function eventsFor(claim: ClaimView, u: Understanding): ClaimToolEvent[] 
 export function understandFor(claim: ClaimView, text: string, today: string): Understanding {
   const expecting = expectingOf(claim.expects);
   return understandUtterance(text, { today, ...(expecting ? { expecting } : {}) });
+}
+
+/*
+ * The fast path of a caller turn: the answer the claim state's question expects (meta `expects`),
+ * read deterministically from the caller's words, so a plain answer ("March 3rd", "twelve hundred
+ * fifty dollars", "yes, that's correct", "got it") needs no LLM. Deliberately narrow: anything
+ * that may carry more than the answer goes to the dialogue (the LLM keeps full understanding): a
+ * question, a hedge ("maybe", "I think", "or"), a goodbye, a yes and a no together, a long
+ * utterance, or words in which the state's expected value was not found.
+ */
+
+const BACKCHANNEL_ONLY = /^(m+-?h+m+|mhm+|uh-?huh|hmm+)[.!,\s]*$/;
+
+/** Longer replies are left to the dialogue: they rarely hold only the answer. */
+export const FAST_ANSWER_MAX_WORDS = 12;
+
+const QUESTION_START =
+  /^(why|how|what|when|where|who|which|can|could|do|does|did|is|are|will|would|should|may i|shall)\b/;
+const HEDGE =
+  /\b(maybe|perhaps|probably|i think|i guess|not sure|unsure|don'?t know|no idea|or|either|roughly|wait|hold on|hang on|but)\b/;
+
+/**
+ * The claim events a plain answer to the state's question gives, or null when the turn is not
+ * one (see file header): then the dialogue decides. Never throws.
+ */
+export function fastAnswerEvents(claim: ClaimView, text: string, today: string): ClaimToolEvent[] | null {
+  if (typeof text !== 'string') return null;
+  const line = text.trim().toLowerCase().replace(/\s+/g, ' ');
+  if (line === '' || line.split(' ').length > FAST_ANSWER_MAX_WORDS) return null;
+  if (line.includes('?') || QUESTION_START.test(line) || HEDGE.test(line)) return null;
+  if (claim.expects === 'none') return null;
+  // A bare "mm-hmm" is a backchannel (often said while the details are still being read), not a
+  // confirmation of them: the dialogue decides.
+  if (claim.expects === 'confirmation' && BACKCHANNEL_ONLY.test(line)) return null;
+  const u = understandFor(claim, text, today);
+  if (u.goodbye || (u.yes && u.no)) return null;
+  const events = eventsFor(claim, u);
+  return events.length > 0 ? events : null;
 }
 
 function lastUserText(history: readonly DialogueMessage[]): string {
@@ -151,6 +191,7 @@ export function createLocalDialogue(
 ): DialogueProvider {
   return {
     name: 'local',
+    readAnswer: (claim, text) => fastAnswerEvents(claim, text, opts.today()),
     async *respond(req: DialogueRequest): AsyncGenerator<DialogueChunk> {
       const last = req.history.at(-1);
       if (req.reason === 'user' && last?.role === 'user') {

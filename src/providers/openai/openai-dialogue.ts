@@ -62,6 +62,8 @@ export function systemPromptFor(req: DialogueRequest, today: string): string {
     `You are the phone claims assistant of ${req.callInfo.companyName}. You are speaking on a phone call: answer in one to three short spoken sentences, no lists, no markdown, no emojis.`,
     `Today is ${today}. Dates you pass to tools are YYYY-MM-DD; amounts are plain numbers in US dollars.`,
     'Call a tool as soon as the caller gives the information it records; never invent values the caller did not say.',
+    // One round trip per turn: the engine words a tool turn from the machines' meta itself.
+    'When you call a tool, write no text at all: the system then tells the caller what was recorded (or why it was refused) and asks the next question. Write text only when you call no tool (to answer a question or ask again).',
     callTurnWording.rejected.instruction,
     v.expects === 'confirmation' ? callTurnWording.confirmationDeclined.instruction : '',
     offer ?? '',
