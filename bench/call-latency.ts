@@ -186,6 +186,7 @@ export async function runProfile(
     );
     const place = callPlacer(fakes);
     await warmUp(place, servers);
+    log(`  ${profile.name}: servers up and warm`);
     log(`  ${profile.name}: ${calls} call(s) per pipeline, engine and bare pipeline side by side`);
     const runs: Array<
       Promise<{ kind: PipelineKind; samples: TurnSample[]; session?: DeepgramSessionRecord }>
@@ -204,6 +205,7 @@ export async function runProfile(
       await pause(700); // spread the calls so their turns don't all land together
     }
     const done = await Promise.all(runs);
+    log(`  ${profile.name}: done`);
     const of = (kind: PipelineKind): PipelineSamples => ({
       samples: done.filter((d) => d.kind === kind).flatMap((d) => d.samples),
       endpointing: String(done.find((d) => d.kind === kind)?.session?.query.endpointing ?? 'default'),
@@ -232,6 +234,7 @@ export async function runCapacity(
     server = await spawnBenchServer(pipeline, fakes.providers);
     const place = callPlacer(fakes);
     await warmUp(place, [server]);
+    log(`  ${pipeline}: server up and warm`);
     const idleRssBytes = server.rssBytes();
     let peakRssBytes = idleRssBytes;
     const rssTimer = setInterval(() => (peakRssBytes = Math.max(peakRssBytes, server!.rssBytes())), 250);
@@ -249,6 +252,7 @@ export async function runCapacity(
     }
     log(`  ${pipeline}: ${calls} calls connected in ${((performance.now() - started) / 1000).toFixed(1)} s`);
     const samples = (await Promise.all(runs)).flat();
+    log(`  ${pipeline}: ${calls} calls done`);
     const wallMs = performance.now() - started;
     const cpuMs = server.cpuMs() - cpuBefore;
     const loop = await server.readLoop();
@@ -382,7 +386,11 @@ export async function runLatencyBench(opts: {
   quick: boolean;
   log?: (line: string) => void;
 }): Promise<string[]> {
-  const log = opts.log ?? (() => {});
+  const t0 = performance.now();
+  const log = (line: string) =>
+    opts.log?.(
+      line.startsWith('  ') ? `  [${((performance.now() - t0) / 1000).toFixed(0)} s]${line.slice(1)}` : line,
+    );
   const plan = latencyPlan(opts.quick);
   const out: string[] = [];
   // Quick mode runs the two delay settings at the same time (a few calls each: the machine idles).
