@@ -4,6 +4,7 @@
  *   npm run bench                    # every bench
  *   npm run bench -- store           # one (or several: `-- store audio`)
  *   npm run bench -- --runs 5        # repetitions per bench (default 3); the summary shows medians
+ *   npm run bench -- latency --quick # the latency bench's short run (under two minutes)
  *   npm run bench -- --list          # names and descriptions
  *
  * Store: PGlite always; PostgreSQL when `BENCH_DATABASE_URL`, `TEST_DATABASE_URL` or `DATABASE_URL`
@@ -19,7 +20,7 @@ import { pathToFileURL } from 'node:url';
 import pg from 'pg';
 import { describeDatabaseUrl } from '../src/store/create-store.js';
 import { runAudioBench, type AudioBenchResult } from './audio-bench.js';
-import { formatCallLatency, runCallLatencyBench } from './call-latency.js';
+import { runLatencyBench } from './call-latency.js';
 import {
   formatStoreBench,
   runStoreBench,
@@ -31,6 +32,8 @@ import {
 export interface BenchContext {
   /** Repetitions to do; report the median. */
   runs: number;
+  /** `--quick`: a shorter run (the latency bench: 2 calls per delay setting, capacity at 50 calls). */
+  quick: boolean;
   /** Progress/detail output (the summary comes from the returned lines). */
   log(line: string): void;
 }
@@ -205,19 +208,9 @@ async function audioBench(ctx: BenchContext): Promise<BenchReport> {
 // ---------------------------------------------------------------------------------------------
 
 /** Every bench, in the order `npm run bench` runs them. Add one line per new bench. */
-/** Phone calls end to end at each concurrency level of BENCH_CALLS (default 1,50); one run each. */
+/** Engine vs bare pipeline (bench/call-latency.ts): one run, whatever `--runs` says (it is long). */
 async function latencyBench(ctx: BenchContext): Promise<BenchReport> {
-  const levels = (process.env.BENCH_CALLS ?? '1,50')
-    .split(',')
-    .map(Number)
-    .filter((n) => Number.isInteger(n) && n > 0);
-  const summary: string[] = [];
-  for (const calls of levels) {
-    const r = await runCallLatencyBench({ calls, log: ctx.log });
-    ctx.log(`  ${formatCallLatency(r)}`);
-    summary.push(formatCallLatency(r));
-  }
-  return { summary };
+  return { summary: await runLatencyBench({ quick: ctx.quick, log: ctx.log }) };
 }
 
 export const BENCHES: BenchEntry[] = [
@@ -230,32 +223,34 @@ export const BENCHES: BenchEntry[] = [
   {
     name: 'latency',
     description:
-      'engine-added latency per turn (p50/p99) and CPU per call at 1 and 50 concurrent phone calls',
+      'engine vs bare pipeline: caller stops -> first audio per turn type at two delay settings; CPU, event-loop delay, RSS at 50 and 200 calls',
     run: latencyBench,
   },
 ];
 
-function parseArgs(argv: string[]): { names: string[]; runs: number; list: boolean } {
+function parseArgs(argv: string[]): { names: string[]; runs: number; list: boolean; quick: boolean } {
   const names: string[] = [];
   let runs = Number(process.env.BENCH_RUNS ?? 3);
   let list = false;
+  let quick = false;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     if (a === '--list' || a === '-l') list = true;
+    else if (a === '--quick') quick = true;
     else if (a === '--runs') runs = Number(argv[++i]);
     else if (a.startsWith('--runs=')) runs = Number(a.slice('--runs='.length));
     else if (a.startsWith('-')) throw new UsageError(`unknown option ${a}`);
     else names.push(a);
   }
   if (!Number.isInteger(runs) || runs < 1) throw new UsageError('--runs must be a positive integer');
-  return { names, runs, list };
+  return { names, runs, list, quick };
 }
 
 class UsageError extends Error {}
 
 function usage(): string {
   return [
-    'usage: npm run bench -- [name ...] [--runs N] [--list]',
+    'usage: npm run bench -- [name ...] [--runs N] [--quick] [--list]',
     ...BENCHES.map((b) => `  ${b.name.padEnd(10)} ${b.description}`),
   ].join('\n');
 }
@@ -284,7 +279,7 @@ export async function main(argv: string[]): Promise<number> {
     console.log(`\n== ${bench.name}: ${bench.description} (${args.runs} run${args.runs > 1 ? 's' : ''})`);
     const t0 = performance.now();
     try {
-      const r = await bench.run({ runs: args.runs, log: (line) => console.log(line) });
+      const r = await bench.run({ runs: args.runs, quick: args.quick, log: (line) => console.log(line) });
       reports.push({ name: bench.name, lines: r.summary, ms: performance.now() - t0 });
     } catch (err) {
       const message = err instanceof Error ? err.message : String(err);

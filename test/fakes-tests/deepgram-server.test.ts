@@ -130,6 +130,36 @@ describe('Deepgram fake with the real SDK', () => {
     c.conn.close();
   });
 
+  it('tells a script function which connection a segment belongs to and its index there, so concurrent calls can each follow their own script', async () => {
+    const asked: Array<[number, number, number]> = [];
+    fake = await startDeepgramFake({
+      utterances: (i, session, inSession) => {
+        asked.push([i, session.id, inSession]);
+        return ['Hello.', 'Okay, got it.'][inSession] ?? '';
+      },
+      emptyFinalIntervalMs: false,
+    });
+    const a = await connect(fake);
+    const b = await connect(fake);
+    await Promise.all([a.open(), b.open()]);
+    const hello = Buffer.concat([loadAudioFixture('hello'), mulawSilence(400)]);
+    a.conn.sendMedia(hello);
+    await until(() => finals(a.messages).length === 1);
+    b.conn.sendMedia(hello);
+    await until(() => finals(b.messages).length === 1);
+    a.conn.sendMedia(Buffer.concat([loadAudioFixture('okay-got-it'), mulawSilence(400)]));
+    await until(() => finals(a.messages).length === 2);
+    expect(finals(a.messages).map(transcriptOf)).toEqual(['Hello.', 'Okay, got it.']);
+    expect(finals(b.messages).map(transcriptOf)).toEqual(['Hello.']);
+    // Global index, connection, index within the connection: a, b, then a again.
+    expect(asked.map(([i]) => i)).toEqual([0, 1, 2]);
+    expect(asked.map(([, , n]) => n)).toEqual([0, 0, 1]);
+    expect(asked[2]![1]).toBe(asked[0]![1]);
+    expect(asked[1]![1]).not.toBe(asked[0]![1]);
+    a.conn.close();
+    b.conn.close();
+  });
+
   it('sends empty finals during a long silence, as the real service does', async () => {
     fake = await startDeepgramFake({ utterances: ['Hello.'], emptyFinalIntervalMs: 1000 });
     const c = await connect(fake);

@@ -36,8 +36,13 @@ import {
 } from './fake-server-util.js';
 import { mulawRms, pcm16Rms } from './mulaw.js';
 
-/** Script of what the "caller" says: the text of speech segment 0, 1, 2... */
-export type DeepgramUtteranceScript = string[] | ((segmentIndex: number) => string);
+/**
+ * Script of what the "caller" says: the text of speech segment 0, 1, 2... (counted across every
+ * connection). The function form also gets the connection and the segment's index within it, so
+ * concurrent calls that each follow their own script can share one fake (benchmarks).
+ */
+export type DeepgramUtteranceScript =
+  string[] | ((segmentIndex: number, session: DeepgramSessionRecord, segmentInSession: number) => string);
 
 /** Options of {@link startDeepgramFake}. */
 export interface DeepgramFakeOptions {
@@ -170,8 +175,12 @@ export async function startDeepgramFake(options: DeepgramFakeOptions = {}): Prom
   /** Open sockets -> how to drop them. */
   const open = new Map<WebSocket, (code: number, reason: string) => void>();
 
-  const textFor = (index: number): string =>
-    typeof script === 'function' ? script(index) : (script[index] ?? '');
+  const sessionSegments = new WeakMap<DeepgramSessionRecord, number>();
+  const textFor = (index: number, session: DeepgramSessionRecord): string => {
+    const inSession = sessionSegments.get(session) ?? 0;
+    sessionSegments.set(session, inSession + 1);
+    return typeof script === 'function' ? script(index, session, inSession) : (script[index] ?? '');
+  };
 
   const http = await listenEphemeral((_req, res) => {
     res.writeHead(404, { 'Content-Type': 'application/json' });
@@ -364,7 +373,13 @@ export async function startDeepgramFake(options: DeepgramFakeOptions = {}): Prom
         lastWordEndSec = null; // speech resumed: no UtteranceEnd for the previous words
         if (!segment) {
           const index = segmentCounter++;
-          segment = { index, text: textFor(index), startSec: t0, lastVoicedEndSec: t1, lastInterimSec: t0 };
+          segment = {
+            index,
+            text: textFor(index, record),
+            startSec: t0,
+            lastVoicedEndSec: t1,
+            lastInterimSec: t0,
+          };
           if (vadEvents) send({ type: 'SpeechStarted', channel: [0], timestamp: round3(t0) });
         }
         segment.lastVoicedEndSec = t1;

@@ -1,0 +1,198 @@
+/**
+ * What one simulated caller does in the latency bench, and how its turns are timed. The same
+ * caller code drives the engine and the bare pipeline.
+ *
+ * The call: greeting; "okay, got it" (acknowledgement); "March third" (date); "twelve hundred
+ * fifty dollars" (amount, answered by a long read-back); "no, the amount is nine hundred" once
+ * the read-back finished (correction); the same again one second into the next read-back
+ * (barge-in recovery); "yes, that's correct" (confirmation). The short capacity call stops after
+ * the amount turn; the warm-up call after the acknowledgement.
+ *
+ * Timing: "caller stops speaking" is the moment the simulated caller sent the last frame of its
+ * utterance; the fixtures are trimmed of trailing silence (the Deepgram fake's 400 RMS threshold),
+ * so that is the end of the voiced audio. First bot audio is the first `media` message the caller
+ * receives after it (for barge-in recovery: after the last `clear` as well, so the tail of the
+ * interrupted read-back does not count). The greeting is timed from the `start` message. Each turn
+ * also records the last non-empty final transcript the Deepgram fake wrote before that audio, for
+ * "STT final -> first audio" (what the pipeline adds once the transcript is known).
+ */
+import type { DeepgramSessionRecord } from '../test/fakes/deepgram-server.js';
+import { AUDIO_FIXTURE_TEXT, loadAudioFixture, type AudioFixtureName } from '../test/fakes/fixtures.js';
+import { mulawRms } from '../test/fakes/mulaw.js';
+import type { ChatCompletionRequestBody, OpenAIFakeReply } from '../test/fakes/openai-server.js';
+import type { TwilioCall } from '../test/fakes/twilio-caller.js';
+import { waitForBotToFinish } from '../test/support/phone-harness.js';
+import { scriptedClaimModel } from '../test/support/scripted-llm.js';
+import { BASELINE_MODEL } from './bench-servers.js';
+
+/** The turn types the bench reports, in call order. */
+export const TURN_TYPES = [
+  'greeting',
+  'acknowledgement',
+  'date',
+  'amount',
+  'correction',
+  'barge-in recovery',
+  'confirmation',
+] as const;
+export type TurnType = (typeof TURN_TYPES)[number];
+
+interface CallerTurn {
+  turn: Exclude<TurnType, 'greeting'>;
+  fixture: AudioFixtureName;
+  /** Say it one second into the bot's answer to the previous turn. */
+  bargeIn?: boolean;
+}
+
+const FULL_CALL: CallerTurn[] = [
+  { turn: 'acknowledgement', fixture: 'okay-got-it' },
+  { turn: 'date', fixture: 'march-third' },
+  { turn: 'amount', fixture: 'twelve-hundred-fifty-dollars' },
+  { turn: 'correction', fixture: 'no-the-amount-is-nine-hundred' },
+  { turn: 'barge-in recovery', fixture: 'no-the-amount-is-nine-hundred', bargeIn: true },
+  { turn: 'confirmation', fixture: 'yes-thats-correct' },
+];
+const CALLS = { full: FULL_CALL, short: FULL_CALL.slice(0, 3), warmup: FULL_CALL.slice(0, 1) };
+
+/** Which call a caller places: the whole claim, up to the amount (capacity), or one turn (warm-up). */
+export type CallLength = keyof typeof CALLS;
+
+/** The Deepgram fake's script: each connection hears the call's utterances in order. */
+export function deepgramScript(length: CallLength) {
+  const texts = CALLS[length].map((t) => AUDIO_FIXTURE_TEXT[t.fixture]);
+  return (_global: number, _session: DeepgramSessionRecord, inSession: number) => texts[inSession] ?? '';
+}
+
+/**
+ * The OpenAI fake's script for both pipelines, every reply after `ttfbMs`. The engine's requests go
+ * to the scripted claim model (tool calls, then words); the bare pipeline's (no tools) get the
+ * words the engine ends up speaking for that turn, so both callers hear replies of the same length.
+ */
+export function llmScript(ttfbMs: number) {
+  const model = scriptedClaimModel({ longReadBack: true, tweak: () => ({ ttfbMs }) });
+  const stateAfter = (text: string): string => {
+    const t = text.toLowerCase();
+    if (/got it|okay/.test(t)) return 'claim.collectingDate';
+    if (/march third/.test(t)) return 'claim.collectingAmount';
+    if (/twelve hundred fifty|nine hundred/.test(t)) return 'claim.verifying';
+    if (/yes|correct/.test(t)) return 'done';
+    return 'unknown';
+  };
+  return (body: ChatCompletionRequestBody, index: number): OpenAIFakeReply => {
+    if (body.model !== BASELINE_MODEL) return model(body, index);
+    const lastUser = [...(body.messages ?? [])].reverse().find((m) => m.role === 'user');
+    // Ask the scripted model for the words it would speak: after a tool result, or the greeting.
+    const asked: ChatCompletionRequestBody = lastUser
+      ? {
+          messages: [
+            { role: 'tool', content: JSON.stringify({ state: stateAfter(String(lastUser.content)) }) },
+          ],
+        }
+      : { messages: [{ role: 'system', content: 'Current step: initial. Goal' }] };
+    return { text: model(asked, index).text ?? '', ttfbMs };
+  };
+}
+
+const trimmed = new Map<AudioFixtureName, Buffer>();
+/** A fixture without its trailing silence (see file header). */
+export function voicedFixture(name: AudioFixtureName): Buffer {
+  let buf = trimmed.get(name);
+  if (!buf) {
+    const raw = loadAudioFixture(name);
+    let end = raw.length;
+    while (end > 0 && mulawRms(raw.subarray(Math.max(0, end - 160), end)) <= 400) end -= 160;
+    buf = raw.subarray(0, Math.max(160, end));
+    trimmed.set(name, buf);
+  }
+  return buf;
+}
+
+/** One timed turn. */
+export interface TurnSample {
+  turn: TurnType;
+  /** Caller stops speaking (or `start` sent) -> first bot audio, ms. */
+  latencyMs: number;
+  /** Last final transcript written -> first bot audio, ms (NaN for the greeting or when none). */
+  sttFinalToAudioMs: number;
+  /** Barge-in recovery only: a `clear` arrived after the caller started. */
+  cleared?: boolean;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Plays one call (already connected at `startedAt`) and returns its timed turns. */
+export async function driveCall(
+  call: TwilioCall,
+  opts: { startedAt: number; session: DeepgramSessionRecord | undefined; length: CallLength },
+): Promise<TurnSample[]> {
+  const media: number[] = [];
+  call.on('media', () => media.push(performance.now()));
+  const firstMediaAfter = (t: number) => media.find((m) => m > t);
+  const sttFinalBefore = (from: number, to: number): number => {
+    const s = opts.session;
+    let at = NaN;
+    s?.sent.forEach((m, k) => {
+      const alt = (m.channel as { alternatives?: { transcript?: string }[] } | undefined)?.alternatives;
+      const sentAt = s.sentAt[k]!;
+      if (
+        m.type === 'Results' &&
+        m.is_final === true &&
+        alt?.[0]?.transcript &&
+        sentAt > from &&
+        sentAt <= to
+      )
+        at = sentAt;
+    });
+    return at;
+  };
+  const samples: TurnSample[] = [];
+  await call.waitForMedia(1, 60_000);
+  samples.push({ turn: 'greeting', latencyMs: media[0]! - opts.startedAt, sttFinalToAudioMs: NaN });
+
+  const turns = CALLS[opts.length];
+  let answerPlayedFrom = 0;
+  for (const [i, t] of turns.entries()) {
+    const last = i === turns.length - 1;
+    if (t.bargeIn) {
+      // One second of the answer to the previous turn has played.
+      await call.waitFor(
+        () => (call.playedBytes >= answerPlayedFrom + 8000 ? true : undefined),
+        30_000,
+        'the read-back',
+      );
+    } else {
+      await waitForBotToFinish(call, 0, 60_000);
+    }
+    const startedAt = performance.now();
+    const since = call.receivedBytes;
+    await call.sendAudio(voicedFixture(t.fixture));
+    const endAt = performance.now();
+    if (last) {
+      // The engine hangs up after its goodbye; the bare pipeline doesn't: hang up once it answered.
+      await call.waitForMedia(since + 1, 60_000).catch(() => {});
+      await Promise.race([call.waitForClosed(60_000), waitForBotToFinish(call, since, 60_000)]).catch(
+        () => {},
+      );
+    } else if (turns[i + 1]?.bargeIn) {
+      await call.waitForMedia(since + 1, 60_000);
+      answerPlayedFrom = call.playedBytes;
+    } else {
+      await waitForBotToFinish(call, since, 60_000);
+    }
+    const clears = call.clears.filter((c) => c.at > startedAt).map((c) => c.at);
+    const anchor = t.bargeIn && clears.length ? Math.max(endAt, ...clears) : endAt;
+    const first = firstMediaAfter(anchor);
+    if (first === undefined) continue;
+    samples.push({
+      turn: t.turn,
+      latencyMs: first - endAt,
+      sttFinalToAudioMs: first - sttFinalBefore(startedAt, first),
+      ...(t.bargeIn ? { cleared: clears.length > 0 } : {}),
+    });
+  }
+  await call.hangUp();
+  return samples;
+}
+
+/** Waits `ms` (between staggered call starts). */
+export const pause = sleep;
