@@ -3,7 +3,7 @@
  * (where we are, the state's meta, which tools are accepted, what is known, what was refused).
  */
 import { initialTransition, type SnapshotFrom, type StateValue } from 'xstate';
-import type { AnswerKind, ClaimContext, ClaimStateMeta, KeypadMeta, TurnPolicy } from './claim.machine.js';
+import type { ClaimContext, ClaimStateMeta, TurnPolicy } from './claim.machine.js';
 import { claimMachine } from './claim.machine.js';
 import { claimToolEventTypes, type ClaimToolEventType } from './claim.events.js';
 
@@ -17,17 +17,10 @@ export const claimPhases = ['initial', 'ongoing', 'done'] as const;
 export type ClaimPhase = (typeof claimPhases)[number];
 
 /** Everything the dialogue may know about the claim at a point in time. Serializable. */
-export interface ClaimView {
+export interface ClaimView extends Omit<ClaimStateMeta, 'turnPolicy'> {
   /** Dotted leaf state path, e.g. `ongoing.collectingDate`. An identifier: never compare it in code. */
   path: string;
   phase: ClaimPhase;
-  /** The state's meta (see `ClaimStateMeta`). */
-  label: string;
-  goal: string;
-  question: string;
-  expects: AnswerKind;
-  keypad: KeypadMeta | null;
-  acknowledgement: string | null;
   /** The state's turn policy with its keypad mode. */
   turnPolicy: TurnPolicy;
   /** Event types (tools) accepted in this state, in a stable order. */

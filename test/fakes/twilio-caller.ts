@@ -72,6 +72,33 @@ export interface UtteranceLatency {
 }
 
 /** Thrown when the webhook doesn't answer with a `<Connect><Stream>`. */
+
+/** The `connected` and `start` messages Twilio sends when a Media Stream opens (PROTOCOLS.md §1). */
+export function streamOpeningFrames(o: {
+  accountSid: string;
+  streamSid: string;
+  callSid: string;
+  customParameters?: Record<string, string>;
+  sequenceNumber?: number;
+}): Record<string, unknown>[] {
+  return [
+    { event: 'connected', protocol: 'Call', version: '1.0.0' },
+    {
+      event: 'start',
+      sequenceNumber: String(o.sequenceNumber ?? 1),
+      streamSid: o.streamSid,
+      start: {
+        accountSid: o.accountSid,
+        streamSid: o.streamSid,
+        callSid: o.callSid,
+        tracks: ['inbound'],
+        mediaFormat: { encoding: 'audio/x-mulaw', sampleRate: 8000, channels: 1 },
+        customParameters: o.customParameters ?? {},
+      },
+    },
+  ];
+}
+
 export class TwilioCallRejectedError extends Error {
   constructor(
     message: string,
@@ -197,20 +224,14 @@ export class TwilioCall extends EventEmitter<CallEvents> {
 
   /** @internal */
   begin(rest: TwilioRestFake | undefined): void {
-    this.sendJson({ event: 'connected', protocol: 'Call', version: '1.0.0' });
-    this.sendJson({
-      event: 'start',
-      sequenceNumber: String(++this.seq),
+    for (const frame of streamOpeningFrames({
+      accountSid: this.accountSid,
       streamSid: this.streamSid,
-      start: {
-        accountSid: this.accountSid,
-        streamSid: this.streamSid,
-        callSid: this.callSid,
-        tracks: ['inbound'],
-        mediaFormat: { encoding: 'audio/x-mulaw', sampleRate: 8000, channels: 1 },
-        customParameters: { ...this.customParameters },
-      },
-    });
+      callSid: this.callSid,
+      customParameters: { ...this.customParameters },
+      sequenceNumber: ++this.seq,
+    }))
+      this.sendJson(frame);
     if (rest) {
       const onHangUp = (sid: string): void => {
         if (sid === this.callSid) void this.hangUp();

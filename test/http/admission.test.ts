@@ -4,6 +4,7 @@
  * MAX_CONCURRENT_CALLS streams and polite refusals for the rest, the stream's `start` claims its
  * reservation, and a draining server takes no new call.
  */
+import { streamOpeningFrames } from '../fakes/twilio-caller.js';
 import net from 'node:net';
 import { randomBytes } from 'node:crypto';
 import WebSocket from 'ws';
@@ -63,22 +64,13 @@ async function openStream(server: LocalServer, callSid: string): Promise<WebSock
     ws.once('error', reject);
   });
   const streamSid = sid('MZ');
-  ws.send(JSON.stringify({ event: 'connected', protocol: 'Call', version: '1.0.0' }));
-  ws.send(
-    JSON.stringify({
-      event: 'start',
-      sequenceNumber: '1',
-      streamSid,
-      start: {
-        accountSid: sid('AC'),
-        streamSid,
-        callSid,
-        tracks: ['inbound'],
-        mediaFormat: { encoding: 'audio/x-mulaw', sampleRate: 8000, channels: 1 },
-        customParameters: { callSid },
-      },
-    }),
-  );
+  for (const frame of streamOpeningFrames({
+    accountSid: sid('AC'),
+    streamSid,
+    callSid,
+    customParameters: { callSid },
+  }))
+    ws.send(JSON.stringify(frame));
   return ws;
 }
 

@@ -4,6 +4,7 @@
  * 503), and upgrades that fail the WebSocket handshake (bad Sec-WebSocket-Version) never hold a
  * slot: /healthz activeCalls stays at the number of open streams.
  */
+import { streamOpeningFrames } from '../../fakes/twilio-caller.js';
 import { WebSocket } from 'ws';
 import { newCallSid, twimlKind, type PhoneStack } from '../support/phone-stack.js';
 import { rawUpgrade } from '../support/raw-http.js';
@@ -32,22 +33,8 @@ function openStream(
     });
     ws.once('open', () => {
       const streamSid = `MZ${callSid.slice(2)}`;
-      ws.send(JSON.stringify({ event: 'connected', protocol: 'Call', version: '1.0.0' }));
-      ws.send(
-        JSON.stringify({
-          event: 'start',
-          sequenceNumber: '1',
-          streamSid,
-          start: {
-            accountSid: stack.rest.accountSid,
-            streamSid,
-            callSid,
-            tracks: ['inbound'],
-            mediaFormat: { encoding: 'audio/x-mulaw', sampleRate: 8000, channels: 1 },
-            customParameters: {},
-          },
-        }),
-      );
+      for (const frame of streamOpeningFrames({ accountSid: stack.rest.accountSid, streamSid, callSid }))
+        ws.send(JSON.stringify(frame));
       resolve({ ws, status: 101 });
     });
   });
