@@ -7,6 +7,18 @@ import { startCrashSweep } from '../../src/store/crash-sweep.js';
 
 const quiet = { info() {}, warn() {} };
 
+/** A sweep over a store that closes with `close` and an outbox whose journal holds `journalPending()`. */
+function sweepWith(close: (id: string, at: string) => Promise<number>, journalPending: () => number) {
+  return startCrashSweep({
+    store: { closeCrashedConversations: close },
+    outbox: { stats: () => ({ journalPending: journalPending() }) as never },
+    instanceId: 'inst-1',
+    startedAt: '2026-12-01T00:00:00.000Z',
+    logger: quiet,
+    retryMs: 1000,
+  });
+}
+
 describe('the crashed-call sweep', () => {
   afterEach(() => jest.useRealTimers());
 
@@ -14,19 +26,13 @@ describe('the crashed-call sweep', () => {
     jest.useFakeTimers();
     let journalPending = 3;
     const calls: [string, string][] = [];
-    const sweep = startCrashSweep({
-      store: {
-        closeCrashedConversations: async (id, at) => {
-          calls.push([id, at]);
-          return 2;
-        },
+    const sweep = sweepWith(
+      async (id, at) => {
+        calls.push([id, at]);
+        return 2;
       },
-      outbox: { stats: () => ({ journalPending }) as never },
-      instanceId: 'inst-1',
-      startedAt: '2026-12-01T00:00:00.000Z',
-      logger: quiet,
-      retryMs: 1000,
-    });
+      () => journalPending,
+    );
     await jest.advanceTimersByTimeAsync(2500);
     expect(calls).toHaveLength(0);
     journalPending = 0;
@@ -39,19 +45,13 @@ describe('the crashed-call sweep', () => {
   it('retries while the database refuses, and stops retrying when stopped', async () => {
     jest.useFakeTimers();
     let attempts = 0;
-    const sweep = startCrashSweep({
-      store: {
-        closeCrashedConversations: async () => {
-          attempts++;
-          throw new Error('connection refused');
-        },
+    const sweep = sweepWith(
+      async () => {
+        attempts++;
+        throw new Error('connection refused');
       },
-      outbox: { stats: () => ({ journalPending: 0 }) as never },
-      instanceId: 'inst-1',
-      startedAt: '2026-12-01T00:00:00.000Z',
-      logger: quiet,
-      retryMs: 1000,
-    });
+      () => 0,
+    );
     await jest.advanceTimersByTimeAsync(2500);
     expect(attempts).toBe(3);
     sweep.stop();

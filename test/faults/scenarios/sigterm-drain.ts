@@ -47,16 +47,22 @@ function callerSummary(call: TwilioCall, sinceBytes: number): string {
   return `heard ${call.playedBytes} B (${call.receivedBytes - sinceBytes} B after SIGTERM), closed ${call.closed ? `${call.closed.code} by ${call.closed.by}` : 'no'}`;
 }
 
+/** A caller past the greeting, then SIGTERM to the server; `before` = bytes the caller had then. */
+async function liveCallThenSigterm(stack: PhoneStack, server: ServerProcess) {
+  const call = await stack.call(server.url);
+  await fileClaimByKeypad(call, { until: 'acknowledge' });
+  const before = call.receivedBytes;
+  server.signal('SIGTERM');
+  return { call, before };
+}
+
 async function drainFinishes(
   report: ScenarioReport,
   stack: PhoneStack,
   server: ServerProcess,
   dataDir: string,
 ): Promise<void> {
-  const call = await stack.call(server.url);
-  await fileClaimByKeypad(call, { until: 'acknowledge' });
-  const before = call.receivedBytes;
-  server.signal('SIGTERM');
+  const { call, before } = await liveCallThenSigterm(stack, server);
   const statuses: number[] = [];
   const notReady = await pollUntil(
     async () => {
@@ -106,10 +112,7 @@ async function drainTimesOut(
   server: ServerProcess,
   dataDir: string,
 ): Promise<void> {
-  const call = await stack.call(server.url);
-  await fileClaimByKeypad(call, { until: 'acknowledge' });
-  const before = call.receivedBytes;
-  server.signal('SIGTERM');
+  const { call, before } = await liveCallThenSigterm(stack, server);
   // The caller says nothing more: the drain timeout has to end the call.
   const hungUp = await Promise.race([
     stack.rest.waitForHangUp(call.callSid, 30_000).catch(() => null),
