@@ -43,6 +43,8 @@ export const CLOSE_POLICY_VIOLATION = 1008;
 export const CLOSE_TRY_AGAIN_LATER = 1013;
 /** Events kept while the session starts (a few ms; 5 s of 20 ms audio frames is plenty). */
 export const MAX_EARLY_EVENTS = 250;
+/** How long a carrier's socket may stay open without its `start` message (Twilio sends it at once). */
+export const START_TIMEOUT_MS = 10_000;
 
 /** Starts a session for a transport. */
 export type SessionStarter = (transport: SessionTransport, opts?: SessionOptions) => Promise<CallSession>;
@@ -81,6 +83,8 @@ export interface CallRunDeps {
   carrier?: CarrierCall;
   /** Session observers (tests, live dashboards). */
   onNotice?: (n: SessionNotice) => void;
+  /** Closes a socket that never sends its start message after this long (default START_TIMEOUT_MS). */
+  startTimeoutMs?: number;
 }
 
 /** Counters of one call, for logs and tests. */
@@ -211,6 +215,7 @@ export function runCall(socket: CallSocket, codec: CallCodec, deps: CallRunDeps)
 
   const streamStarted = (e: Extract<TransportEvent, { type: 'stream.started' }>) => {
     if (starting) return bad('second start');
+    clearTimeout(startTimer);
     const admitted = deps.admit ? deps.admit(e.callSid) : { release() {} };
     if (!admitted) {
       deaf = true;
@@ -291,8 +296,19 @@ export function runCall(socket: CallSocket, codec: CallCodec, deps: CallRunDeps)
     }
   };
 
+  // A socket that never says which call it carries holds no slot, but it must not stay open forever.
+  const startTimer = codec.startsOnOpen
+    ? undefined
+    : setTimeout(() => {
+        deaf = true;
+        log.warn(`${codec.name}: no start message in time; closing`);
+        close(CLOSE_POLICY_VIOLATION, 'no start message');
+      }, deps.startTimeoutMs ?? START_TIMEOUT_MS);
+  startTimer?.unref();
+
   socket.onMessage(onFrame);
   socket.onClose((code) => {
+    clearTimeout(startTimer);
     log.info({ code, stats: { ...stats, ...audio?.stats() } }, `${codec.name} closed`);
     slot?.release();
     stopSession(endedBy ?? 'caller_hung_up');

@@ -3,6 +3,7 @@
  * the real codecs, a fake session starter that builds the speech side the way the real session
  * does (at construction, with its hooks) and records what reaches the session.
  */
+import { jest } from '@jest/globals';
 import { createLogger } from '../../src/logger.js';
 import type { CallEvent } from '../../machines/call/call.machine.js';
 import type { CallSession } from '../../src/session/call-session.js';
@@ -220,6 +221,22 @@ describe('the call orchestration', () => {
     fake.receiveText(twilioStart());
     expect(fake.closedWith).toEqual({ code: 1013, reason: 'at capacity' });
     expect(s.started).toHaveLength(0);
+  });
+
+  it('closes a Twilio socket that never sends start, and keeps one that did', () => {
+    jest.useFakeTimers();
+    try {
+      const s = fakeSessions();
+      const silent = run(createTwilioCodec(), { startSession: s.startSession, startTimeoutMs: 1000 });
+      const started = run(createTwilioCodec(), { startSession: s.startSession, startTimeoutMs: 1000 });
+      started.receiveText(twilioStart());
+      jest.advanceTimersByTime(1000);
+      expect(silent.closedWith).toEqual({ code: 1008, reason: 'no start message' });
+      expect(started.closedWith).toBeNull();
+      expect(s.started).toHaveLength(1);
+    } finally {
+      jest.useRealTimers();
+    }
   });
 
   it('releases the admitted slot when the socket closes', async () => {
