@@ -66,8 +66,8 @@ export class ConversationMetrics {
   /** Updates the provider names (e.g. after a fallback switched a role to `local`). */
   setProvider(role: keyof MetricsProviders, name: string): void {
     const current = this.providers[role];
-    if (current && current !== name && !current.includes(name)) this.providers[role] = `${current}+${name}`;
-    else if (!current) this.providers[role] = name;
+    if (!current) this.providers[role] = name;
+    else if (!current.split('+').includes(name)) this.providers[role] = `${current}+${name}`;
   }
 
   /** The aggregate row as stored in `conversation_metrics`. */
