@@ -32,6 +32,20 @@ const flag = z
   .optional()
   .transform((s) => s !== undefined && ['1', 'true', 'yes', 'on'].includes(s.toLowerCase()));
 
+const otlpProtocol = z
+  .string()
+  .trim()
+  .transform((s) => (s === '' ? undefined : s))
+  .pipe(
+    z
+      .enum(['http/protobuf', 'http/json'], {
+        error:
+          "must be http/protobuf or http/json (gRPC is not bundled: point at the collector's HTTP port, 4318)",
+      })
+      .optional(),
+  )
+  .optional();
+
 /** Schema of the environment. Keys are the variable names. */
 export const envSchema = z.object({
   PORT: intWithDefault(3000, 0, 65535),
@@ -88,6 +102,20 @@ export const envSchema = z.object({
   PGLITE_WORKER: z.enum(['on', 'off']).optional().default('on'),
   /** Address of the inspector relay; default: HOST, or loopback when HOST is every interface. */
   INSPECT_HOST: optionalString,
+  /** Bearer token `GET /metrics` requires; default: DASHBOARD_TOKEN when set, else open. */
+  METRICS_TOKEN: optionalString,
+  /** `json` lines, or `pretty` (pino-pretty, when installed); default: pretty on a terminal outside production. */
+  LOG_FORMAT: z.enum(['auto', 'json', 'pretty']).optional().default('auto'),
+  /** OTLP endpoint of the trace collector: tracing is on when this (or the traces one) is set. */
+  OTEL_EXPORTER_OTLP_ENDPOINT: optionalUrl,
+  OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: optionalUrl,
+  /** OTLP over HTTP: `http/protobuf` (the OpenTelemetry default) or `http/json`; gRPC is not bundled. */
+  OTEL_EXPORTER_OTLP_PROTOCOL: otlpProtocol,
+  OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: otlpProtocol,
+  /** The `service.name` of the traces (default `statecall`). */
+  OTEL_SERVICE_NAME: optionalString,
+  /** `true`: no tracing whatever the endpoint says (the OpenTelemetry switch). */
+  OTEL_SDK_DISABLED: flag,
 });
 
 /** Parsed configuration. */

@@ -4,7 +4,7 @@
  *
  * Routes: GET /healthz (liveness: the process answers; reports the store and the outbox),
  * GET /readyz (readiness: 200 or 503 with the checks: store reachable, not draining, a call slot
- * free), /api/* (conversation data), WS /client/stream (browser/terminal calls, src/transports/browser/browser-codec.ts).
+ * free), GET /metrics (Prometheus, when given), /api/* (conversation data), WS /client/stream (browser/terminal calls, src/transports/browser/browser-codec.ts).
  * The Twilio routes are mounted by `registerTwilioRoutes` when present.
  */
 import http from 'node:http';
@@ -13,7 +13,7 @@ import { WebSocketServer } from 'ws';
 import type { Logger } from 'pino';
 import type { ConversationStore } from '../store/types.js';
 import { createApiRouter } from './api-routes.js';
-import { checkDashboardAccess, checkOrigin, type AccessConfig } from './access.js';
+import { checkDashboardAccess, checkMetricsAccess, checkOrigin, type AccessConfig } from './access.js';
 import { runCall, type AudioProviders, type SessionStarter } from '../transports/call-orchestration.js';
 import { wsCallSocket } from '../transports/call-socket.js';
 import { createBrowserAudioCodec, createBrowserTextCodec } from '../transports/browser/browser-codec.js';
@@ -41,6 +41,8 @@ export interface AppDeps {
   clientDir?: string;
   /** Providers for browser audio calls (`/client/stream?audio=1`); without them audio is refused. */
   audioProviders?: AudioProviders;
+  /** Prometheus metrics served at `GET /metrics` (behind {@link checkMetricsAccess}). */
+  metrics?: { contentType: string; render(): Promise<string> };
 }
 
 /** What a store check found. */
@@ -196,6 +198,17 @@ export function createApp(deps: AppDeps): App {
     const ready = Object.values(checks).every((c) => c.ok);
     res.status(ready ? 200 : 503).json({ ready, checks });
   });
+  const metrics = deps.metrics;
+  if (metrics) {
+    app.get('/metrics', async (req, res) => {
+      const decision = checkMetricsAccess(req, deps.access);
+      if (!decision.ok) {
+        res.status(decision.status).json({ error: decision.message });
+        return;
+      }
+      res.type(metrics.contentType).send(await metrics.render());
+    });
+  }
   app.use('/api', createApiRouter(deps.store, deps.access));
   if (deps.clientDir) app.use(express.static(deps.clientDir, { index: 'index.html' }));
 

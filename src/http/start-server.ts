@@ -30,6 +30,9 @@ import type { SessionOptions, SessionTransport } from '../session/session-types.
 import { createApp, type App } from './app.js';
 import { createInspector, type StatecallInspector } from '../inspect/inspector.js';
 import { createSessionRegistry } from './session-registry.js';
+import { createServerMetrics } from '../telemetry/metrics.js';
+import { startTracing } from '../telemetry/tracing.js';
+import { combineObservers } from '../telemetry/observers.js';
 
 /** Optional replacements, mostly for tests. */
 export interface ServerOverrides {
@@ -203,6 +206,11 @@ async function startServerLocked(
     }
   }
   const live = new Set<CallSession>();
+  const metrics = createServerMetrics({
+    activeCalls: () => sessions.stats().active,
+    outboxPending: () => outbox.stats().pending,
+  });
+  const tracing = await startTracing(config, logger);
 
   const deps: SessionDeps = {
     store,
@@ -217,6 +225,7 @@ async function startServerLocked(
     instanceId,
     ...(inspector ? { inspect: inspector.inspect } : {}),
     providerNames: { stt: providers.stt?.name ?? null, llm: dialogue.name, tts: null },
+    observer: combineObservers([metrics.observer, tracing?.observer], logger),
   };
   const startSession: StartSession = async (transport, opts) => {
     const s = await startCallSession(deps, transport, opts);
@@ -233,6 +242,7 @@ async function startServerLocked(
       dashboardToken: config.DASHBOARD_TOKEN,
       publicUrl: config.PUBLIC_URL,
       allowedOrigins: config.ALLOWED_ORIGINS,
+      metricsToken: config.METRICS_TOKEN,
     },
     sessions,
     startSession,
@@ -247,6 +257,7 @@ async function startServerLocked(
     },
     clientDir,
     audioProviders: providers,
+    metrics,
   });
   registerTwilioRoutes(app, {
     config,
@@ -321,6 +332,7 @@ async function startServerLocked(
           logger.error({ err: (err as Error).message }, 'outbox close failed');
         }
         await inspector?.stop().catch(() => {});
+        await tracing?.shutdown();
         try {
           await store.close();
         } catch (err) {

@@ -19,6 +19,8 @@ export interface TurnTiming {
   sttTtfbMs?: number;
   sttProcessingMs?: number;
   llmTtfbMs?: number;
+  /** The dialogue whose first chunk `llmTtfbMs` timed (`openai`, or `local` for the fast path). */
+  llmProvider?: string;
   llmProcessingMs?: number;
   ttsTtfbMs?: number;
   ttsProcessingMs?: number;
@@ -61,6 +63,11 @@ export class ConversationMetrics {
   /** All turns recorded so far (copies). */
   all(): TurnTiming[] {
     return this.turns.map((t) => ({ ...t }));
+  }
+
+  /** The provider names as they stand (copies). */
+  providerNames(): MetricsProviders {
+    return { ...this.providers };
   }
 
   /** Updates the provider names (e.g. after a fallback switched a role to `local`). */

@@ -20,7 +20,14 @@ import { ConversationMetrics } from '../metrics/conversation-metrics.js';
 import { maskPhoneNumber } from '../privacy/phone-number.js';
 import type { DialogueMessage, DialogueProvider } from '../providers/types.js';
 import type { ConversationStore } from '../store/types.js';
-import type { ConversationWriter, SessionOptions, SessionTransport } from './session-types.js';
+import type {
+  CallObservation,
+  ConversationWriter,
+  SessionNotice,
+  SessionObserver,
+  SessionOptions,
+  SessionTransport,
+} from './session-types.js';
 import { machineVersion } from './machine-version.js';
 import { createConversationLog } from './conversation-log.js';
 import { createRespondActor } from './respond-actor.js';
@@ -48,6 +55,8 @@ export interface SessionDeps {
   inspect?: (ev: InspectionEvent) => void;
   /** Names of the providers recorded in metrics. */
   providerNames: { stt: string | null; llm: string; tts: string | null };
+  /** Operations' observer (metrics, traces): gets every call's notices. */
+  observer?: SessionObserver;
 }
 
 /** A claim number for a new call, and whether the database reserved it (false: generated locally). */
@@ -82,11 +91,14 @@ export async function startCallSession(
 ): Promise<CallSession> {
   const conversationId = opts.conversationId ?? randomUUID();
   const logger = deps.logger.child({ conversationId, channel: transport.channel });
-  const log = createConversationLog({
-    conversationId,
-    writer: deps.writer,
-    notify: (n) => transport.notify(n),
-  });
+  /** Operations' observation of this call (set once the metrics know the providers). */
+  const observed: { call?: CallObservation } = {};
+  /** The transport's observers and operations' observer see the same notices. */
+  const notify = (n: SessionNotice) => {
+    transport.notify(n);
+    observed.call?.notice(n);
+  };
+  const log = createConversationLog({ conversationId, writer: deps.writer, notify });
   const { claimId, reserved } = deps.claimNumbers.take();
   if (!reserved) logger.warn({ claimId }, 'claim number not reserved in the database (store unreachable?)');
   log.created({
@@ -111,6 +123,7 @@ export async function startCallSession(
     sttTiming: (t) => clock.sttTiming(t),
     providerChanged(role, name) {
       metrics.setProvider(role, name);
+      observed.call?.providerChanged(role, name);
       // A role that fell back is a provider failure the call machine routes (and shows).
       if (!ended && started)
         actor.send({
@@ -125,6 +138,13 @@ export async function startCallSession(
     stt: deps.providerNames.stt,
     llm: deps.providerNames.llm,
     tts: deps.providerNames.tts ?? speech.speaker.name,
+  });
+  observed.call = deps.observer?.callStarted({
+    conversationId,
+    claimId,
+    channel: transport.channel,
+    callerMasked: maskPhoneNumber(opts.from),
+    vendors: metrics.providerNames(),
   });
   const history: DialogueMessage[] = [];
 
@@ -143,7 +163,7 @@ export async function startCallSession(
         clock,
         log,
         metrics,
-        notify: (n) => transport.notify(n),
+        notify,
         logger,
       }),
       hangUp: fromPromise<void, { reason: string }>(async ({ input }) => transport.hangUp(input.reason)),
@@ -177,7 +197,7 @@ export async function startCallSession(
   actor.on('*', (notice: CallNotice) => {
     if (notice.type === 'provider.fallback')
       logger.warn({ provider: notice.provider, scope: notice.scope }, 'provider fallback');
-    transport.notify(notice);
+    notify(notice);
   });
 
   let resolveDone!: (v: { endReason: string }) => void;
@@ -188,7 +208,7 @@ export async function startCallSession(
     const claim = claimRef ? claimViewOf(claimRef.getSnapshot()) : null;
     log.ended(endReason, claim?.phase ?? null, metrics);
     speech.speaker.close();
-    transport.notify({ type: 'session.ended', reason: endReason });
+    notify({ type: 'session.ended', reason: endReason });
     logger.info({ endReason, claimState: claim?.path }, 'call ended');
     resolveDone({ endReason });
   };
@@ -205,7 +225,7 @@ export async function startCallSession(
   });
 
   // Observers learn the conversation id before the machines' first state changes.
-  transport.notify({ type: 'session.started', conversationId, claimId, channel: transport.channel });
+  notify({ type: 'session.started', conversationId, claimId, channel: transport.channel });
   actor.start();
   started = true;
   // A transport that creates the session before its carrier said the call started sends

@@ -179,7 +179,10 @@ export async function runRespondTurn(
         if (signal.aborted) break;
         if (firstChunk && chunk.type !== 'usage') {
           firstChunk = false;
-          if (timing.llmTtfbMs === undefined) timing.llmTtfbMs = performance.now() - requestAt;
+          if (timing.llmTtfbMs === undefined) {
+            timing.llmTtfbMs = performance.now() - requestAt;
+            timing.llmProvider = dialogue.name;
+          }
         }
         if (chunk.type === 'text') {
           text += chunk.text;

@@ -111,3 +111,31 @@ export interface SessionOptions {
    */
   awaitCallStart?: boolean;
 }
+
+/** What an observer learns about a call when it starts (nothing personal: the caller is masked). */
+export interface ObservedCall {
+  conversationId: string;
+  claimId: string;
+  channel: CallChannel;
+  /** The caller's number as `maskPhoneNumber` shows it (last 4 digits), or null. */
+  callerMasked: string | null;
+  /** The vendor serving each role at the start (null: the channel has no such role). */
+  vendors: { stt: string | null; llm: string | null; tts: string | null };
+}
+
+/** One call as an observer (metrics, tracing) follows it. Synchronous; must never throw. */
+export interface CallObservation {
+  /** Every notice the session sends its transport, in order, ending with `session.ended`. */
+  notice(notice: SessionNotice): void;
+  /** A role switched vendor for the rest of the call (e.g. TTS to espeak-ng after a failure). */
+  providerChanged(role: 'stt' | 'llm' | 'tts', name: string): void;
+}
+
+/**
+ * Operations' view of the sessions (Prometheus metrics, OpenTelemetry traces): the session
+ * reports each call here and never calls a metrics or tracing library itself.
+ */
+export interface SessionObserver {
+  /** A call session started; what it returns receives the call's notices. */
+  callStarted(call: ObservedCall): CallObservation;
+}

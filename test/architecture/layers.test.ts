@@ -32,6 +32,7 @@ const LAYER: Record<string, number> = {
   'src/session': 4,
   'src/replay': 4,
   'src/transports': 5,
+  'src/telemetry': 5,
   'src/http': 6,
   'src/cli': 7,
   'src/main.ts': 7,
