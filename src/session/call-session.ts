@@ -144,6 +144,7 @@ export async function startCallSession(
         log,
         metrics,
         notify: (n) => transport.notify(n),
+        transcribes: deps.providerNames.stt !== null,
         logger,
       }),
       hangUp: fromPromise<void, { reason: string }>(async ({ input }) => transport.hangUp(input.reason)),
@@ -167,6 +168,7 @@ export async function startCallSession(
       channel: transport.channel,
       claim: { claimId, today: deps.today(), maxAmount: deps.maxClaimAmount },
       timings: opts.timings,
+      transcribes: deps.providerNames.stt !== null,
     },
     inspect: (ev) => {
       log.inspect(ev);
