@@ -71,7 +71,8 @@ export function sidewaysOverflow(page: Page): Promise<number> {
 async function shot(page: Page, dir: string, name: string, fullPage = true): Promise<string> {
   const file = path.join(dir, `${name}.png`);
   await page.screenshot({ path: file, fullPage });
-  return file;
+  const over = await sidewaysOverflow(page);
+  return over > 0 ? `${file} (${over} px wider than the screen)` : file;
 }
 
 /** Takes every screenshot into `dir` and returns the files written. */

@@ -47,7 +47,12 @@ export function createLatencyChart(): LatencyChart {
     { class: 'card latency', 'aria-labelledby': 'latency-title' },
     h('h2', { id: 'latency-title' }, 'Latency per turn'),
     legend,
-    h('p', { class: 'legend-note muted' }, OTHER_EXPLAINED),
+    h(
+      'details',
+      { class: 'legend-note muted' },
+      h('summary', null, 'What is “other”?'),
+      h('p', null, OTHER_EXPLAINED.replace(/^other: /, 'The grey part is ')),
+    ),
     empty,
     list,
   );
