@@ -123,6 +123,11 @@ export interface CallInput {
   channel: CallChannel;
   claim: ClaimInput;
   timings?: Partial<CallTimings>;
+  /**
+   * Whether the caller's speech can be transcribed (default true). False for a voice call with no
+   * speech-to-text: the reply to the first unheard utterance already offers the keypad.
+   */
+  transcribes?: boolean;
 }
 
 /** What the `respond` actor is asked to do for one bot turn. */
@@ -214,6 +219,8 @@ export interface CallContext {
   keypadOffer: KeypadOfferReason | null;
   /** Speech recognition is gone for the call: every prompt offers the keypad. */
   sttLost: boolean;
+  /** The caller's speech can be transcribed (see `CallInput.transcribes`). */
+  transcribes: boolean;
   /** The LLM is gone for the call: the fallback dialogue answers every turn. */
   llmLost: boolean;
   /** The voice fell back to the fallback TTS. */
@@ -298,7 +305,7 @@ export const callMachine = setup({
       turn: context.turn + 1,
       keypadOffer: context.sttLost
         ? ('sttLost' as const)
-        : context.misunderstandings >= KEYPAD_OFFER_AFTER
+        : context.misunderstandings >= KEYPAD_OFFER_AFTER || (context.reason === 'unheard' && !context.transcribes)
           ? ('misunderstood' as const)
           : null,
       // A resume turn answers nobody: words queued meanwhile wait for the turn after it.
@@ -467,6 +474,7 @@ export const callMachine = setup({
     misunderstandings: 0,
     keypadOffer: null,
     sttLost: false,
+    transcribes: input.transcribes ?? true,
     llmLost: false,
     ttsLost: false,
     claimDone: false,

@@ -1,6 +1,6 @@
 /**
  * The read API over stored conversations. Rows are returned as stored (snake_case columns).
- *   GET /api/conversations?limit=&state=&since=&before=   newest first, `{conversations, next}`
+ *   GET /api/conversations?limit=&state=&end_reason=&since=&before=   newest first, `{conversations, next}`
  *   GET /api/conversations/:id             {conversation, messages, transitions, metrics}
  * `next` is the cursor of the following page (pass it as `before=`), null after the last page.
  */
@@ -37,6 +37,10 @@ const listQuery = z
       .optional()
       .default(50),
     state: z.enum(claimPhases).optional(),
+    end_reason: z
+      .string()
+      .regex(/^[a-z][a-z0-9_]{0,39}$/, 'must be an end reason such as caller_hung_up')
+      .optional(),
     since: since.optional(),
     before: before.optional(),
   })
@@ -66,9 +70,10 @@ export function createApiRouter(store: ConversationStore, access: AccessConfig):
       });
       return;
     }
-    const { since: from, before: cursor, ...filter } = parsed.data;
+    const { since: from, before: cursor, end_reason: endReason, ...filter } = parsed.data;
     const rows = await store.listConversations({
       ...filter,
+      ...(endReason !== undefined ? { endReason } : {}),
       ...(from !== undefined ? { since: from } : {}),
       ...(cursor !== undefined ? { before: cursor } : {}),
     });

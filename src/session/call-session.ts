@@ -164,6 +164,7 @@ export async function startCallSession(
         log,
         metrics,
         notify,
+        transcribes: deps.providerNames.stt !== null,
         logger,
       }),
       hangUp: fromPromise<void, { reason: string }>(async ({ input }) => transport.hangUp(input.reason)),
@@ -187,6 +188,7 @@ export async function startCallSession(
       channel: transport.channel,
       claim: { claimId, today: deps.today(), maxAmount: deps.maxClaimAmount },
       timings: opts.timings,
+      transcribes: deps.providerNames.stt !== null,
     },
     inspect: (ev) => {
       log.inspect(ev);

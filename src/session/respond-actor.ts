@@ -18,6 +18,7 @@ import {
   type DialogueProvider,
   type Speaker,
 } from '../providers/types.js';
+import { keypadTurnText, unheardTurnText } from './caller-turn-text.js';
 import { ClaimGateway } from './claim-gateway.js';
 import type { ConversationLog } from './conversation-log.js';
 import { runRespondTurn, type RespondResult } from './respond-turn.js';
@@ -37,6 +38,8 @@ export interface RespondActorDeps {
   log: ConversationLog;
   metrics: ConversationMetrics;
   notify(notice: SessionNotice): void;
+  /** The caller's speech can be transcribed (false: voice without speech-to-text). Default true. */
+  transcribes?: boolean;
   logger: Logger;
 }
 
@@ -84,6 +87,9 @@ export function createRespondActor(deps: RespondActorDeps) {
     }
     const gateway = new ClaimGateway(claim);
     const turnStt = deps.clock.takeSttTiming();
+    // Caller turns that are not words are still caller turns in the transcript.
+    if (input.dtmf && !input.userText.trim()) deps.log.userSaid(turn, keypadTurnText(input.dtmf));
+    else if (input.reason === 'unheard') deps.log.userSaid(turn, unheardTurnText(deps.transcribes ?? true));
     deps.notify({ type: 'bot.turn.started', turn });
     const ctx = {
       gateway,

@@ -146,6 +146,8 @@ export interface ConversationCursor {
 export interface ListConversationsQuery {
   limit: number; // 1..200
   state?: ConversationState;
+  /** Only conversations that ended for this reason (`end_reason`, e.g. `caller_hung_up`). */
+  endReason?: string;
   /** Only conversations created at or after this instant (ISO-8601). */
   since?: string;
   /** Only conversations after this one in the listing order (see {@link ConversationCursor}). */

@@ -110,6 +110,22 @@ describe('call machine decisions (pure transitions)', () => {
       expect(s.snap.context.misunderstandings).toBe(0);
     });
 
+    it('offers the keypad on the first unheard utterance when the call has no speech-to-text', () => {
+      const [start] = initialTransition(callMachine, { ...input, transcribes: false });
+      let s = completed(step(start, { type: 'call.started' }));
+      expect(s.snap.context.transcribes).toBe(false);
+      s = step(s.snap, { type: 'user.speech.started' });
+      s = step(s.snap, { type: 'user.speech.stopped', durationMs: 2000 });
+      s = fire(s, 'transcriptWait');
+      expect(respondInput(s)).toMatchObject({ reason: 'unheard', keypadOffer: 'misunderstood' });
+      // With speech-to-text the first miss gets no offer yet.
+      let t = completed(connected());
+      t = step(t.snap, { type: 'user.speech.started' });
+      t = step(t.snap, { type: 'user.speech.stopped', durationMs: 2000 });
+      t = fire(t, 'transcriptWait');
+      expect(respondInput(t)).toMatchObject({ reason: 'unheard', keypadOffer: null });
+    });
+
     it('does not count reprompts or the greeting as misunderstandings', () => {
       let s = completed(connected());
       s = completed(fire(s, 'idleTimeout'));
