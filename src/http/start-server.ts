@@ -30,6 +30,9 @@ import type { SessionOptions, SessionTransport } from '../session/session-types.
 import { createApp, type App } from './app.js';
 import { createInspector, type StatecallInspector } from '../inspect/inspector.js';
 import { createSessionRegistry } from './session-registry.js';
+import { createLiveCallTracker } from '../ops/live-calls/tracker.js';
+import { createLiveCallsFeed } from '../ops/live-calls/create-feed.js';
+import { observedTransport } from './live-call-observer.js';
 
 /** Optional replacements, mostly for tests. */
 export interface ServerOverrides {
@@ -203,6 +206,21 @@ async function startServerLocked(
     }
   }
   const live = new Set<CallSession>();
+  // Calls in progress across instances (GET /api/calls/live): published off the audio path.
+  const liveTracker = createLiveCallTracker({ instanceId, streamUrl: config.PUBLIC_STREAM_URL ?? null });
+  const liveCalls = createLiveCallsFeed(
+    overrides.store
+      ? { heartbeatMs: config.LIVE_HEARTBEAT_S * 1000 }
+      : {
+          databaseUrl: config.DATABASE_URL,
+          supabaseUrl: config.SUPABASE_URL,
+          supabaseKey: config.SUPABASE_KEY,
+          heartbeatMs: config.LIVE_HEARTBEAT_S * 1000,
+        },
+    liveTracker,
+    logger,
+  );
+  await liveCalls.start();
 
   const deps: SessionDeps = {
     store,
@@ -219,9 +237,12 @@ async function startServerLocked(
     providerNames: { stt: providers.stt?.name ?? null, llm: dialogue.name, tts: null },
   };
   const startSession: StartSession = async (transport, opts) => {
-    const s = await startCallSession(deps, transport, opts);
+    const s = await startCallSession(deps, observedTransport(liveTracker, transport, opts?.from), opts);
     live.add(s);
-    void s.done.then(() => live.delete(s));
+    void s.done.then(() => {
+      live.delete(s);
+      liveTracker.callEnded(s.conversationId);
+    });
     return s;
   };
 
@@ -247,6 +268,7 @@ async function startServerLocked(
     },
     clientDir,
     audioProviders: providers,
+    liveCalls,
   });
   registerTwilioRoutes(app, {
     config,
@@ -285,6 +307,7 @@ async function startServerLocked(
     flush: () => outbox.flush(),
     async drain({ timeoutMs, signal }) {
       sessions.startDraining();
+      liveTracker.setDraining();
       const atStart = [...live];
       logger.info(
         { live: atStart.length, timeoutS: Math.round(timeoutMs / 1000) },
@@ -321,6 +344,7 @@ async function startServerLocked(
           logger.error({ err: (err as Error).message }, 'outbox close failed');
         }
         await inspector?.stop().catch(() => {});
+        await liveCalls.stop();
         try {
           await store.close();
         } catch (err) {
