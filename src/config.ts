@@ -51,6 +51,13 @@ export const envSchema = z.object({
   PORT: intWithDefault(3000, 0, 65535),
   HOST: z.string().trim().optional().default('0.0.0.0'),
   PUBLIC_URL: optionalUrl,
+  /**
+   * This instance's own media stream URL (wss://...), given to Twilio in the TwiML so the call stays
+   * on the instance that answered the webhook; default: PUBLIC_URL's host + /twilio/stream.
+   */
+  PUBLIC_STREAM_URL: optionalUrl.refine((u) => u === undefined || /^wss?:\/\//i.test(u), {
+    message: 'must be a wss:// (or ws:// for local tests) URL',
+  }),
   /** Which peers' X-Forwarded-Proto/-Host are believed (stream URL without PUBLIC_URL). */
   TRUST_PROXY: z.enum(['loopback', 'all', 'none']).optional().default('loopback'),
   DATA_DIR: z.string().trim().optional().default('./data'),
@@ -100,6 +107,8 @@ export const envSchema = z.object({
   DRAIN_TIMEOUT_S: intWithDefault(300, 0, 86_400),
   /** Embedded PGlite in a worker thread (default), or `off`: in the main thread. */
   PGLITE_WORKER: z.enum(['on', 'off']).optional().default('on'),
+  /** Seconds between live calls heartbeats; an instance silent for 3 of them leaves the view. */
+  LIVE_HEARTBEAT_S: intWithDefault(5, 1, 300),
   /** Address of the inspector relay; default: HOST, or loopback when HOST is every interface. */
   INSPECT_HOST: optionalString,
   /** Bearer token `GET /metrics` requires; default: DASHBOARD_TOKEN when set, else open. */

@@ -19,6 +19,8 @@ import { wsCallSocket } from '../transports/call-socket.js';
 import { createBrowserAudioCodec, createBrowserTextCodec } from '../transports/browser/browser-codec.js';
 import type { SessionRegistry } from './session-registry.js';
 import type { RouteHost, WsRoute } from '../transports/host.js';
+import type { LiveCallsFeed } from '../ops/live-calls/types.js';
+import { createLiveCallsRouter } from './live-calls-routes.js';
 
 /** What the app needs from the composition root. */
 export interface AppDeps {
@@ -43,6 +45,8 @@ export interface AppDeps {
   audioProviders?: AudioProviders;
   /** Prometheus metrics served at `GET /metrics` (behind {@link checkMetricsAccess}). */
   metrics?: { contentType: string; render(): Promise<string> };
+  /** Calls in progress across instances (`GET /api/calls/live`); without it the route is absent. */
+  liveCalls?: LiveCallsFeed;
 }
 
 /** What a store check found. */
@@ -209,6 +213,8 @@ export function createApp(deps: AppDeps): App {
       res.type(metrics.contentType).send(await metrics.render());
     });
   }
+  const liveCalls = deps.liveCalls ? createLiveCallsRouter(deps.liveCalls, deps.access, deps.logger) : null;
+  if (liveCalls) app.use('/api/calls', liveCalls.router);
   app.use('/api', createApiRouter(deps.store, deps.access));
   if (deps.clientDir) app.use(express.static(deps.clientDir, { index: 'index.html' }));
 
@@ -287,6 +293,7 @@ export function createApp(deps: AppDeps): App {
       });
     },
     close() {
+      liveCalls?.close();
       for (const { wss } of routes.values()) {
         for (const c of wss.clients) c.terminate();
         wss.close();

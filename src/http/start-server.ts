@@ -33,6 +33,9 @@ import { createSessionRegistry } from './session-registry.js';
 import { createServerMetrics } from '../telemetry/metrics.js';
 import { startTracing } from '../telemetry/tracing.js';
 import { combineObservers } from '../telemetry/observers.js';
+import { createLiveCallTracker } from '../ops/live-calls/tracker.js';
+import { createLiveCallsFeed } from '../ops/live-calls/create-feed.js';
+import { observedTransport } from './live-call-observer.js';
 
 /** Optional replacements, mostly for tests. */
 export interface ServerOverrides {
@@ -211,6 +214,21 @@ async function startServerLocked(
     outboxPending: () => outbox.stats().pending,
   });
   const tracing = await startTracing(config, logger);
+  // Calls in progress across instances (GET /api/calls/live): published off the audio path.
+  const liveTracker = createLiveCallTracker({ instanceId, streamUrl: config.PUBLIC_STREAM_URL ?? null });
+  const liveCalls = createLiveCallsFeed(
+    overrides.store
+      ? { heartbeatMs: config.LIVE_HEARTBEAT_S * 1000 }
+      : {
+          databaseUrl: config.DATABASE_URL,
+          supabaseUrl: config.SUPABASE_URL,
+          supabaseKey: config.SUPABASE_KEY,
+          heartbeatMs: config.LIVE_HEARTBEAT_S * 1000,
+        },
+    liveTracker,
+    logger,
+  );
+  await liveCalls.start();
 
   const deps: SessionDeps = {
     store,
@@ -228,9 +246,12 @@ async function startServerLocked(
     observer: combineObservers([metrics.observer, tracing?.observer], logger),
   };
   const startSession: StartSession = async (transport, opts) => {
-    const s = await startCallSession(deps, transport, opts);
+    const s = await startCallSession(deps, observedTransport(liveTracker, transport, opts?.from), opts);
     live.add(s);
-    void s.done.then(() => live.delete(s));
+    void s.done.then(() => {
+      live.delete(s);
+      liveTracker.callEnded(s.conversationId);
+    });
     return s;
   };
 
@@ -258,6 +279,7 @@ async function startServerLocked(
     clientDir,
     audioProviders: providers,
     metrics,
+    liveCalls,
   });
   registerTwilioRoutes(app, {
     config,
@@ -296,6 +318,7 @@ async function startServerLocked(
     flush: () => outbox.flush(),
     async drain({ timeoutMs, signal }) {
       sessions.startDraining();
+      liveTracker.setDraining();
       const atStart = [...live];
       logger.info(
         { live: atStart.length, timeoutS: Math.round(timeoutMs / 1000) },
@@ -333,6 +356,7 @@ async function startServerLocked(
         }
         await inspector?.stop().catch(() => {});
         await tracing?.shutdown();
+        await liveCalls.stop();
         try {
           await store.close();
         } catch (err) {

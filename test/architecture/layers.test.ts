@@ -28,6 +28,7 @@ const LAYER: Record<string, number> = {
   'src/metrics': 2,
   'src/inspect': 2,
   'src/ops': 2,
+  'src/loadtest': 3,
   'src/providers': 3,
   'src/session': 4,
   'src/replay': 4,
