@@ -6,7 +6,8 @@
  * Each entry has `say` (the local voice's template) and `instruction` (one line of the LLM prompt).
  * Placeholders: `{question}` (the state's question), `{keypadOffer}` (the keypad offer, or nothing),
  * `{hint}` (the state's keypad hint), `{claimNumber}`, `{companyName}`, `{callerNumber}` (the
- * `callerNumber` sentence, or nothing), `{callerLast4}`, `{acknowledgement}`, `{error}`.
+ * `callerNumber` sentence, or nothing), `{callerLast4}`, `{acknowledgement}`, `{error}`, `{why}` and
+ * `{stall}` (the state's meta), `{choices}` (an unclear amount's readings).
  */
 
 import type { KeypadOfferReason, TurnReason } from './call.machine.js';
@@ -93,6 +94,42 @@ export const callTurnWording = {
   keypadOfferSttLost: {
     say: "I'm having trouble hearing you. {hint}",
     instruction: 'Speech recognition is down: the caller can only answer with the keypad. Tell them: {hint}',
+  },
+  /** The caller asked for their claim number in a state past the first one. */
+  claimNumber: {
+    say: 'Your claim number is {claimNumber}. {question}',
+    instruction:
+      'If the caller asks for their claim number, read it out digit by digit in groups, then ask the question again.',
+  },
+  /** The caller asked why the bot needs what it asks for (`{why}`: the state's meta). */
+  why: {
+    say: '{why} {question}',
+    instruction: 'If the caller asks why you need this, answer in one sentence: "{why}", then ask again.',
+  },
+  /** The caller needs time or does not know (`{stall}`: the state's meta). */
+  stall: {
+    say: '{stall} {keypadOffer}',
+    instruction:
+      'If the caller needs time or does not know ("hang on", "I don\'t know"), be patient and give a way forward: "{stall}"',
+  },
+  /** An amount said in a way that reads two ways (`{choices}`: its readings in words). */
+  amountUnclear: {
+    say: 'Just to be sure, is that {choices}?',
+    instruction:
+      'If an amount could be read two ways ("one twenty five": 125 or 1.25), ask which one the caller meant before recording it.',
+  },
+  /** At the read-back, the caller named the detail to change; the state now asks for it. */
+  changeRequested: {
+    say: 'Of course. {question} {keypadOffer}',
+    instruction: 'Answer the caller.',
+  },
+  /** How values are said and passed (an instruction only: the local voice formats values itself). */
+  values: {
+    say: '',
+    instruction:
+      'Say amounts as money in words ("one million dollars", "twelve hundred fifty dollars"), never as bare digits. ' +
+      'Pass a date to a tool with the year and day exactly as the caller said them, even one that does not exist ' +
+      '(April 31st is 2026-04-31): never move it to another day or replace a year you heard; the system checks it.',
   },
 } as const satisfies Record<string, TurnWording>;
 

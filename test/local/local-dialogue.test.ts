@@ -65,7 +65,7 @@ describe('local dialogue (meta-driven)', () => {
     const view = atReadBack();
     expect(view.question).toContain('{claimDate}');
     expect(speechFor(request(view, { reason: 'recover' }), TODAY)).toBe(
-      'Sorry about that. Let me read that back. The incident happened on March 3rd, 2026, and you are claiming $1,250.50. Is that correct?',
+      'Sorry about that. Let me read that back. The incident happened on March 3rd, 2026, and you are claiming one thousand two hundred fifty dollars and fifty cents. Is that correct?',
     );
   });
 

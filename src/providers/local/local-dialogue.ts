@@ -43,37 +43,75 @@ export function expectingOf(expects: AnswerKind): UnderstandContext['expecting']
   return expects === 'date' || expects === 'amount' ? expects : undefined;
 }
 
-/** Maps what was understood to the claim events the current state can take. */
+/**
+ * Maps what was understood to the claim events the current state can take. A date that does not
+ * exist is offered as said, so the claim machine refuses it with its reason (never another day);
+ * an amount that reads two ways gives no event (the caller is asked which).
+ */
 export function eventsFor(claim: ClaimView, u: Understanding): ClaimToolEvent[] {
   const accepts = (t: ClaimToolEvent['type']) => claim.acceptedEvents.includes(t);
   const out: ClaimToolEvent[] = [];
+  const date = u.date ?? u.impossibleDate;
   if (claim.expects === 'acknowledgement') {
-    if ((u.repeat || (u.no && !u.yes)) && accepts('claim.number.repeat_requested'))
+    if ((u.repeat || u.asksClaimNumber || (u.no && !u.yes)) && accepts('claim.number.repeat_requested'))
       return [{ type: 'claim.number.repeat_requested' }];
-    if (!(u.yes || u.date || u.amount !== null) || !accepts('claim.number.acknowledged')) return [];
+    if (!(u.yes || date || u.amount !== null) || !accepts('claim.number.acknowledged')) return [];
     out.push({ type: 'claim.number.acknowledged' });
     // The caller may jump ahead ("got it, it happened yesterday"): pass those along too.
-    if (u.date) out.push({ type: 'claim.date.provided', date: u.date });
+    if (date) out.push({ type: 'claim.date.provided', date });
     if (u.amount !== null) out.push({ type: 'claim.amount.provided', amount: u.amount });
     return out;
   }
-  if (u.correction && accepts('claim.field.corrected')) {
+  const c = claim.context;
+  // A correction of a field not given yet ("the 19th, no sorry, the 20th") is simply the answer.
+  const known = u.correction && (u.correction.field === 'date' ? c.claimDate : c.claimAmount) !== null;
+  if (u.correction && known && accepts('claim.field.corrected')) {
     return [{ type: 'claim.field.corrected', field: u.correction.field, value: u.correction.value }];
   }
-  if (u.date && accepts('claim.date.provided')) out.push({ type: 'claim.date.provided', date: u.date });
+  if (claim.expects === 'confirmation' && u.yes && !u.no && (u.date || u.amount !== null)) {
+    // "Yes, March third and twelve hundred, that's right": the values said back confirm; a value
+    // said back differently is a correction of it.
+    if (u.date && u.date !== c.claimDate) out.push({ type: 'claim.date.provided', date: u.date });
+    if (u.amount !== null && u.amount !== c.claimAmount)
+      out.push({ type: 'claim.amount.provided', amount: u.amount });
+    if (out.length === 0 && accepts('claim.details.confirmed')) out.push({ type: 'claim.details.confirmed' });
+    return out.filter((e) => accepts(e.type));
+  }
+  if (date && accepts('claim.date.provided')) out.push({ type: 'claim.date.provided', date });
   if (u.amount !== null && accepts('claim.amount.provided')) {
     out.push({ type: 'claim.amount.provided', amount: u.amount });
   }
   if (out.length === 0 && u.yes && !u.no && accepts('claim.details.confirmed')) {
     out.push({ type: 'claim.details.confirmed' });
   }
+  // "Which would you like to change?" "The amount." (or "no, the date is wrong"): ask for it.
+  if (out.length === 0 && u.field && !(u.yes && !u.no) && !u.amountChoices && !u.asksWhy) {
+    if (accepts('claim.field.change_requested'))
+      out.push({ type: 'claim.field.change_requested', field: u.field });
+  }
   return out;
 }
 
-/** Understands a caller utterance in the light of the current state's question. */
+/** Understands a caller utterance in the light of the current state's question and the claim's values. */
 export function understandFor(claim: ClaimView, text: string, today: string): Understanding {
   const expecting = expectingOf(claim.expects);
-  return understandUtterance(text, { today, ...(expecting ? { expecting } : {}) });
+  return understandUtterance(text, {
+    today,
+    knownDate: claim.context.claimDate,
+    ...(expecting ? { expecting } : {}),
+  });
+}
+
+/**
+ * The events of a caller turn, with the caller's goodbye: leaving mid-claim ends the call without
+ * filing (`caller.goodbye.said`) and keeps any value said with it; an acknowledgement said with
+ * the goodbye ("okay, bye") is dropped, a confirmation ("yes, that's right, bye") files the claim
+ * and the final state says goodbye itself.
+ */
+export function turnEventsFor(claim: ClaimView, u: Understanding): { type: string }[] {
+  const events: { type: string }[] = eventsFor(claim, u);
+  if (!u.goodbye || events.some((e) => e.type === 'claim.details.confirmed')) return events;
+  return [...events.filter((e) => e.type !== 'claim.number.acknowledged'), { type: 'caller.goodbye.said' }];
 }
 
 /*
@@ -109,7 +147,7 @@ export function fastAnswerEvents(claim: ClaimView, text: string, today: string):
   // confirmation of them: the dialogue decides.
   if (claim.expects === 'confirmation' && BACKCHANNEL_ONLY.test(line)) return null;
   const u = understandFor(claim, text, today);
-  if (u.goodbye || (u.yes && u.no)) return null;
+  if (u.goodbye || (u.yes && u.no) || u.asksClaimNumber || u.asksWhy || u.stall) return null;
   const events = eventsFor(claim, u);
   return events.length > 0 ? events : null;
 }
@@ -120,6 +158,16 @@ function lastUserText(history: readonly DialogueMessage[]): string {
     if (m?.role === 'user') return m.content;
   }
   return '';
+}
+
+/** Names of the tools of the last assistant tool-call message. */
+function lastToolNames(history: readonly DialogueMessage[]): string[] {
+  for (let i = history.length - 1; i >= 0; i--) {
+    const m = history[i];
+    if (m?.role === 'assistant' && m.toolCalls?.length) return m.toolCalls.map((t) => t.name);
+    if (m?.role === 'user') return [];
+  }
+  return [];
 }
 
 /** Tool results appended since the last assistant tool-call message. */
@@ -173,11 +221,21 @@ export function speechFor(req: DialogueRequest, today: string): string {
   const failed = results.find((r) => !r.ok);
   if (failed) return say(callTurnWording.rejected, { error: failed.error ?? 'I could not use that' });
   if (results.length > 0) {
+    if (lastToolNames(history).includes(toolNameOf('claim.field.change_requested')))
+      return say(callTurnWording.changeRequested);
     const acknowledgement = claim.acknowledgement ? fillTemplate(claim.acknowledgement, values) : null;
     return say(callTurnWording.answer, { acknowledgement });
   }
-  // A caller turn that produced nothing the claim could take.
+  // A caller turn that produced nothing the claim could take: a question, a stall, an unclear amount.
   const u = understandFor(claim, lastUserText(history), today);
+  if (u.asksClaimNumber) return say(callTurnWording.claimNumber);
+  if (u.asksWhy && claim.why) return say(callTurnWording.why, { why: claim.why });
+  if (u.amountChoices && u.amountChoices.length > 1) {
+    const words = u.amountChoices.map(amountForSpeech);
+    const choices = `${words.slice(0, -1).join(', ')} or ${words.at(-1) ?? ''}`;
+    return say(callTurnWording.amountUnclear, { choices });
+  }
+  if (u.stall && claim.stall) return say(callTurnWording.stall, { stall: claim.stall });
   if (u.repeat) return question;
   if (claim.expects === 'confirmation' && u.no) return say(callTurnWording.confirmationDeclined);
   return say(callTurnWording.notUnderstood);
@@ -196,9 +254,7 @@ export function createLocalDialogue(
       const last = req.history.at(-1);
       if (req.reason === 'user' && last?.role === 'user') {
         const understood = understandFor(req.claim, last.content, opts.today());
-        const events: { type: string }[] = eventsFor(req.claim, understood);
-        // A caller leaving mid-claim (and saying nothing the claim can take) ends the call.
-        if (events.length === 0 && understood.goodbye) events.push({ type: 'caller.goodbye.said' });
+        const events = turnEventsFor(req.claim, understood);
         if (events.length > 0) {
           for (const e of events) {
             const { type, ...args } = e;
