@@ -210,7 +210,14 @@ async function audioBench(ctx: BenchContext): Promise<BenchReport> {
 /** Every bench, in the order `npm run bench` runs them. Add one line per new bench. */
 /** Engine vs bare pipeline (bench/call-latency.ts): one run, whatever `--runs` says (it is long). */
 async function latencyBench(ctx: BenchContext): Promise<BenchReport> {
-  return { summary: await runLatencyBench({ quick: ctx.quick, log: ctx.log }) };
+  const pgTarget = await findPostgres();
+  ctx.log(
+    'url' in pgTarget
+      ? `engine capacity also on PostgreSQL: ${describeDatabaseUrl(pgTarget.url)} (throwaway schema)`
+      : `engine capacity on PGlite only: ${pgTarget.skipped}`,
+  );
+  const databaseUrl = 'url' in pgTarget ? pgTarget.url : undefined;
+  return { summary: await runLatencyBench({ quick: ctx.quick, log: ctx.log, databaseUrl }) };
 }
 
 export const BENCHES: BenchEntry[] = [

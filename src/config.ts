@@ -71,6 +71,8 @@ export const envSchema = z.object({
   OPENAI_MODEL: z.string().trim().optional().default('gpt-4o-mini'),
   DEEPGRAM_API_KEY: optionalString,
   DEEPGRAM_URL: optionalUrl,
+  /** Deepgram `endpointing`: ms of silence after which it ends a segment (speech_final). */
+  DEEPGRAM_ENDPOINTING_MS: intWithDefault(300, 10, 5000),
   CARTESIA_API_KEY: optionalString,
   CARTESIA_URL: optionalUrl,
   CARTESIA_VOICE_ID: z.string().trim().optional().default('694f9389-aac1-45b6-b726-9d9369183238'),
