@@ -36,6 +36,11 @@ import { claimMachine, type ClaimInput, type TurnPolicy } from '../claim/claim.m
 import { claimTurnPolicyOf, finalClaimTurnPolicy, initialClaimTurnPolicy } from '../claim/claim.view.js';
 import { answerCompleteness } from '../claim/answer-completeness.js';
 import { isBargeInUtterance } from './barge-in.js';
+import {
+  DEFAULT_TRANSFER_AFTER_MISUNDERSTANDINGS,
+  keypadAsksForPerson,
+  type TransferCause,
+} from './transfer.js';
 
 /** How the call reached us. */
 export type CallChannel = 'phone' | 'browser' | 'terminal';
@@ -56,7 +61,13 @@ export type TurnReason =
   | 'callerGoodbye'
   | 'recover'
   /** A false interruption (noise, a backchannel): the bot says again what the caller did not hear. */
-  | 'resume';
+  | 'resume'
+  /** The caller is being connected to a person: the bot says so, then the call is redirected. */
+  | 'transfer'
+  /** The caller asked for a person on a line without transfers: the bot says so and goes on. */
+  | 'transferUnavailable'
+  /** The redirect to a person failed: the bot apologises and goes on. */
+  | 'transferFailed';
 
 /** What the claim made of a finished bot turn: took a value, refused one, or got nothing. */
 export type TurnOutcome = 'accepted' | 'rejected' | 'none';
@@ -92,6 +103,8 @@ export interface CallTimings {
    */
   falseInterruptionMs: number;
   hangUpTimeoutMs: number;
+  /** Longest the carrier may take to redirect the call to a person before the transfer counts as failed. */
+  transferTimeoutMs: number;
 }
 
 /** Defaults suited to a phone line. */
@@ -106,6 +119,7 @@ export const DEFAULT_CALL_TIMINGS: CallTimings = {
   speakingWatchdogMs: 60_000,
   falseInterruptionMs: 1_000,
   hangUpTimeoutMs: 5_000,
+  transferTimeoutMs: 10_000,
 };
 
 /** Facts about the call given by the transport at start. Phone numbers are kept for the dialogue only. */
@@ -128,6 +142,21 @@ export interface CallInput {
    * speech-to-text: the reply to the first unheard utterance already offers the keypad.
    */
   transcribes?: boolean;
+  /** Transfer to a person (default: not available). */
+  transfer?: Partial<TransferPolicy>;
+}
+
+/** Whether this call can be transferred to a person, and when the machine does it by itself. */
+export interface TransferPolicy {
+  /** The carrier can redirect the call (a phone call with TRANSFER_NUMBER set). */
+  available: boolean;
+  /** Misunderstood turns in a row after which the call is transferred; 0: never by itself. */
+  afterMisunderstandings: number;
+}
+
+/** What the `transfer` actor is asked to do: redirect the live call to a person. */
+export interface TransferInput {
+  cause: TransferCause;
 }
 
 /** What the `respond` actor is asked to do for one bot turn. */
@@ -151,6 +180,8 @@ export type CallNotice =
   | { type: 'transcript.partial'; text: string }
   | { type: 'transcript.final'; text: string }
   | { type: 'keypad.offered'; turn: number; reason: KeypadOfferReason }
+  /** The caller asked for a person (or was not understood too often); `available`: a transfer follows. */
+  | { type: 'transfer.requested'; turn: number; cause: TransferCause; available: boolean }
   | {
       type: 'provider.fallback';
       provider: ProviderRole;
@@ -183,6 +214,8 @@ export type CallEvent =
   | { type: 'bot.turn.failed'; turn: number; message: string }
   /** The dialogue heard the caller leave (local: "goodbye"; LLM: the `caller_goodbye_said` tool). */
   | { type: 'caller.goodbye.said'; turn: number }
+  /** The dialogue heard the caller ask for a person (local: "an agent, please"; LLM: `caller_transfer_requested`). */
+  | { type: 'caller.transfer.requested'; turn: number }
   | {
       type: 'provider.failed';
       provider: ProviderRole;
@@ -233,6 +266,10 @@ export interface CallContext {
   callerTalking: boolean;
   /** The bot turn the last provisional barge-in cut (what a `resume` turn continues). */
   resumeTurn: number | null;
+  /** Transfer to a person: available on this call? after how many misunderstood turns? */
+  transfer: TransferPolicy;
+  /** Why the call is being transferred (set when it enters `transferring`). */
+  transferCause: TransferCause | null;
   endReason: string | null;
 }
 
@@ -270,6 +307,8 @@ export const callMachine = setup({
     respond: fromCallback<CallEvent, RespondInput>(({ sendBack, input }) => {
       sendBack({ type: 'bot.turn.completed', turn: input.turn, outcome: 'none' });
     }),
+    /** Redirects the live call to a person (Twilio REST `<Dial>`); rejects when it cannot. */
+    transfer: fromPromise<void, TransferInput>(async () => {}),
     /** Ends the call on the transport (Twilio REST hang-up, socket close). */
     hangUp: fromPromise<void, { reason: string }>(async () => {}),
   },
@@ -390,6 +429,36 @@ export const callMachine = setup({
     /** A partial cut the bot off: remember the turn, in case the interruption proves false. */
     rememberCutTurn: assign({ resumeTurn: ({ context }) => context.turn }),
     markResume: assign({ reason: 'resume' as const }),
+    /** The call goes to a person; the cause comes from what asked for it. */
+    markTransfer: assign(({ event }) => ({
+      reason: 'transfer' as const,
+      transferCause: (event.type === 'caller.transfer.requested'
+        ? 'caller'
+        : event.type === 'dtmf.received'
+          ? 'keypad'
+          : 'misunderstood') as TransferCause,
+      misunderstandings: 0,
+      dtmfBuffer: '',
+    })),
+    markTransferUnavailable: assign({ reason: 'transferUnavailable' as const, dtmfBuffer: '' }),
+    /** The redirect failed: not retried on this call (a later request hears "not available"). */
+    markTransferFailed: assign(({ context }) => ({
+      reason: 'transferFailed' as const,
+      endReason: null,
+      transferCause: null,
+      transfer: { ...context.transfer, available: false },
+    })),
+    /** Tells clients a person was asked for, and whether a transfer follows. */
+    emitTransferRequested: emit(({ context, event }) => ({
+      type: 'transfer.requested' as const,
+      turn: context.turn,
+      cause: (event.type === 'caller.transfer.requested'
+        ? 'caller'
+        : event.type === 'dtmf.received'
+          ? 'keypad'
+          : (context.transferCause ?? 'misunderstood')) as TransferCause,
+      available: context.transfer.available,
+    })),
     setEndReason: assign({
       endReason: ({ context, event }) =>
         context.endReason ??
@@ -402,6 +471,18 @@ export const callMachine = setup({
   },
   guards: {
     hasUserText: ({ context }) => context.userText.trim() !== '',
+    /** A transfer can start now: the carrier can redirect and the call is not already over. */
+    canTransfer: ({ context }) =>
+      context.transfer.available &&
+      !(context.claimDone || context.reason === 'goodbye' || context.reason === 'callerGoodbye'),
+    /** This keypad digit asks for a person (see `keypadAsksForPerson`). */
+    keypadAsksForPerson: ({ context, event }) =>
+      event.type === 'dtmf.received' &&
+      keypadAsksForPerson(context.dtmfBuffer, event.digit, context.turnPolicy.keypad ?? 'answer'),
+    /** The caller was misunderstood too many turns in a row for this call's transfer policy. */
+    misunderstoodTooOften: ({ context }) =>
+      context.transfer.afterMisunderstandings > 0 &&
+      context.misunderstandings >= context.transfer.afterMisunderstandings,
     hasQueuedInput: ({ context }) => context.userText.trim() !== '' || context.dtmfEntry !== null,
     hasDtmfEntry: ({ context }) => context.dtmfEntry !== null,
     finalEndsTurn: ({ event }) => event.type === 'stt.transcript.final' && event.speechFinal,
@@ -437,7 +518,8 @@ export const callMachine = setup({
       (event.type === 'bot.turn.completed' ||
         event.type === 'bot.turn.failed' ||
         event.type === 'bot.speech.started' ||
-        event.type === 'caller.goodbye.said') &&
+        event.type === 'caller.goodbye.said' ||
+        event.type === 'caller.transfer.requested') &&
       event.turn === context.turn,
   },
   delays: {
@@ -449,6 +531,7 @@ export const callMachine = setup({
     speakingWatchdog: ({ context }) => context.timings.speakingWatchdogMs,
     falseInterruption: ({ context }) => context.timings.falseInterruptionMs,
     hangUpTimeout: ({ context }) => context.timings.hangUpTimeoutMs,
+    transferTimeout: ({ context }) => context.timings.transferTimeoutMs,
     endpointingPatience: ({ context }) => context.turnPolicy.endpointingPatienceMs,
   },
 }).createMachine({
@@ -481,6 +564,12 @@ export const callMachine = setup({
     lastSpeechMs: 0,
     callerTalking: false,
     resumeTurn: null,
+    transfer: {
+      available: input.transfer?.available ?? false,
+      afterMisunderstandings:
+        input.transfer?.afterMisunderstandings ?? DEFAULT_TRANSFER_AFTER_MISUNDERSTANDINGS,
+    },
+    transferCause: null,
     endReason: null,
   }),
   states: {
@@ -513,7 +602,27 @@ export const callMachine = setup({
       on: {
         'call.stopped': { target: 'ended', actions: 'setEndReason' },
         'call.hang_up': { target: 'ending', actions: 'setEndReason' },
-        'dtmf.received': { actions: 'bufferDtmf' },
+        'dtmf.received': [
+          {
+            guard: and(['keypadAsksForPerson', 'canTransfer']),
+            target: '.transferring',
+            actions: 'markTransfer',
+          },
+          {
+            guard: 'keypadAsksForPerson',
+            target: '.responding',
+            actions: ['markTransferUnavailable', 'emitTransferRequested'],
+          },
+          { actions: 'bufferDtmf' },
+        ],
+        'caller.transfer.requested': [
+          { guard: and(['currentTurn', 'canTransfer']), target: '.transferring', actions: 'markTransfer' },
+          {
+            guard: 'currentTurn',
+            target: '.responding',
+            actions: ['markTransferUnavailable', 'emitTransferRequested'],
+          },
+        ],
         'caller.goodbye.said': {
           guard: not('callOver'),
           target: '.responding',
@@ -527,6 +636,12 @@ export const callMachine = setup({
       initial: 'responding',
       states: {
         listening: {
+          // Misunderstood too often on a line that can transfer: a person takes over.
+          always: {
+            guard: and(['misunderstoodTooOften', 'canTransfer']),
+            target: 'transferring',
+            actions: 'markTransfer',
+          },
           on: {
             'user.speech.started': 'userSpeaking',
             'stt.transcript.partial': {
@@ -544,7 +659,12 @@ export const callMachine = setup({
             ],
             'stt.utterance.ended': { guard: 'hasUserText', target: 'endOfTurn' },
             'user.text.received': { target: 'responding', actions: ['setTypedTurn', 'markUserTurn'] },
-            'dtmf.received': { actions: 'bufferDtmf', target: 'checkingDtmf' },
+            // The key for a person is taken by `active` (as in every state).
+            'dtmf.received': {
+              guard: not('keypadAsksForPerson'),
+              actions: 'bufferDtmf',
+              target: 'checkingDtmf',
+            },
           },
           after: {
             idleTimeout: [
@@ -765,6 +885,56 @@ export const callMachine = setup({
                   },
                   { target: '#call.active.listening', actions: 'interruptPlayback' },
                 ],
+              },
+            },
+          },
+        },
+        /**
+         * The call goes to a person: the bot says so (not interruptible: the caller asked for this),
+         * then, once that sentence has played, the carrier redirects the live call (Twilio REST
+         * `<Dial>`). Done: the call is `transferred` and leaves us (no hang-up of the caller). A
+         * failed or stuck redirect: the bot apologises and the claim goes on here.
+         */
+        transferring: {
+          entry: ['beginTurn', 'emitTransferRequested'],
+          // Keys and words are the agent's business now; transcripts still reach clients (above).
+          on: { 'dtmf.received': { actions: [] }, 'user.text.received': { actions: [] } },
+          initial: 'announcing',
+          states: {
+            announcing: {
+              invoke: {
+                id: 'respond',
+                src: 'respond',
+                input: ({ context }) => ({
+                  turn: context.turn,
+                  reason: 'transfer' as const,
+                  userText: context.turnUserText,
+                  dtmf: null,
+                  keypadOffer: null,
+                  dialogue: 'fallback' as const,
+                  resumeTurn: null,
+                }),
+                onError: { target: 'redirecting' },
+              },
+              on: {
+                'bot.turn.completed': { guard: 'currentTurn', target: 'redirecting' },
+                // Not heard in full is better than not transferred at all.
+                'bot.turn.failed': { guard: 'currentTurn', target: 'redirecting' },
+              },
+              after: { thinkingWatchdog: { target: 'redirecting', actions: 'interruptPlayback' } },
+            },
+            redirecting: {
+              // Set first: the carrier may stop the stream before the redirect's answer arrives.
+              entry: assign({ endReason: 'transferred' }),
+              invoke: {
+                id: 'transfer',
+                src: 'transfer',
+                input: ({ context }) => ({ cause: context.transferCause ?? 'caller' }),
+                onDone: { target: '#call.ending' },
+                onError: { target: '#call.active.responding', actions: 'markTransferFailed' },
+              },
+              after: {
+                transferTimeout: { target: '#call.active.responding', actions: 'markTransferFailed' },
               },
             },
           },

@@ -86,6 +86,24 @@ export const callTurnWording = {
     say: 'No problem. Which would you like to change, the date or the amount?',
     instruction: 'If the caller says the details are wrong, ask which one to change: the date or the amount.',
   },
+  /** The caller is being connected to a person (`TurnReason` `transfer`); the redirect follows once it played. */
+  transfer: {
+    say: "I'll connect you with a member of our claims team now. Your claim number is {claimNumber}. Please stay on the line.",
+    instruction:
+      'The caller is being transferred to a person: say you are connecting them, remind them of their claim number, and ask them to stay on the line. Do not call tools.',
+  },
+  /** The caller asked for a person on a line without transfers (no TRANSFER_NUMBER, a browser call). */
+  transferUnavailable: {
+    say: "I'm sorry, I can't transfer you to a person on this line, but I can help you here. {question} {keypadOffer}",
+    instruction:
+      'The caller asked for a person, but transfers are not available on this line: say so briefly, offer to help and repeat the question.',
+  },
+  /** The transfer was tried and failed (the redirect was refused or timed out); the call goes on. */
+  transferFailed: {
+    say: "I'm sorry, I couldn't reach a member of our team right now. Let's continue here. {question} {keypadOffer}",
+    instruction:
+      'The transfer to a person failed: apologise briefly, say you will continue together and repeat the question.',
+  },
   /** The keypad offer, by why it is made. `{hint}` is the state's keypad hint. */
   keypadOffer: {
     say: '{hint}',
@@ -150,10 +168,29 @@ export function turnWordingFor(reason: TurnReason): TurnWording {
       return callTurnWording.unheard;
     case 'resume':
       return callTurnWording.resume;
+    case 'transfer':
+      return callTurnWording.transfer;
+    case 'transferUnavailable':
+      return callTurnWording.transferUnavailable;
+    case 'transferFailed':
+      return callTurnWording.transferFailed;
     case 'user':
     case 'dtmf':
       return callTurnWording.answer;
   }
+}
+
+/**
+ * Turns whose words are the machines' fixed wording, never a model's: the caller's goodbye and the
+ * transfer turns (the words must match what the call does next).
+ */
+export function isScriptedTurn(reason: TurnReason): boolean {
+  return (
+    reason === 'callerGoodbye' ||
+    reason === 'transfer' ||
+    reason === 'transferUnavailable' ||
+    reason === 'transferFailed'
+  );
 }
 
 /** The wording entry of a keypad offer. */

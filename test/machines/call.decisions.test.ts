@@ -3,39 +3,24 @@
  * `transition()`, effects as data (spawned actors, emitted notices, delayed events), no actors and
  * no clock. A timer "fires" by sending the delayed event the machine scheduled.
  */
-import { initialTransition, transition, type AnyStateNode, type SnapshotFrom } from 'xstate';
+import { initialTransition, transition, type AnyStateNode } from 'xstate';
 import {
   callMachine,
   DEFAULT_CALL_TIMINGS,
   KEYPAD_OFFER_AFTER,
-  type CallEvent,
   type CallNotice,
   type RespondInput,
   type TurnOutcome,
 } from '../../machines/call/call.machine.js';
 import { claimMachine } from '../../machines/claim/claim.machine.js';
 import { claimMetaOfPath, claimPathOfValue, turnPolicyOfMeta } from '../../machines/claim/claim.view.js';
-
-type Snap = SnapshotFrom<typeof callMachine>;
-interface Action {
-  type: string;
-  params?: Record<string, unknown>;
-}
-interface Step {
-  snap: Snap;
-  actions: Action[];
-}
+import { step, type Action, type Step } from '../support/call-steps.js';
 
 const input = {
   conversationId: 'c1',
   channel: 'terminal' as const,
   claim: { claimId: 'CLM-1000-0006', today: '2026-11-24' },
 };
-
-function step(snap: Snap, event: CallEvent | { type: string; [k: string]: unknown }): Step {
-  const [next, actions] = transition(callMachine, snap, event as CallEvent);
-  return { snap: next, actions: actions as unknown as Action[] };
-}
 
 /** Connected: the greeting turn is being produced. */
 function connected(): Step {
