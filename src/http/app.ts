@@ -12,7 +12,7 @@ import express, { type Express } from 'express';
 import { WebSocketServer } from 'ws';
 import type { Logger } from 'pino';
 import type { ConversationStore } from '../store/types.js';
-import { createApiRouter } from './api-routes.js';
+import { createApiRouter, type RecordingFinder } from './api-routes.js';
 import { checkDashboardAccess, checkOrigin, type AccessConfig } from './access.js';
 import { runCall, type AudioProviders, type SessionStarter } from '../transports/call-orchestration.js';
 import { wsCallSocket } from '../transports/call-socket.js';
@@ -41,6 +41,8 @@ export interface AppDeps {
   clientDir?: string;
   /** Providers for browser audio calls (`/client/stream?audio=1`); without them audio is refused. */
   audioProviders?: AudioProviders;
+  /** Call recordings, served at GET /api/conversations/:id/recording. */
+  recordings?: RecordingFinder;
 }
 
 /** What a store check found. */
@@ -196,7 +198,7 @@ export function createApp(deps: AppDeps): App {
     const ready = Object.values(checks).every((c) => c.ok);
     res.status(ready ? 200 : 503).json({ ready, checks });
   });
-  app.use('/api', createApiRouter(deps.store, deps.access));
+  app.use('/api', createApiRouter(deps.store, deps.access, deps.recordings));
   if (deps.clientDir) app.use(express.static(deps.clientDir, { index: 'index.html' }));
 
   let tailInstalled = false;

@@ -30,6 +30,7 @@ import type { SessionOptions, SessionTransport } from '../session/session-types.
 import { createApp, type App } from './app.js';
 import { createInspector, type StatecallInspector } from '../inspect/inspector.js';
 import { createSessionRegistry } from './session-registry.js';
+import { createRecordings } from '../recording/recordings.js';
 
 /** Optional replacements, mostly for tests. */
 export interface ServerOverrides {
@@ -225,6 +226,16 @@ async function startServerLocked(
     return s;
   };
 
+  const recordings = createRecordings({
+    dir: config.RECORDING_DIR ?? path.join(config.DATA_DIR, 'recordings'),
+    retentionDays: config.RECORDING_RETENTION_DAYS,
+    logger: logger.child({ component: 'recordings' }),
+  });
+  recordings.startRetention();
+  const audioProviders = config.RECORDING
+    ? { ...providers, openRecorder: (id: string) => recordings.open(id) }
+    : providers;
+
   const clientDir = findClientDist();
   const app = createApp({
     store,
@@ -246,13 +257,14 @@ async function startServerLocked(
         : { reachable: true };
     },
     clientDir,
-    audioProviders: providers,
+    audioProviders,
+    recordings,
   });
   registerTwilioRoutes(app, {
     config,
     sessions,
     startSession,
-    providers,
+    providers: audioProviders,
     hangUp:
       config.TWILIO_ACCOUNT_SID && config.TWILIO_AUTH_TOKEN
         ? createTwilioHangUp({
@@ -315,6 +327,7 @@ async function startServerLocked(
         for (const s of live) s.stop('server_shutdown');
         app.close();
         await new Promise<void>((r) => server.close(() => r()));
+        await recordings.stop();
         try {
           await outbox.close();
         } catch (err) {

@@ -24,6 +24,7 @@ const LAYER: Record<string, number> = {
   'src/logger.ts': 1,
   'src/load-dotenv.ts': 1,
   'src/audio': 2,
+  'src/recording': 2,
   'src/store': 2,
   'src/metrics': 2,
   'src/inspect': 2,
