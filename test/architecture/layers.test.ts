@@ -30,6 +30,7 @@ const LAYER: Record<string, number> = {
   'src/inspect': 2,
   'src/ops': 2,
   'src/providers': 3,
+  'src/reports': 3,
   'src/session': 4,
   'src/replay': 4,
   'src/transports': 5,

@@ -6,8 +6,9 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { AUDIO_FIXTURE_TEXT, loadAudioFixture } from '../fakes/fixtures.js';
-import { sayAndWait, startPhoneHarness, waitForBotToFinish } from '../support/phone-harness.js';
+import { AUDIO_FIXTURE_TEXT } from '../fakes/fixtures.js';
+import { answeredCall } from '../support/answered-call.js';
+import { startPhoneHarness, waitForBotToFinish } from '../support/phone-harness.js';
 import { parseWav } from '../support/wav.js';
 
 const SPEEDUP = 8;
@@ -34,11 +35,7 @@ describe('call recording', () => {
       env: { RECORDING: 'on' },
     });
     try {
-      const call = await h.call({ speedup: SPEEDUP });
-      await waitForBotToFinish(call, 0);
-      await sayAndWait(call, loadAudioFixture('okay-got-it'), { speedup: SPEEDUP });
-      await call.hangUp();
-      const d = await h.conversationByCallSid(call.callSid);
+      const { detail: d } = await answeredCall(h, SPEEDUP);
       const greeting = d.messages.find((m) => m.role === 'assistant')!;
       expect(greeting.text).toContain('This call is recorded.');
 
