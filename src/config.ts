@@ -127,6 +127,16 @@ export const envSchema = z.object({
   OTEL_SERVICE_NAME: optionalString,
   /** `true`: no tracing whatever the endpoint says (the OpenTelemetry switch). */
   OTEL_SDK_DISABLED: flag,
+  /** Record calls (stereo WAV, caller left, bot right). Callers must be told: the greeting says so. */
+  RECORDING: flag,
+  /** Where recordings go; default DATA_DIR/recordings. */
+  RECORDING_DIR: optionalString,
+  /** Days a recording is kept (swept at start-up, then daily); 0 keeps them forever. */
+  RECORDING_RETENTION_DAYS: intWithDefault(0, 0, 36_500),
+  /** Where a JSON report of every ended conversation is POSTed (signed with POST_CALL_WEBHOOK_SECRET). */
+  POST_CALL_WEBHOOK_URL: optionalUrl,
+  /** HMAC-SHA256 key of the post-call report's X-Statecall-Signature header. */
+  POST_CALL_WEBHOOK_SECRET: optionalString,
 });
 
 /** Parsed configuration. */
@@ -169,6 +179,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   }
   if (e.TWILIO_AUTH_TOKEN && !e.PUBLIC_URL) {
     problems.push('PUBLIC_URL: required when TWILIO_AUTH_TOKEN is set (signatures are checked against it)');
+  }
+  if (e.POST_CALL_WEBHOOK_URL && !e.POST_CALL_WEBHOOK_SECRET) {
+    problems.push(
+      'POST_CALL_WEBHOOK_SECRET: required when POST_CALL_WEBHOOK_URL is set (reports are signed)',
+    );
   }
   if (problems.length) throw new ConfigError(problems);
   return {

@@ -6,7 +6,8 @@
  * Each entry has `say` (the local voice's template) and `instruction` (one line of the LLM prompt).
  * Placeholders: `{question}` (the state's question), `{keypadOffer}` (the keypad offer, or nothing),
  * `{hint}` (the state's keypad hint), `{claimNumber}`, `{companyName}`, `{callerNumber}` (the
- * `callerNumber` sentence, or nothing), `{callerLast4}`, `{acknowledgement}`, `{error}`, `{why}` and
+ * `callerNumber` sentence, or nothing), `{recordingNotice}` (the `recordingNotice` sentence when
+ * the call is recorded, or nothing), `{callerLast4}`, `{acknowledgement}`, `{error}`, `{why}` and
  * `{stall}` (the state's meta), `{choices}` (an unclear amount's readings).
  */
 
@@ -25,8 +26,13 @@ export interface TurnWording {
 /** Every kind of bot turn whose wording is not a state's question alone. */
 export const callTurnWording = {
   greeting: {
-    say: "Hello, and thank you for calling {companyName} claims. {callerNumber} I've opened a new claim for you. {question}",
+    say: "Hello, and thank you for calling {companyName} claims. {recordingNotice} {callerNumber} I've opened a new claim for you. {question}",
     instruction: 'The call just connected: greet the caller first.',
+  },
+  /** Said in the greeting when the call is recorded (RECORDING=on): the caller must be told. */
+  recordingNotice: {
+    say: 'This call is recorded.',
+    instruction: 'This call is recorded: say so in the greeting, right after the welcome.',
   },
   callerNumber: {
     say: "I see you're calling from the number ending in {callerLast4}.",

@@ -12,7 +12,7 @@ import express, { type Express } from 'express';
 import { WebSocketServer } from 'ws';
 import type { Logger } from 'pino';
 import type { ConversationStore } from '../store/types.js';
-import { createApiRouter } from './api-routes.js';
+import { createApiRouter, type RecordingFinder } from './api-routes.js';
 import { checkDashboardAccess, checkMetricsAccess, checkOrigin, type AccessConfig } from './access.js';
 import { runCall, type AudioProviders, type SessionStarter } from '../transports/call-orchestration.js';
 import { wsCallSocket } from '../transports/call-socket.js';
@@ -47,6 +47,8 @@ export interface AppDeps {
   metrics?: { contentType: string; render(): Promise<string> };
   /** Calls in progress across instances (`GET /api/calls/live`); without it the route is absent. */
   liveCalls?: LiveCallsFeed;
+  /** Call recordings, served at GET /api/conversations/:id/recording. */
+  recordings?: RecordingFinder;
 }
 
 /** What a store check found. */
@@ -215,7 +217,7 @@ export function createApp(deps: AppDeps): App {
   }
   const liveCalls = deps.liveCalls ? createLiveCallsRouter(deps.liveCalls, deps.access, deps.logger) : null;
   if (liveCalls) app.use('/api/calls', liveCalls.router);
-  app.use('/api', createApiRouter(deps.store, deps.access));
+  app.use('/api', createApiRouter(deps.store, deps.access, deps.recordings));
   if (deps.clientDir) app.use(express.static(deps.clientDir, { index: 'index.html' }));
 
   let tailInstalled = false;

@@ -67,7 +67,7 @@ export function observedTransport(
   let conversationId: string | null = null;
   return {
     channel: transport.channel,
-    openSpeech: (hooks) => transport.openSpeech(hooks),
+    openSpeech: (hooks, call) => transport.openSpeech(hooks, call),
     hangUp: (reason) => transport.hangUp(reason),
     notify(notice) {
       try {

@@ -36,6 +36,8 @@ import { combineObservers } from '../telemetry/observers.js';
 import { createLiveCallTracker } from '../ops/live-calls/tracker.js';
 import { createLiveCallsFeed } from '../ops/live-calls/create-feed.js';
 import { observedTransport } from './live-call-observer.js';
+import { createRecordings } from '../recording/recordings.js';
+import { createPostCallWebhook } from '../reports/post-call-webhook.js';
 
 /** Optional replacements, mostly for tests. */
 export interface ServerOverrides {
@@ -229,10 +231,35 @@ async function startServerLocked(
     logger,
   );
   await liveCalls.start();
+  const recordings = createRecordings({
+    dir: config.RECORDING_DIR ?? path.join(config.DATA_DIR, 'recordings'),
+    retentionDays: config.RECORDING_RETENTION_DAYS,
+    logger: logger.child({ component: 'recordings' }),
+  });
+  recordings.startRetention();
+  /** The server's public base URL (PUBLIC_URL, else the address it listens on), for report links. */
+  let baseUrl = config.PUBLIC_URL?.replace(/\/+$/, '') ?? '';
+  const postCall =
+    config.POST_CALL_WEBHOOK_URL && config.POST_CALL_WEBHOOK_SECRET
+      ? createPostCallWebhook({
+          url: config.POST_CALL_WEBHOOK_URL,
+          secret: config.POST_CALL_WEBHOOK_SECRET,
+          dir: path.join(config.DATA_DIR, 'post-call'),
+          waitForWrites: () => outbox.flush(),
+          load: (id) => store.getConversation(id),
+          recordingUrl: async (id) =>
+            (await recordings.find(id)) ? `${baseUrl}/api/conversations/${id}/recording` : null,
+          logger: logger.child({ component: 'post-call-webhook' }),
+        })
+      : null;
+  await postCall?.start();
 
   const deps: SessionDeps = {
     store,
-    writer: createOutboxWriter(outbox),
+    writer: createOutboxWriter(
+      outbox,
+      postCall ? { onConversationEnded: (id) => postCall.conversationEnded(id) } : {},
+    ),
     dialogue,
     fallbackDialogue: local,
     logger,
@@ -255,6 +282,10 @@ async function startServerLocked(
     return s;
   };
 
+  const audioProviders = config.RECORDING
+    ? { ...providers, openRecorder: (id: string) => recordings.open(id) }
+    : providers;
+
   const clientDir = findClientDist();
   const app = createApp({
     store,
@@ -267,7 +298,11 @@ async function startServerLocked(
     },
     sessions,
     startSession,
-    health: () => ({ outbox: outbox.stats(), providers: config.providers }),
+    health: () => ({
+      outbox: outbox.stats(),
+      providers: config.providers,
+      ...(postCall ? { postCallWebhook: postCall.stats() } : {}),
+    }),
     // Reachable = it answers now and the outbox is not spilling to its journal.
     checkStore: async () => {
       await store.ping();
@@ -277,15 +312,16 @@ async function startServerLocked(
         : { reachable: true };
     },
     clientDir,
-    audioProviders: providers,
+    audioProviders,
     metrics,
     liveCalls,
+    recordings,
   });
   registerTwilioRoutes(app, {
     config,
     sessions,
     startSession,
-    providers,
+    providers: audioProviders,
     hangUp:
       config.TWILIO_ACCOUNT_SID && config.TWILIO_AUTH_TOKEN
         ? createTwilioHangUp({
@@ -306,6 +342,7 @@ async function startServerLocked(
   });
   const port = (server.address() as { port: number }).port;
   const host = config.HOST === '0.0.0.0' || config.HOST === '::' ? 'localhost' : config.HOST;
+  baseUrl ||= `http://${host}:${port}`;
   logger.info({ store: built.description }, `providers: ${providers.describe()}`);
   logger.info({ store: built.description, providers: config.providers }, 'statecall ready');
 
@@ -349,6 +386,8 @@ async function startServerLocked(
         for (const s of live) s.stop('server_shutdown');
         app.close();
         await new Promise<void>((r) => server.close(() => r()));
+        await recordings.stop();
+        await postCall?.close();
         try {
           await outbox.close();
         } catch (err) {

@@ -25,6 +25,8 @@ export interface DialogueCallInfo {
   channel: 'phone' | 'browser' | 'terminal';
   fromMasked: string | null;
   companyName: string;
+  /** The call is being recorded (RECORDING=on): the greeting must say so. */
+  recorded?: boolean;
 }
 
 /** One request to the dialogue for a bot step. */

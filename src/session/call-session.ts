@@ -117,23 +117,26 @@ export async function startCallSession(
   let claimRef: ActorRefFrom<typeof claimMachine> | null = null;
   const clock = createTurnClock();
   // The transport's speech side reports to these from its first frame (no attach, nothing dropped).
-  const speech = transport.openSpeech({
-    userStarted: (atMs) => clock.userStarted(atMs),
-    userStopped: (atMs) => clock.userStopped(atMs),
-    sttTiming: (t) => clock.sttTiming(t),
-    providerChanged(role, name) {
-      metrics.setProvider(role, name);
-      observed.call?.providerChanged(role, name);
-      // A role that fell back is a provider failure the call machine routes (and shows).
-      if (!ended && started)
-        actor.send({
-          type: 'provider.failed',
-          provider: role,
-          retryable: false,
-          message: `fell back to ${name}`,
-        });
+  const speech = transport.openSpeech(
+    {
+      userStarted: (atMs) => clock.userStarted(atMs),
+      userStopped: (atMs) => clock.userStopped(atMs),
+      sttTiming: (t) => clock.sttTiming(t),
+      providerChanged(role, name) {
+        metrics.setProvider(role, name);
+        observed.call?.providerChanged(role, name);
+        // A role that fell back is a provider failure the call machine routes (and shows).
+        if (!ended && started)
+          actor.send({
+            type: 'provider.failed',
+            provider: role,
+            retryable: false,
+            message: `fell back to ${name}`,
+          });
+      },
     },
-  });
+    { conversationId },
+  );
   const metrics = new ConversationMetrics(conversationId, {
     stt: deps.providerNames.stt,
     llm: deps.providerNames.llm,
@@ -158,6 +161,7 @@ export async function startCallSession(
           channel: transport.channel,
           fromMasked: maskPhoneNumber(opts.from),
           companyName: deps.companyName,
+          recorded: speech.recording === true,
         },
         history,
         clock,

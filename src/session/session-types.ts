@@ -79,6 +79,8 @@ export interface CallSpeech {
    * out); text channels leave it out and get a no-op actor.
    */
   readonly sttLogic?: AnyActorLogic;
+  /** True when this call's audio is being recorded (RECORDING=on): the greeting announces it. */
+  readonly recording?: boolean;
 }
 
 /** The channel-specific side of a call: its speech, how it hangs up, who observes it. */
@@ -88,7 +90,7 @@ export interface SessionTransport {
    * Builds the speech side around the session's hooks. Called once, while the session is
    * constructed and before its machine starts; must not throw.
    */
-  openSpeech(hooks: SpeechHooks): CallSpeech;
+  openSpeech(hooks: SpeechHooks, call: { conversationId: string }): CallSpeech;
   /** Ends the call on the transport (REST hang-up, socket close). Must settle; errors are logged. */
   hangUp(reason: string): Promise<void>;
   /** Observers' feed. Synchronous, never throws. */

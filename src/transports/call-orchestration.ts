@@ -34,6 +34,7 @@ import { maskPhoneNumber } from '../privacy/phone-number.js';
 import type { CallSocket, InboundFrame } from './call-socket.js';
 import type { CallCodec, TransportCommand, TransportEvent } from './codec.js';
 import type { Slot } from './host.js';
+import type { CallRecorder } from '../recording/call-recorder.js';
 
 /** Bad messages tolerated on one socket before it is closed (Twilio and browser alike). */
 export const MAX_BAD_MESSAGES = 20;
@@ -50,7 +51,10 @@ export const START_TIMEOUT_MS = 10_000;
 export type SessionStarter = (transport: SessionTransport, opts?: SessionOptions) => Promise<CallSession>;
 
 /** Providers of the audio side. */
-export type AudioProviders = Pick<Providers, 'stt' | 'tts' | 'localTts' | 'makeVad'>;
+export type AudioProviders = Pick<Providers, 'stt' | 'tts' | 'localTts' | 'makeVad'> & {
+  /** Call recording (RECORDING=on): a recorder for a conversation, or null (not recorded). */
+  openRecorder?: ((conversationId: string) => CallRecorder | null) | undefined;
+};
 
 /** What a carrier's own call needs (a call-scoped logger included). */
 export interface CarrierCallInfo {
@@ -156,7 +160,7 @@ export function runCall(socket: CallSocket, codec: CallCodec, deps: CallRunDeps)
     void deps.carrier.apologize(carrierInfo()).then(() => close(1000, 'speech unavailable'));
   };
 
-  const openSpeech = (hooks: SpeechHooks): CallSpeech => {
+  const openSpeech = (hooks: SpeechHooks, call: { conversationId: string }): CallSpeech => {
     if (!codec.carriesAudio || !deps.audio)
       return { speaker: createTextSpeaker(), interrupt: () => send({ type: 'clear' }) };
     audio = createAudioCall({
@@ -164,6 +168,7 @@ export function runCall(socket: CallSocket, codec: CallCodec, deps: CallRunDeps)
       tts: deps.audio.tts,
       fallbackTts: deps.audio.localTts,
       makeVad: deps.audio.makeVad,
+      recorder: deps.audio.openRecorder?.(call.conversationId) ?? null,
       hooks,
       onSpeechFailed: speechFailed,
       logger: log,

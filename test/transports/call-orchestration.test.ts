@@ -56,12 +56,15 @@ function fakeSessions(opts: { hold?: boolean } = {}) {
   const startSession = async (transport: SessionTransport, o?: SessionOptions): Promise<CallSession> => {
     const rec: StartedSession = { transport, opts: o, speech: null!, events: [], stops: [], hooks: [] };
     // Like startCallSession: the speech side is built at construction, with the session's hooks.
-    rec.speech = transport.openSpeech({
-      userStarted: () => rec.hooks.push('userStarted'),
-      userStopped: () => rec.hooks.push('userStopped'),
-      sttTiming: () => rec.hooks.push('sttTiming'),
-      providerChanged: (role, name) => rec.hooks.push(`provider ${role} ${name}`),
-    });
+    rec.speech = transport.openSpeech(
+      {
+        userStarted: () => rec.hooks.push('userStarted'),
+        userStopped: () => rec.hooks.push('userStopped'),
+        sttTiming: () => rec.hooks.push('sttTiming'),
+        providerChanged: (role, name) => rec.hooks.push(`provider ${role} ${name}`),
+      },
+      { conversationId: 'conv-1' },
+    );
     started.push(rec);
     await gate;
     return {

@@ -185,7 +185,7 @@ function trailingToolResults(history: readonly DialogueMessage[]): { ok: boolean
 }
 
 /** Placeholders a turn's template may leave empty. */
-const OPTIONAL = ['keypadOffer', 'callerNumber', 'acknowledgement'];
+const OPTIONAL = ['keypadOffer', 'callerNumber', 'acknowledgement', 'recordingNotice'];
 
 /**
  * Composes what the bot says for a request that calls for speech (not for tool calls), from the
@@ -211,7 +211,8 @@ export function speechFor(req: DialogueRequest, today: string): string {
     const callerNumber = last4
       ? fillTemplate(callTurnWording.callerNumber.say, { callerLast4: last4 })
       : null;
-    return say(callTurnWording.greeting, { callerNumber });
+    const recordingNotice = callInfo.recorded ? callTurnWording.recordingNotice.say : null;
+    return say(callTurnWording.greeting, { callerNumber, recordingNotice });
   }
   // A caller leaving once there is nothing left to ask hears the state's own closing words.
   if (reason === 'callerGoodbye' && claim.expects === 'none') return question;
