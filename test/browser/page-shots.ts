@@ -63,9 +63,7 @@ export async function typedCallToAmount(page: Page, baseUrl: string): Promise<vo
 
 /** How many CSS pixels the document is wider than the screen (0 when it fits). */
 export function sidewaysOverflow(page: Page): Promise<number> {
-  return page.evaluate<number>(
-    'document.documentElement.scrollWidth - document.documentElement.clientWidth',
-  );
+  return page.evaluate<number>('document.documentElement.scrollWidth - document.documentElement.clientWidth');
 }
 
 async function shot(page: Page, dir: string, name: string, fullPage = true): Promise<string> {

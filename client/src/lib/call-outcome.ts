@@ -51,7 +51,10 @@ function heardVoice(transitions: readonly TransitionRow[]): boolean {
  * The kind of call: a phone call, a browser call (voice when the stored transitions show speech or
  * transcripts, else typed), or the terminal chat. Without transitions a browser call is "browser".
  */
-export function callKindOf(c: Pick<ConversationRow, 'channel'>, transitions?: readonly TransitionRow[]): string {
+export function callKindOf(
+  c: Pick<ConversationRow, 'channel'>,
+  transitions?: readonly TransitionRow[],
+): string {
   if (c.channel === 'phone') return 'phone';
   if (c.channel === 'terminal') return 'terminal (typed)';
   if (!transitions) return 'browser';
