@@ -21,7 +21,7 @@ async function main(): Promise<void> {
     }
     throw err;
   }
-  const logger = createLogger(config.LOG_LEVEL);
+  const logger = createLogger(config.LOG_LEVEL, { format: config.LOG_FORMAT });
   const server = await startServer(config, logger);
   console.log(
     `\n  statecall is running: ${server.url}\n  browser client: ${server.url}/\n  talk in a terminal: npm run chat\n`,

@@ -226,10 +226,11 @@ function recordTurn(
       t.llmProcessingMs ?? t.llmTtfbMs,
       provider('llm', t.llmTtfbMs, t.llmProcessingMs),
     );
-  if (t?.ttsTtfbMs !== undefined && p.firstAudioAt !== undefined)
+  // Without the first-audio notice (not seen), the speech is placed from the turn's start.
+  if (t?.ttsTtfbMs !== undefined)
     child(
       'tts',
-      p.firstAudioAt - t.ttsTtfbMs,
+      p.firstAudioAt !== undefined ? p.firstAudioAt - t.ttsTtfbMs : p.startedAt,
       t.ttsProcessingMs ?? t.ttsTtfbMs,
       provider('tts', t.ttsTtfbMs, t.ttsProcessingMs),
     );

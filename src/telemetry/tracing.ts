@@ -61,7 +61,10 @@ export async function startTracing(env: TracingEnv, logger: Logger): Promise<Tra
       serviceName: env.OTEL_SERVICE_NAME ?? 'statecall',
       logger,
     });
-    logger.info({ url, protocol, serviceName: sdk.serviceName }, 'OpenTelemetry tracing on (OTLP)');
+    logger.info(
+      { url: withoutCredentials(url), protocol, serviceName: sdk.serviceName },
+      'OpenTelemetry tracing on (OTLP)',
+    );
     return { observer: createCallTracer(sdk.tracer), shutdown: sdk.shutdown };
   } catch (err) {
     logger.error(
@@ -69,5 +72,15 @@ export async function startTracing(env: TracingEnv, logger: Logger): Promise<Tra
       'OpenTelemetry tracing could not start; running without traces',
     );
     return null;
+  }
+}
+
+/** The URL as it may be logged: origin and path, never user info or query (tokens live there). */
+function withoutCredentials(url: string): string {
+  try {
+    const u = new URL(url);
+    return `${u.origin}${u.pathname}`;
+  } catch {
+    return '[unparsable url]';
   }
 }

@@ -18,6 +18,7 @@
  * too). A carrier with a call of its own (Twilio) hangs that call up before the socket closes;
  * otherwise the socket closes once the session has ended.
  */
+import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import { createAudioCall, type AudioCall } from './audio-call.js';
 import type { CallSession } from '../session/call-session.js';
@@ -204,8 +205,11 @@ export function runCall(socket: CallSocket, codec: CallCodec, deps: CallRunDeps)
 
   const start = (opts?: SessionOptions) => {
     starting = true;
+    // The call's id is chosen here, so every line this transport logs for the call carries it.
+    const conversationId = opts?.conversationId ?? randomUUID();
+    log = log.child({ conversationId });
     deps
-      .startSession(transport, opts)
+      .startSession(transport, { ...opts, conversationId })
       .then((s) => {
         session = s;
         if (pendingStop) return s.stop(pendingStop);

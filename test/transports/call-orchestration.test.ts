@@ -142,6 +142,8 @@ describe('the call orchestration', () => {
       from: '+15551234567',
       to: '+15557654321',
       customParameters: { from: '+15551234567', to: '+15557654321' },
+      // Chosen by the transport, so its own log lines for the call carry it too.
+      conversationId: expect.stringMatching(/^[0-9a-f-]{36}$/),
     });
     expect(s.started[0]!.transport.channel).toBe('phone');
   });
