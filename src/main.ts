@@ -23,8 +23,11 @@ async function main(): Promise<void> {
   }
   const logger = createLogger(config.LOG_LEVEL);
   const server = await startServer(config, logger);
+  const client = server.clientBuilt
+    ? `${server.url}/`
+    : 'not built: run `npm run client:build` (or start with `npm start`, which builds it)';
   console.log(
-    `\n  statecall is running: ${server.url}\n  browser client: ${server.url}/\n  talk in a terminal: npm run chat\n`,
+    `\n  statecall is running: ${server.url}\n  browser client: ${client}\n  talk in a terminal: npm run chat\n`,
   );
 
   // First signal: drain (no new calls, live ones may finish for DRAIN_TIMEOUT_S, then goodbye and

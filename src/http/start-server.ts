@@ -30,6 +30,7 @@ import type { SessionOptions, SessionTransport } from '../session/session-types.
 import { createApp, type App } from './app.js';
 import { createInspector, type StatecallInspector } from '../inspect/inspector.js';
 import { createSessionRegistry } from './session-registry.js';
+import { startupWarnings } from './startup-warnings.js';
 
 /** Optional replacements, mostly for tests. */
 export interface ServerOverrides {
@@ -51,6 +52,8 @@ export interface RunningServer {
   port: number;
   store: ConversationStore;
   app: App;
+  /** Whether the browser client (client/dist) is served at `/`. */
+  clientBuilt: boolean;
   /** Waits until every queued write reached the store (or the journal). */
   flush(): Promise<void>;
   /**
@@ -275,6 +278,8 @@ async function startServerLocked(
   const host = config.HOST === '0.0.0.0' || config.HOST === '::' ? 'localhost' : config.HOST;
   logger.info({ store: built.description }, `providers: ${providers.describe()}`);
   logger.info({ store: built.description, providers: config.providers }, 'statecall ready');
+  for (const warning of startupWarnings(config, { clientBuilt: clientDir !== undefined }))
+    logger.warn(warning);
 
   let stopping: Promise<void> | null = null;
   return {
@@ -282,6 +287,7 @@ async function startServerLocked(
     port,
     store,
     app,
+    clientBuilt: clientDir !== undefined,
     flush: () => outbox.flush(),
     async drain({ timeoutMs, signal }) {
       sessions.startDraining();
