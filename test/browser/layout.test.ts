@@ -120,7 +120,7 @@ describeBrowser('browser client layout', () => {
   it('says in History how each call ended and the claim status, and filters by end reason', async () => {
     // One call hung up mid-claim (ended, not done: it must not look live).
     const caller = await openAt(browser, VIEWPORTS[0]!);
-    let claimId = '';
+    let claimId: string;
     try {
       await typedCallToAmount(caller, server.url);
       claimId = (await caller.locator('[data-field="claimId"]').textContent())?.trim() ?? '';
