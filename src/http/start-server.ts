@@ -38,6 +38,7 @@ import { createLiveCallsFeed } from '../ops/live-calls/create-feed.js';
 import { observedTransport } from './live-call-observer.js';
 import { createRecordings } from '../recording/recordings.js';
 import { createPostCallWebhook } from '../reports/post-call-webhook.js';
+import { startupWarnings } from './startup-warnings.js';
 
 /** Optional replacements, mostly for tests. */
 export interface ServerOverrides {
@@ -59,6 +60,8 @@ export interface RunningServer {
   port: number;
   store: ConversationStore;
   app: App;
+  /** Whether the browser client (client/dist) is served at `/`. */
+  clientBuilt: boolean;
   /** Waits until every queued write reached the store (or the journal). */
   flush(): Promise<void>;
   /**
@@ -345,6 +348,8 @@ async function startServerLocked(
   baseUrl ||= `http://${host}:${port}`;
   logger.info({ store: built.description }, `providers: ${providers.describe()}`);
   logger.info({ store: built.description, providers: config.providers }, 'statecall ready');
+  for (const warning of startupWarnings(config, { clientBuilt: clientDir !== undefined }))
+    logger.warn(warning);
 
   let stopping: Promise<void> | null = null;
   return {
@@ -352,6 +357,7 @@ async function startServerLocked(
     port,
     store,
     app,
+    clientBuilt: clientDir !== undefined,
     flush: () => outbox.flush(),
     async drain({ timeoutMs, signal }) {
       sessions.startDraining();

@@ -109,6 +109,7 @@ export async function startCallSession(
     from_number: maskPhoneNumber(opts.from),
     to_number: maskPhoneNumber(opts.to),
     channel: transport.channel,
+    ...(transport.carriesVoice !== undefined ? { voice: transport.carriesVoice } : {}),
     machine_version: machineVersion,
   });
 

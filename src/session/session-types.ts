@@ -86,6 +86,8 @@ export interface CallSpeech {
 /** The channel-specific side of a call: its speech, how it hangs up, who observes it. */
 export interface SessionTransport {
   readonly channel: CallChannel;
+  /** The caller speaks (audio in) rather than types; stored as `conversations.voice`. Unknown when absent. */
+  readonly carriesVoice?: boolean;
   /**
    * Builds the speech side around the session's hooks. Called once, while the session is
    * constructed and before its machine starts; must not throw.

@@ -62,6 +62,7 @@ const NEW_CONVERSATION_COLUMNS = [
   'machine_version',
   'created_at',
   'instance_id',
+  'voice',
 ] as const satisfies readonly (keyof NewConversation)[];
 
 const updateSet = (cols: readonly string[], keys: readonly string[]) =>

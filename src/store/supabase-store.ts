@@ -115,6 +115,7 @@ function conversationBody(row: NewConversation) {
     created_at: row.created_at,
     updated_at: row.created_at,
     instance_id: row.instance_id ?? null,
+    voice: row.voice ?? null,
   });
 }
 

@@ -28,6 +28,8 @@ export interface ConversationRow {
   end_reason: string | null;
   /** The server instance that served the call (see INSTANCE_ID); null for rows written without one. */
   instance_id: string | null;
+  /** The caller spoke (true) or typed (false); null for rows written without it. */
+  voice: boolean | null;
 }
 
 /** Fields set when a conversation is created. */
@@ -38,6 +40,8 @@ export type NewConversation = Pick<
   created_at: string;
   /** The serving instance (optional: a row without it is never closed by a start-up sweep). */
   instance_id?: string | null;
+  /** Whether the call carries the caller's voice (optional: unknown without it). */
+  voice?: boolean | null;
 };
 
 /** Fields that may change after creation (claim fields as they are accepted, end of call). */

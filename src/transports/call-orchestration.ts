@@ -184,6 +184,7 @@ export function runCall(socket: CallSocket, codec: CallCodec, deps: CallRunDeps)
 
   const transport: SessionTransport = {
     channel: codec.channel,
+    carriesVoice: codec.carriesAudio && deps.audio !== undefined,
     openSpeech,
     hangUp: async (reason) => {
       if (!deps.carrier) {

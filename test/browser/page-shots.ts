@@ -66,17 +66,39 @@ export function sidewaysOverflow(page: Page): Promise<number> {
   return page.evaluate<number>('document.documentElement.scrollWidth - document.documentElement.clientWidth');
 }
 
-async function shot(page: Page, dir: string, name: string, fullPage = true): Promise<string> {
-  const file = path.join(dir, `${name}.png`);
-  await page.screenshot({ path: file, fullPage });
-  const over = await sidewaysOverflow(page);
-  return over > 0 ? `${file} (${over} px wider than the screen)` : file;
+/** One screenshot, and how far its page scrolled sideways when it was taken. */
+export interface Shot {
+  name: string;
+  file: string;
+  viewport: string;
+  /** CSS pixels the page was wider than the screen (0: it fits). */
+  overflow: number;
 }
 
-/** Takes every screenshot into `dir` and returns the files written. */
-export async function shootAllPages(browser: Browser, baseUrl: string, dir: string): Promise<string[]> {
+async function shot(page: Page, dir: string, name: string, fullPage = true): Promise<Shot> {
+  const file = path.join(dir, `${name}.png`);
+  await page.screenshot({ path: file, fullPage });
+  const viewport = page.viewportSize();
+  return {
+    name,
+    file,
+    viewport: `${viewport?.width}x${viewport?.height}`,
+    overflow: await sidewaysOverflow(page),
+  };
+}
+
+/**
+ * Takes every screenshot into `dir` and returns them. `flush` (the server's outbox) runs before
+ * History is opened, so the call just made is listed as stored.
+ */
+export async function shootAllPages(
+  browser: Browser,
+  baseUrl: string,
+  dir: string,
+  flush: () => Promise<void> = async () => {},
+): Promise<Shot[]> {
   fs.mkdirSync(dir, { recursive: true });
-  const files: string[] = [];
+  const files: Shot[] = [];
   for (const vp of VIEWPORTS) {
     const page = await openAt(browser, vp);
     try {
@@ -92,6 +114,7 @@ export async function shootAllPages(browser: Browser, baseUrl: string, dir: stri
         .locator('#call-status')
         .filter({ hasText: /^Call ended/ })
         .waitFor();
+      await flush();
       await page.goto(`${baseUrl}/#/history`);
       await page.locator('table.calls tbody tr').first().waitFor();
       files.push(await shot(page, dir, `history-${vp.name}`));
@@ -111,8 +134,9 @@ async function main(): Promise<void> {
   const server = await startLocalServer();
   const browser = await launchChromium();
   try {
-    const files = await shootAllPages(browser, server.url, dir);
-    process.stdout.write(`${files.join('\n')}\n`);
+    const shots = await shootAllPages(browser, server.url, dir, () => server.flush());
+    for (const s of shots)
+      process.stdout.write(`${s.file}${s.overflow > 0 ? ` (${s.overflow} px wider than the screen)` : ''}\n`);
   } finally {
     await browser.close();
     await server.stop();

@@ -48,15 +48,16 @@ function heardVoice(transitions: readonly TransitionRow[]): boolean {
 }
 
 /**
- * The kind of call: a phone call, a browser call (voice when the stored transitions show speech or
- * transcripts, else typed), or the terminal chat. Without transitions a browser call is "browser".
+ * The kind of call: phone, browser voice or typed, terminal. Voice or typed comes from the stored
+ * `voice` column; for rows written before it, from the transitions when given (speech or
+ * transcripts heard), else a browser call is just "browser".
  */
 export function callKindOf(
-  c: Pick<ConversationRow, 'channel'>,
+  c: Pick<ConversationRow, 'channel' | 'voice'>,
   transitions?: readonly TransitionRow[],
 ): string {
   if (c.channel === 'phone') return 'phone';
-  if (c.channel === 'terminal') return 'terminal (typed)';
-  if (!transitions) return 'browser';
-  return heardVoice(transitions) ? 'browser (voice)' : 'browser (typed)';
+  const voice = c.voice ?? (transitions ? heardVoice(transitions) : null);
+  const base = c.channel === 'terminal' ? 'terminal' : 'browser';
+  return voice === null ? base : `${base} (${voice ? 'voice' : 'typed'})`;
 }
