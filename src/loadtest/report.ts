@@ -169,7 +169,10 @@ function histogramSvg(samples: readonly number[]): string {
     .map((name, k) => {
       const v = percentile(s, [50, 90, 99][k]!)!;
       const x = pad + (v / (width * bins)) * (W - 2 * pad);
-      return `<line x1="${x.toFixed(1)}" x2="${x.toFixed(1)}" y1="${pad - 10}" y2="${H - pad}" stroke="#dc2626" stroke-dasharray="4 3"/><text x="${(x + 3).toFixed(1)}" y="${pad - 12 + k * 12}" font-size="11" fill="#dc2626">${name} ${Math.round(v)} ms</text>`;
+      // Labels stack one per line; near the right edge they sit left of their line.
+      const right = x > W * 0.7;
+      const lx = right ? x - 3 : x + 3;
+      return `<line x1="${x.toFixed(1)}" x2="${x.toFixed(1)}" y1="${pad - 10}" y2="${H - pad}" stroke="#dc2626" stroke-dasharray="4 3"/><text x="${lx.toFixed(1)}" y="${pad - 24 + k * 12}" font-size="11" fill="#dc2626" text-anchor="${right ? 'end' : 'start'}">${name} ${Math.round(v)} ms</text>`;
     })
     .join('');
   return `<svg viewBox="0 0 ${W} ${H}" width="${W}" height="${H}" role="img" aria-label="Latency histogram"><line x1="${pad}" y1="${H - pad}" x2="${W - pad}" y2="${H - pad}" stroke="#555"/>${bars}${marks}<text x="${pad}" y="${H - 12}" font-size="11">0 ms</text><text x="${W - pad}" y="${H - 12}" font-size="11" text-anchor="end">${Math.round(width * bins)} ms</text><text x="${pad - 6}" y="${pad}" font-size="11" text-anchor="end">${top}</text></svg>`;
