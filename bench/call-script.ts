@@ -18,7 +18,7 @@
  */
 import type { DeepgramSessionRecord } from '../test/fakes/deepgram-server.js';
 import { AUDIO_FIXTURE_TEXT, loadAudioFixture, type AudioFixtureName } from '../test/fakes/fixtures.js';
-import { mulawRms } from '../test/fakes/mulaw.js';
+import { trimTrailingSilence } from '../src/loadtest/caller-script.js';
 import type { ChatCompletionRequestBody, OpenAIFakeReply } from '../test/fakes/openai-server.js';
 import type { TwilioCall } from '../test/fakes/twilio-caller.js';
 import { waitForBotToFinish } from '../test/support/phone-harness.js';
@@ -94,14 +94,11 @@ export function llmScript(ttfbMs: number) {
 }
 
 const trimmed = new Map<AudioFixtureName, Buffer>();
-/** A fixture without its trailing silence (see file header). */
+/** A fixture without its trailing silence (see file header), as the load tester trims its audio. */
 export function voicedFixture(name: AudioFixtureName): Buffer {
   let buf = trimmed.get(name);
   if (!buf) {
-    const raw = loadAudioFixture(name);
-    let end = raw.length;
-    while (end > 0 && mulawRms(raw.subarray(Math.max(0, end - 160), end)) <= 400) end -= 160;
-    buf = raw.subarray(0, Math.max(160, end));
+    buf = trimTrailingSilence(loadAudioFixture(name));
     trimmed.set(name, buf);
   }
   return buf;

@@ -18,6 +18,7 @@ import { startDeepgramFake, type DeepgramFake, type DeepgramFakeOptions } from '
 import { startOpenAIFake, type OpenAIFake, type OpenAIFakeOptions } from '../fakes/openai-server.js';
 import { startTwilioRestFake, type TwilioRestFake } from '../fakes/twilio-rest.js';
 import { startTwilioCall, type StartTwilioCallOptions, type TwilioCall } from '../fakes/twilio-caller.js';
+import { waitForBotToFinish } from '../../src/loadtest/bot-turns.js';
 
 /** Which fakes to run (a role left out uses the local provider, as with a missing key). */
 export interface PhoneHarnessOptions {
@@ -137,30 +138,14 @@ export async function startPhoneHarness(opts: PhoneHarnessOptions = {}): Promise
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/**
- * Resolves once the bot has answered: media arrived past `sinceBytes`, then playback drained and no
- * new audio came for `quietMs` (a turn's sentences may arrive with gaps).
- */
+/** Resolves once the bot has answered (the load tester's own wait, shared). */
+export { waitForBotToFinish };
+
 /** Presses keys on the caller's keypad; with `wait`, until the bot has answered them. */
 export async function pressKeys(call: TwilioCall, digits: string, wait = true): Promise<void> {
   const since = call.receivedBytes;
   for (const d of digits) call.sendDtmf(d);
   if (wait) await waitForBotToFinish(call, since);
-}
-
-export async function waitForBotToFinish(
-  call: TwilioCall,
-  sinceBytes: number,
-  timeoutMs = 30_000,
-  quietMs = 500,
-): Promise<void> {
-  await call.waitForMedia(sinceBytes + 1, timeoutMs);
-  for (;;) {
-    await call.waitForPlaybackIdle(timeoutMs);
-    const bytes = call.receivedBytes;
-    await sleep(quietMs);
-    if (call.receivedBytes === bytes && call.pendingPlaybackBytes === 0) return;
-  }
 }
 
 /** The caller says `audio` once the bot is quiet, then waits for the bot's answer to finish. */
