@@ -318,7 +318,8 @@ function scanChronoDates(text: string, masked: string, today: string, todayYmd: 
 const ORDINAL_DATE_FOLLOWERS = new Set([
   'of', 'at', 'in', 'around', 'about', 'this', 'last', 'when', 'i', 'we', 'it', 'my', 'and', 'or',
   'but', 'so', 'um', 'uh', 'yes', 'yeah', 'right', 'maybe', 'probably', 'morning', 'afternoon',
-  'evening', 'night', 'because', 'then', 'actually', 'please', 'i\'m', 'i\'d', 'is', 'was',
+  'evening', 'night', 'because', 'then', 'actually', 'please', 'i\'m', 'i\'d', 'is', 'was', 'not',
+  'no', 'sorry',
 ]);
 
 /** "the 5th", "on the third", "March the 3rd", "the 3rd of last month" (chrono misses these). */
@@ -521,7 +522,7 @@ const UNITS = new Set([
   'persons', 'car', 'cars', 'vehicle', 'vehicles', 'kid', 'kids', 'child', 'children', 'mile', 'miles',
   'am', 'pm', "o'clock", 'oclock', 'feet', 'foot', 'ft', 'km', 'kilometers', 'mph', 'floor', 'floors',
   'stories', 'story', 'inch', 'inches', 'pounds', 'lbs', 'degrees', 'items', 'pieces', 'windows',
-  'passengers',
+  'passengers', 'moment', 'moments', 'sec', 'secs',
 ]);
 // prettier-ignore
 const ID_WORDS = new Set([
@@ -537,13 +538,21 @@ function wordAt(toks: readonly Token[], i: number): string | null {
   return t?.kind === 'word' ? t.text : null;
 }
 
-/** Runs of adjacent numbers (only spaces, `-`, `/`, `:` between): digit strings or digit groups. */
+const isDigit = (m: NumberMatch) =>
+  m.endToken - m.firstToken === 1 && Number.isInteger(m.value) && !m.scaled && m.value >= 0 && m.value <= 9;
+
+/**
+ * Runs of adjacent numbers (only spaces, `-`, `/`, `:` between; commas too between single digits,
+ * `1, 2, 5, 0`): digit strings or digit groups.
+ */
 function adjacentNumberRuns(matches: readonly NumberMatch[], masked: string): NumberMatch[][] {
   const runs: NumberMatch[][] = [];
   let run: NumberMatch[] = [];
   for (const m of matches) {
     const prev = run.at(-1);
-    if (prev && /^[\s\-/:]*$/.test(masked.slice(prev.end, m.start))) run.push(m);
+    const gap = prev ? masked.slice(prev.end, m.start) : '';
+    const joined = /^[\s\-/:]*$/.test(gap) || (/^[\s,]*$/.test(gap) && prev && isDigit(prev) && isDigit(m));
+    if (prev && joined) run.push(m);
     else {
       if (run.length > 1) runs.push(run);
       run = [m];
@@ -576,6 +585,7 @@ function groupDigitRuns(
   toks: readonly Token[],
   masked: string,
   expecting: UnderstandContext['expecting'],
+  correcting: boolean,
 ): { list: NumberMatch[]; ambiguous: Set<NumberMatch>; choices: Map<NumberMatch, readonly number[]> } {
   let list = [...matches];
   const ambiguous = new Set<NumberMatch>();
@@ -584,7 +594,9 @@ function groupDigitRuns(
     const first = run[0]!;
     const last = run[run.length - 1]!;
     const reading = readDigitGroups(run);
-    if (!reading || !(expecting === 'amount' || moneyAround(toks, first.firstToken, last.endToken))) {
+    const amountLikely =
+      expecting === 'amount' || correcting || moneyAround(toks, first.firstToken, last.endToken);
+    if (!reading || !amountLikely) {
       for (const m of run) ambiguous.add(m);
       continue;
     }
@@ -610,12 +622,13 @@ function scanAmounts(
   toks: readonly Token[],
   masked: string,
   expecting: UnderstandContext['expecting'],
+  correcting: boolean,
 ): { amounts: AmountCandidate[]; bareDays: number[] } {
   const {
     list: matches,
     ambiguous,
     choices,
-  } = groupDigitRuns(findNumbersInTokens(toks), toks, masked, expecting);
+  } = groupDigitRuns(findNumbersInTokens(toks), toks, masked, expecting, correcting);
   const byFirstToken = new Map(matches.map((m) => [m.firstToken, m] as const));
   const consumed = new Set<NumberMatch>();
   const amounts: AmountCandidate[] = [];
@@ -950,7 +963,7 @@ export function understandUtterance(text: string, ctx: UnderstandContext): Under
     dateCands = [...dateCands, ...impossible].sort((x, y) => x.start - y.start);
   }
   // Re-tokenized: "the twenty first" was just blanked and must not feed the number scan.
-  const { amounts, bareDays } = scanAmounts(tokenize(masked), masked, expecting);
+  const { amounts, bareDays } = scanAmounts(tokenize(masked), masked, expecting, correctionCue);
 
   let date: string | null = null;
   let dayOnly: number | null = null;
