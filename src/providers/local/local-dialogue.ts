@@ -63,9 +63,9 @@ export function eventsFor(claim: ClaimView, u: Understanding): ClaimToolEvent[] 
     return out;
   }
   const c = claim.context;
-  // A correction of a field not given yet ("the 19th, no sorry, the 20th") is simply the answer.
-  const known = u.correction && (u.correction.field === 'date' ? c.claimDate : c.claimAmount) !== null;
-  if (u.correction && known && accepts('claim.field.corrected')) {
+  // A correction before the field was given ("the 19th, no sorry, the 20th") is taken once: the
+  // claim machine then asks for what is still missing.
+  if (u.correction && accepts('claim.field.corrected')) {
     return [{ type: 'claim.field.corrected', field: u.correction.field, value: u.correction.value }];
   }
   if (claim.expects === 'confirmation' && u.yes && !u.no && (u.date || u.amount !== null)) {
