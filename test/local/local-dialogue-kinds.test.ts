@@ -176,12 +176,23 @@ describe('a "yes" that repeats the values at the read-back', () => {
     expect(bot).toContain('filed with status Pending');
   });
 
-  it('treats a yes that repeats a different value as a correction of it', async () => {
+  it.each([
+    'yes, March third and thirteen hundred',
+    "yes march third and thirteen hundred, that's right",
+    'yeah, $1,300 on March 3rd',
+  ])('treats the yes %j, repeating a different amount, as a correction of it', async (said) => {
     const c = await callAt('readBack');
-    const { bot } = await c.say('yes, March third and thirteen hundred');
+    const { bot } = await c.say(said);
     expect(c.state).toBe('ongoing.verifying');
     expect(c.context.claimAmount).toBe(1300);
     expect(bot).toContain('one thousand three hundred dollars');
+  });
+
+  it('hears an amount said in digit groups in a yes at the read-back', async () => {
+    const c = await callAt('readBack');
+    await c.say('yes march third and thirteen fifty');
+    expect(c.context.claimAmount).toBe(1350);
+    expect(c.state).toBe('ongoing.verifying');
   });
 });
 

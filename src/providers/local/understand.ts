@@ -22,6 +22,11 @@
  *   kept, so the claim machine can reject them with a reason the caller hears.
  * - `the 5th`, `on the third`, `March the 3rd`, `the 3rd of last month` (an ordinal after `the`,
  *   not followed by a noun such as `time`) is the most recent such day of a month.
+ * - A year said after a day is kept as said, in digits or words (`march third eighteen fifty`,
+ *   `twenty twenty six`, `two thousand twenty`), never replaced by this year.
+ * - A month and day the calendar lacks (`April 31st, 2026`, `the thirtieth of February`) is an
+ *   `impossibleDate` (YYYY-MM-DD-shaped), never another day and never an amount.
+ * - A day said alone (`the fourth`) when `ctx.knownDate` is set keeps that date's month and year.
  * - With several dates, one preceded by `not` / `from` / `instead of` / `rather than` loses; then the
  *   last one wins. A range (`from March 3rd to March 4th`) gives its start, or its end when the
  *   utterance is a correction (`change the date from March 3rd to March 4th`).
@@ -36,8 +41,12 @@
  *   `X dollars [and] Y cents` and `X dollars Y` are combined (`twelve dollars fifty` = 12.50).
  * - Not an amount unless strong by `$`/currency word: a number followed by a unit (`3 days`,
  *   `2 cars`, `50%`, `5 pm`) or preceded by an identifier word (`policy number 123`, `#5`, `room 12`).
- * - Two numbers in a row without a word between (`twelve fifty`, `555 1234`, `4 8 2 1`) are not
- *   guessed at: neither counts.
+ * - Numbers in a row without a word between are digit groups: three or more single digits (`one two
+ *   five zero`, `1 2 5 0`) or two groups whose second has two digits (`twelve fifty` = 1250). They
+ *   are an amount only where one is expected (`ctx.expecting` `'amount'`), money is said around
+ *   them (`1 2 5 0 dollars`), or at a yes / no / correction; elsewhere (`555 1234`, `4 8 2 1`) they
+ *   are not guessed at. A single digit then two (`one twenty five`: 125 or 1.25) is truly
+ *   ambiguous: no amount, its readings in `amountChoices` so the caller can be asked.
  * - Weak (a bare number): a whole number 0–31 said without `hundred`/`thousand` is ambiguous (day of
  *   the month, a count, "one moment"), so it is an amount only when `ctx.expecting` is `'amount'`,
  *   and a day of the month (most recent past) when `ctx.expecting` is `'date'` and no other date was
@@ -53,6 +62,10 @@
  * (`I'm not sure`, `haven't got it`); `not right`, `not correct`, `not quite` are no. `no problem`,
  * `no worries`, `no idea`, `no need` are not no. `correct the amount` is a verb, not a yes. `sorry?`,
  * `what?`, `huh?`, `excuse me?` (or said alone) are repeat requests; `sorry, it was 900` is not.
+ *
+ * **Questions and stalls**: `asksClaimNumber` ("what's my claim number again?"), `asksWhy` ("why
+ * do you need that?"; not "that's why"), `stall` ("hang on", "let me check", "I don't know", "not
+ * sure"); `field` is the one field named without its value ("the amount", "the date is wrong").
  *
  * **Correction**: a date or amount plus a correction cue (a no, `actually`, `change`, `should be`,
  * `I meant`, `instead`, `wrong`, `not`, `update`, `fix`, `make it`, `correct` as a verb). The field is
@@ -577,7 +590,8 @@ function moneyAround(toks: readonly Token[], a: number, e: number): boolean {
 
 /**
  * Adjacent numbers are read as one amount said in digit groups (`twelve fifty`, `one two five
- * zero`; see `readDigitGroups`) only where an amount is expected or money is said around them;
+ * zero`; see `readDigitGroups`) only where an amount is expected, money is said around them, or
+ * the caller answers a read-back or corrects a value (`correcting`: a yes, a no or a correction cue);
  * elsewhere (a phone number, `555 1234`, `4 8 2 1`) they are not guessed at: none of them counts.
  */
 function groupDigitRuns(
@@ -963,7 +977,7 @@ export function understandUtterance(text: string, ctx: UnderstandContext): Under
     dateCands = [...dateCands, ...impossible].sort((x, y) => x.start - y.start);
   }
   // Re-tokenized: "the twenty first" was just blanked and must not feed the number scan.
-  const { amounts, bareDays } = scanAmounts(tokenize(masked), masked, expecting, correctionCue);
+  const { amounts, bareDays } = scanAmounts(tokenize(masked), masked, expecting, correctionCue || yes);
 
   let date: string | null = null;
   let dayOnly: number | null = null;
