@@ -274,6 +274,8 @@ describe('goodbye mid-flow', () => {
     ['date', 'sorry, I have to go, bye'],
     ['amount', 'I need to go now, goodbye'],
     ['readBack', 'bye'],
+    ['readBack', 'okay, bye'],
+    ['readBack', 'alright, thanks, goodbye'],
   ] as const)(
     'at the %s step, %j says goodbye with the claim number and files nothing',
     async (step, said) => {

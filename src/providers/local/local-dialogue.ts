@@ -241,6 +241,11 @@ export function speechFor(req: DialogueRequest, today: string): string {
   return say(callTurnWording.notUnderstood);
 }
 
+/** A question or stall the local voice answers from the machines' wording (see `speechFor`). */
+export function isAside(u: Understanding): boolean {
+  return u.asksClaimNumber || u.asksWhy || u.stall || (u.amountChoices?.length ?? 0) > 1;
+}
+
 let toolCallCounter = 0;
 
 /** Creates the local dialogue provider. `today()` gives the reference date for relative dates. */
@@ -250,6 +255,7 @@ export function createLocalDialogue(
   return {
     name: 'local',
     readAnswer: (claim, text) => fastAnswerEvents(claim, text, opts.today()),
+    readAside: (claim, text) => isAside(understandFor(claim, text, opts.today())),
     async *respond(req: DialogueRequest): AsyncGenerator<DialogueChunk> {
       const last = req.history.at(-1);
       if (req.reason === 'user' && last?.role === 'user') {

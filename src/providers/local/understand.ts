@@ -60,8 +60,8 @@
  * contractions (`that's` → `that is`, `didn't` → `did not`), so `I know` is not `no`. A yes phrase
  * with `not`/`never` in the three words before it (in the same clause) does not count
  * (`I'm not sure`, `haven't got it`); `not right`, `not correct`, `not quite` are no. `no problem`,
- * `no worries`, `no idea`, `no need` are not no. `correct the amount` is a verb, not a yes. `sorry?`,
- * `what?`, `huh?`, `excuse me?` (or said alone) are repeat requests; `sorry, it was 900` is not.
+ * `no worries`, `no idea`, `no need` are not no. `correct the amount` is a verb, not a yes; with a
+ * goodbye, `okay`/`alright`/`sure` only take leave (`okay, bye` is no yes). `sorry?`, `what?`, `huh?`, `excuse me?` (or said alone) are repeat requests; `sorry, it was 900` is not.
  *
  * **Questions and stalls**: `asksClaimNumber` ("what's my claim number again?"), `asksWhy` ("why
  * do you need that?"; not "that's why"), `stall` ("hang on", "let me check", "I don't know", "not
@@ -843,6 +843,9 @@ const YES_RULES: readonly Rule[] = [
   { phrase: 'will do' }, { phrase: 'of course' }, { phrase: 'indeed' }, { phrase: 'that works' },
 ];
 
+/** Yes words that are only a way of taking leave when said with a goodbye ("okay, bye"). */
+const LEAVE_TAKING_YES = new Set(['okay', 'ok', 'alright', 'all right', 'sure', 'right', 'uh huh', 'mhm']);
+
 // prettier-ignore
 const NO_RULES: readonly Rule[] = [
   {
@@ -945,10 +948,12 @@ export function understandUtterance(text: string, ctx: UnderstandContext): Under
   const words = wordsOf(allToks);
   const any = (rules: readonly Rule[], negators: ReadonlySet<string> | null) =>
     rules.some((r) => matchesRule(words, r, negators));
-  const yes = any(YES_RULES, NEGATORS);
+  const goodbye = any(GOODBYE_RULES, NEGATORS);
+  // "Okay, bye" takes leave: with a goodbye, only a yes that says more than "okay" agrees.
+  const yesRules = goodbye ? YES_RULES.filter((r) => !LEAVE_TAKING_YES.has(r.phrase)) : YES_RULES;
+  const yes = any(yesRules, NEGATORS);
   const no = any(NO_RULES, null);
   const repeat = any(REPEAT_RULES, REPEAT_NEGATORS);
-  const goodbye = any(GOODBYE_RULES, NEGATORS);
   const correctionCue = no || any(CORRECTION_CUES, null);
   const asksClaimNumber =
     any(NUMBER_NAMES, NEGATORS) && (words.includes(ASKED) || words.some((w) => NUMBER_ASK_WORDS.has(w)));
