@@ -70,7 +70,11 @@ export type TurnReason =
   | 'transferFailed';
 
 /** What the claim made of a finished bot turn: took a value, refused one, or got nothing. */
-export type TurnOutcome = 'accepted' | 'rejected' | 'none';
+/**
+ * What the claim made of a caller turn. `answered`: nothing to take, but the caller asked or
+ * stalled and got an answer ("why do you need that?", "hang on"): not a misunderstanding.
+ */
+export type TurnOutcome = 'accepted' | 'rejected' | 'answered' | 'none';
 
 /** A provider role that can fail. */
 export type ProviderRole = 'stt' | 'llm' | 'tts';
@@ -377,7 +381,8 @@ export const callMachine = setup({
         if (context.reason === 'unheard') return context.misunderstandings + 1;
         if (context.reason !== 'user' && context.reason !== 'dtmf') return context.misunderstandings;
         if (event.outcome === 'accepted') return 0;
-        return event.outcome === 'rejected' ? context.misunderstandings : context.misunderstandings + 1;
+        const understood = event.outcome === 'rejected' || event.outcome === 'answered';
+        return understood ? context.misunderstandings : context.misunderstandings + 1;
       },
     }),
     /** Tells clients the keypad is offered this turn (after `beginTurn` decided it). */

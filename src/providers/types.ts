@@ -63,6 +63,12 @@ export interface DialogueProvider {
    * Synchronous and never throws.
    */
   readAnswer?(claim: ClaimView, text: string): ClaimToolEvent[] | null;
+  /**
+   * Where a dialogue can tell (the local one): the caller's words are a question or a stall the
+   * dialogue answers ("what's my claim number?", "why?", "hang on", an unclear amount), not a
+   * misunderstanding. Synchronous and never throws.
+   */
+  readAside?(claim: ClaimView, text: string): boolean;
 }
 
 /** A provider failure mapped into the engine's small vocabulary. */

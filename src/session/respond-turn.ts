@@ -248,6 +248,15 @@ export async function runRespondTurn(
   if (t.firstTextAt !== null && t.firstAudioAt !== null) timing.ttsTtfbMs = t.firstAudioAt - t.firstTextAt;
   if (t.firstTextAt !== null && t.doneAt !== null) timing.ttsProcessingMs = t.doneAt - t.firstTextAt;
 
-  const outcome = callerLeaving ? 'goodbye' : accepted > 0 ? 'accepted' : rejected > 0 ? 'rejected' : 'none';
+  const aside = !!input.userText && !!ctx.fallback.readAside?.(ctx.gateway.view(), input.userText);
+  const outcome = callerLeaving
+    ? 'goodbye'
+    : accepted > 0
+      ? 'accepted'
+      : rejected > 0
+        ? 'rejected'
+        : aside
+          ? 'answered'
+          : 'none';
   return { speech: result, outcome, timing, acceptedEvents: accepted, generationComplete };
 }

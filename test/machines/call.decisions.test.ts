@@ -111,6 +111,16 @@ describe('call machine decisions (pure transitions)', () => {
       expect(respondInput(t)).toMatchObject({ reason: 'unheard', keypadOffer: null });
     });
 
+    it('does not count a question or a stall the bot answered ("why?", "hang on") as a misunderstanding', () => {
+      let s = completed(connected());
+      s = completed(callerSays(s, 'blah'), 'none');
+      s = completed(callerSays(s, 'why do you need that?'), 'answered');
+      s = completed(callerSays(s, 'hang on, let me check'), 'answered');
+      expect(s.snap.context.misunderstandings).toBe(1);
+      s = callerSays(s, 'March 3rd');
+      expect(respondInput(s)?.keypadOffer).toBeNull();
+    });
+
     it('does not count reprompts or the greeting as misunderstandings', () => {
       let s = completed(connected());
       s = completed(fire(s, 'idleTimeout'));

@@ -63,9 +63,9 @@ export function eventsFor(claim: ClaimView, u: Understanding): ClaimToolEvent[] 
     return out;
   }
   const c = claim.context;
-  // A correction of a field not given yet ("the 19th, no sorry, the 20th") is simply the answer.
-  const known = u.correction && (u.correction.field === 'date' ? c.claimDate : c.claimAmount) !== null;
-  if (u.correction && known && accepts('claim.field.corrected')) {
+  // A correction before the field was given ("the 19th, no sorry, the 20th") is taken once: the
+  // claim machine then asks for what is still missing.
+  if (u.correction && accepts('claim.field.corrected')) {
     return [{ type: 'claim.field.corrected', field: u.correction.field, value: u.correction.value }];
   }
   if (claim.expects === 'confirmation' && u.yes && !u.no && (u.date || u.amount !== null)) {
@@ -242,6 +242,11 @@ export function speechFor(req: DialogueRequest, today: string): string {
   return say(callTurnWording.notUnderstood);
 }
 
+/** A question or stall the local voice answers from the machines' wording (see `speechFor`). */
+export function isAside(u: Understanding): boolean {
+  return u.asksClaimNumber || u.asksWhy || u.stall || (u.amountChoices?.length ?? 0) > 1;
+}
+
 let toolCallCounter = 0;
 
 /** Creates the local dialogue provider. `today()` gives the reference date for relative dates. */
@@ -251,6 +256,7 @@ export function createLocalDialogue(
   return {
     name: 'local',
     readAnswer: (claim, text) => fastAnswerEvents(claim, text, opts.today()),
+    readAside: (claim, text) => isAside(understandFor(claim, text, opts.today())),
     async *respond(req: DialogueRequest): AsyncGenerator<DialogueChunk> {
       const last = req.history.at(-1);
       if (req.reason === 'user' && last?.role === 'user') {

@@ -22,6 +22,11 @@
  *   kept, so the claim machine can reject them with a reason the caller hears.
  * - `the 5th`, `on the third`, `March the 3rd`, `the 3rd of last month` (an ordinal after `the`,
  *   not followed by a noun such as `time`) is the most recent such day of a month.
+ * - A year said after a day is kept as said, in digits or words (`march third eighteen fifty`,
+ *   `twenty twenty six`, `two thousand twenty`), never replaced by this year.
+ * - A month and day the calendar lacks (`April 31st, 2026`, `the thirtieth of February`) is an
+ *   `impossibleDate` (YYYY-MM-DD-shaped), never another day and never an amount.
+ * - A day said alone (`the fourth`) when `ctx.knownDate` is set keeps that date's month and year.
  * - With several dates, one preceded by `not` / `from` / `instead of` / `rather than` loses; then the
  *   last one wins. A range (`from March 3rd to March 4th`) gives its start, or its end when the
  *   utterance is a correction (`change the date from March 3rd to March 4th`).
@@ -36,8 +41,12 @@
  *   `X dollars [and] Y cents` and `X dollars Y` are combined (`twelve dollars fifty` = 12.50).
  * - Not an amount unless strong by `$`/currency word: a number followed by a unit (`3 days`,
  *   `2 cars`, `50%`, `5 pm`) or preceded by an identifier word (`policy number 123`, `#5`, `room 12`).
- * - Two numbers in a row without a word between (`twelve fifty`, `555 1234`, `4 8 2 1`) are not
- *   guessed at: neither counts.
+ * - Numbers in a row without a word between are digit groups: three or more single digits (`one two
+ *   five zero`, `1 2 5 0`) or two groups whose second has two digits (`twelve fifty` = 1250). They
+ *   are an amount only where one is expected (`ctx.expecting` `'amount'`), money is said around
+ *   them (`1 2 5 0 dollars`), or at a yes / no / correction; elsewhere (`555 1234`, `4 8 2 1`) they
+ *   are not guessed at. A single digit then two (`one twenty five`: 125 or 1.25) is truly
+ *   ambiguous: no amount, its readings in `amountChoices` so the caller can be asked.
  * - Weak (a bare number): a whole number 0–31 said without `hundred`/`thousand` is ambiguous (day of
  *   the month, a count, "one moment"), so it is an amount only when `ctx.expecting` is `'amount'`,
  *   and a day of the month (most recent past) when `ctx.expecting` is `'date'` and no other date was
@@ -51,8 +60,12 @@
  * contractions (`that's` → `that is`, `didn't` → `did not`), so `I know` is not `no`. A yes phrase
  * with `not`/`never` in the three words before it (in the same clause) does not count
  * (`I'm not sure`, `haven't got it`); `not right`, `not correct`, `not quite` are no. `no problem`,
- * `no worries`, `no idea`, `no need` are not no. `correct the amount` is a verb, not a yes. `sorry?`,
- * `what?`, `huh?`, `excuse me?` (or said alone) are repeat requests; `sorry, it was 900` is not.
+ * `no worries`, `no idea`, `no need` are not no. `correct the amount` is a verb, not a yes; with a
+ * goodbye, `okay`/`alright`/`sure` only take leave (`okay, bye` is no yes). `sorry?`, `what?`, `huh?`, `excuse me?` (or said alone) are repeat requests; `sorry, it was 900` is not.
+ *
+ * **Questions and stalls**: `asksClaimNumber` ("what's my claim number again?"), `asksWhy` ("why
+ * do you need that?"; not "that's why"), `stall` ("hang on", "let me check", "I don't know", "not
+ * sure"); `field` is the one field named without its value ("the amount", "the date is wrong").
  *
  * **Correction**: a date or amount plus a correction cue (a no, `actually`, `change`, `should be`,
  * `I meant`, `instead`, `wrong`, `not`, `update`, `fix`, `make it`, `correct` as a verb). The field is
@@ -318,7 +331,8 @@ function scanChronoDates(text: string, masked: string, today: string, todayYmd: 
 const ORDINAL_DATE_FOLLOWERS = new Set([
   'of', 'at', 'in', 'around', 'about', 'this', 'last', 'when', 'i', 'we', 'it', 'my', 'and', 'or',
   'but', 'so', 'um', 'uh', 'yes', 'yeah', 'right', 'maybe', 'probably', 'morning', 'afternoon',
-  'evening', 'night', 'because', 'then', 'actually', 'please', 'i\'m', 'i\'d', 'is', 'was',
+  'evening', 'night', 'because', 'then', 'actually', 'please', 'i\'m', 'i\'d', 'is', 'was', 'not',
+  'no', 'sorry',
 ]);
 
 /** "the 5th", "on the third", "March the 3rd", "the 3rd of last month" (chrono misses these). */
@@ -521,7 +535,7 @@ const UNITS = new Set([
   'persons', 'car', 'cars', 'vehicle', 'vehicles', 'kid', 'kids', 'child', 'children', 'mile', 'miles',
   'am', 'pm', "o'clock", 'oclock', 'feet', 'foot', 'ft', 'km', 'kilometers', 'mph', 'floor', 'floors',
   'stories', 'story', 'inch', 'inches', 'pounds', 'lbs', 'degrees', 'items', 'pieces', 'windows',
-  'passengers',
+  'passengers', 'moment', 'moments', 'sec', 'secs',
 ]);
 // prettier-ignore
 const ID_WORDS = new Set([
@@ -537,13 +551,21 @@ function wordAt(toks: readonly Token[], i: number): string | null {
   return t?.kind === 'word' ? t.text : null;
 }
 
-/** Runs of adjacent numbers (only spaces, `-`, `/`, `:` between): digit strings or digit groups. */
+const isDigit = (m: NumberMatch) =>
+  m.endToken - m.firstToken === 1 && Number.isInteger(m.value) && !m.scaled && m.value >= 0 && m.value <= 9;
+
+/**
+ * Runs of adjacent numbers (only spaces, `-`, `/`, `:` between; commas too between single digits,
+ * `1, 2, 5, 0`): digit strings or digit groups.
+ */
 function adjacentNumberRuns(matches: readonly NumberMatch[], masked: string): NumberMatch[][] {
   const runs: NumberMatch[][] = [];
   let run: NumberMatch[] = [];
   for (const m of matches) {
     const prev = run.at(-1);
-    if (prev && /^[\s\-/:]*$/.test(masked.slice(prev.end, m.start))) run.push(m);
+    const gap = prev ? masked.slice(prev.end, m.start) : '';
+    const joined = /^[\s\-/:]*$/.test(gap) || (/^[\s,]*$/.test(gap) && prev && isDigit(prev) && isDigit(m));
+    if (prev && joined) run.push(m);
     else {
       if (run.length > 1) runs.push(run);
       run = [m];
@@ -568,7 +590,8 @@ function moneyAround(toks: readonly Token[], a: number, e: number): boolean {
 
 /**
  * Adjacent numbers are read as one amount said in digit groups (`twelve fifty`, `one two five
- * zero`; see `readDigitGroups`) only where an amount is expected or money is said around them;
+ * zero`; see `readDigitGroups`) only where an amount is expected, money is said around them, or
+ * the caller answers a read-back or corrects a value (`correcting`: a yes, a no or a correction cue);
  * elsewhere (a phone number, `555 1234`, `4 8 2 1`) they are not guessed at: none of them counts.
  */
 function groupDigitRuns(
@@ -576,6 +599,7 @@ function groupDigitRuns(
   toks: readonly Token[],
   masked: string,
   expecting: UnderstandContext['expecting'],
+  correcting: boolean,
 ): { list: NumberMatch[]; ambiguous: Set<NumberMatch>; choices: Map<NumberMatch, readonly number[]> } {
   let list = [...matches];
   const ambiguous = new Set<NumberMatch>();
@@ -584,7 +608,9 @@ function groupDigitRuns(
     const first = run[0]!;
     const last = run[run.length - 1]!;
     const reading = readDigitGroups(run);
-    if (!reading || !(expecting === 'amount' || moneyAround(toks, first.firstToken, last.endToken))) {
+    const amountLikely =
+      expecting === 'amount' || correcting || moneyAround(toks, first.firstToken, last.endToken);
+    if (!reading || !amountLikely) {
       for (const m of run) ambiguous.add(m);
       continue;
     }
@@ -610,12 +636,13 @@ function scanAmounts(
   toks: readonly Token[],
   masked: string,
   expecting: UnderstandContext['expecting'],
+  correcting: boolean,
 ): { amounts: AmountCandidate[]; bareDays: number[] } {
   const {
     list: matches,
     ambiguous,
     choices,
-  } = groupDigitRuns(findNumbersInTokens(toks), toks, masked, expecting);
+  } = groupDigitRuns(findNumbersInTokens(toks), toks, masked, expecting, correcting);
   const byFirstToken = new Map(matches.map((m) => [m.firstToken, m] as const));
   const consumed = new Set<NumberMatch>();
   const amounts: AmountCandidate[] = [];
@@ -816,6 +843,9 @@ const YES_RULES: readonly Rule[] = [
   { phrase: 'will do' }, { phrase: 'of course' }, { phrase: 'indeed' }, { phrase: 'that works' },
 ];
 
+/** Yes words that are only a way of taking leave when said with a goodbye ("okay, bye"). */
+const LEAVE_TAKING_YES = new Set(['okay', 'ok', 'alright', 'all right', 'sure', 'right', 'uh huh', 'mhm']);
+
 // prettier-ignore
 const NO_RULES: readonly Rule[] = [
   {
@@ -918,10 +948,12 @@ export function understandUtterance(text: string, ctx: UnderstandContext): Under
   const words = wordsOf(allToks);
   const any = (rules: readonly Rule[], negators: ReadonlySet<string> | null) =>
     rules.some((r) => matchesRule(words, r, negators));
-  const yes = any(YES_RULES, NEGATORS);
+  const goodbye = any(GOODBYE_RULES, NEGATORS);
+  // "Okay, bye" takes leave: with a goodbye, only a yes that says more than "okay" agrees.
+  const yesRules = goodbye ? YES_RULES.filter((r) => !LEAVE_TAKING_YES.has(r.phrase)) : YES_RULES;
+  const yes = any(yesRules, NEGATORS);
   const no = any(NO_RULES, null);
   const repeat = any(REPEAT_RULES, REPEAT_NEGATORS);
-  const goodbye = any(GOODBYE_RULES, NEGATORS);
   const correctionCue = no || any(CORRECTION_CUES, null);
   const asksClaimNumber =
     any(NUMBER_NAMES, NEGATORS) && (words.includes(ASKED) || words.some((w) => NUMBER_ASK_WORDS.has(w)));
@@ -950,7 +982,7 @@ export function understandUtterance(text: string, ctx: UnderstandContext): Under
     dateCands = [...dateCands, ...impossible].sort((x, y) => x.start - y.start);
   }
   // Re-tokenized: "the twenty first" was just blanked and must not feed the number scan.
-  const { amounts, bareDays } = scanAmounts(tokenize(masked), masked, expecting);
+  const { amounts, bareDays } = scanAmounts(tokenize(masked), masked, expecting, correctionCue || yes);
 
   let date: string | null = null;
   let dayOnly: number | null = null;
