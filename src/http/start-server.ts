@@ -153,6 +153,7 @@ async function startServerLocked(
     store,
     journalPath: path.join(config.DATA_DIR, 'outbox-journal.jsonl'),
     logger: logger.child({ component: 'outbox' }),
+    journalIn: 'worker', // the journal's JSON, writes and fdatasyncs off the audio path
   });
   await outbox.start();
   const sweep = startCrashSweep({

@@ -20,9 +20,11 @@ let db: ConversationStore;
 let dir: string;
 let journalPath: string;
 const open: Outbox[] = [];
+/** Where the suite being run keeps the journal's file work (the server uses the worker). */
+let journalIn: OutboxOptions['journalIn'] = 'thread';
 
 function outbox(store: ConversationStore, over: Partial<OutboxOptions> = {}): Outbox {
-  const o = createOutbox({ store, journalPath, ...FAST, ...over });
+  const o = createOutbox({ store, journalPath, journalIn, ...FAST, ...over });
   open.push(o);
   return o;
 }
@@ -51,7 +53,11 @@ afterEach(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-describe('outbox', () => {
+describe.each(['thread', 'worker'] as const)('outbox (journal file work in a %s)', (mode) => {
+  beforeAll(() => {
+    journalIn = mode;
+  });
+
   it('returns from enqueue before touching the store', async () => {
     const { store, calls } = recordingStore();
     const box = outbox(store);
@@ -340,7 +346,7 @@ describe('outbox', () => {
 
   it('loses nothing when the process dies while the store hangs: a new outbox replays all, in order, once', async () => {
     const rec = recordingStore(db);
-    const crashed = createOutbox({ store: rec.store, journalPath, ...FAST });
+    const crashed = createOutbox({ store: rec.store, journalPath, journalIn, ...FAST });
     await crashed.start();
     const a = newConversation();
     crashed.enqueue({ type: 'createConversation', row: a });
