@@ -344,6 +344,22 @@ describe.each(['thread', 'worker'] as const)('outbox (journal file work in a %s)
     expect(await journalLines()).toHaveLength(6);
   });
 
+  it('lets ops accepted within the group window share one journal append', async () => {
+    const rec = recordingStore(db);
+    rec.controls.hang = true; // nothing leaves the journal stage for the store
+    const box = outbox(rec.store, { journalGroupMs: 60_000 });
+    await box.start();
+    const a = newConversation();
+    box.enqueue({ type: 'createConversation', row: a });
+    await new Promise((r) => setTimeout(r, 5)); // a later tick, well inside the window
+    box.enqueue({ type: 'appendTransitions', rows: [transition(a.id, 0)] });
+    expect(box.stats()).toMatchObject({ journaled: 0, pending: 2 });
+    void box.flush(); // a flush does not wait for the window
+    await waitFor(() => box.stats().journaled === 2);
+    expect(box.stats().journalSyncs).toBe(1);
+    expect(await journalLines()).toHaveLength(2);
+  });
+
   it('loses nothing when the process dies while the store hangs: a new outbox replays all, in order, once', async () => {
     const rec = recordingStore(db);
     const crashed = createOutbox({ store: rec.store, journalPath, journalIn, ...FAST });
