@@ -330,25 +330,44 @@ const ratio = (a: number, b: number) =>
   Number.isFinite(a) && Number.isFinite(b) && b > 0 ? `${(a / b).toFixed(2)}x` : '–';
 const mb = (bytes: number) => `${Math.round(bytes / 1024 / 1024)} MB`;
 
-/** Markdown table of one delay profile: per turn type, engine vs bare pipeline. */
-export function formatProfile(r: ProfileResult): string[] {
-  const { engine, baseline } = r.byPipeline;
+const triple = (x: ReturnType<typeof stats>) => `${ms(x.p50)} / ${ms(x.p90)} / ${ms(x.p99)}`;
+
+/**
+ * One markdown table for every delay profile: per turn type, caller stops speaking -> first bot
+ * audio (p50 / p90 / p99) of the engine and the bare pipeline side by side, and the p50 ratio.
+ */
+export function formatLatency(profiles: ProfileResult[]): string[] {
+  const head = profiles.map(
+    (r, i) =>
+      `(${i + 1}) ${r.profile.name}: ${r.callsPerPipeline} call(s) each, Deepgram endpointing asked: engine ${r.byPipeline.engine.endpointing}, bare ${r.byPipeline.baseline.endpointing}`,
+  );
   const lines = [
-    `${r.profile.name}: caller stops speaking -> first bot audio, ms (p50 / p90 / p99; ${r.callsPerPipeline} call(s) each; Deepgram endpointing asked: engine ${engine.endpointing}, bare pipeline ${baseline.endpointing})`,
+    'Caller stops speaking -> first bot audio, ms, p50 / p90 / p99 (with few calls, p99 is the max):',
+    ...head,
     '',
-    '| turn | engine | bare pipeline | engine/bare p50 | STT final -> audio p50, engine / bare |',
-    '| --- | --- | --- | --- | --- |',
+    `| turn | ${profiles.map((_, i) => `(${i + 1}) engine | (${i + 1}) bare | (${i + 1}) engine/bare p50`).join(' | ')} |`,
+    `| --- | ${profiles.map(() => '--- | --- | ---').join(' | ')} |`,
   ];
+  const finals: string[] = [];
   for (const turn of TURN_TYPES) {
-    const e = engine.samples.filter((s) => s.turn === turn);
-    const b = baseline.samples.filter((s) => s.turn === turn);
-    const es = stats(e.map((s) => s.latencyMs));
-    const bs = stats(b.map((s) => s.latencyMs));
-    const notCleared = [...e, ...b].filter((s) => s.cleared === false).length;
-    lines.push(
-      `| ${turn}${notCleared ? ` (${notCleared} without clear)` : ''} | ${ms(es.p50)} / ${ms(es.p90)} / ${ms(es.p99)} | ${ms(bs.p50)} / ${ms(bs.p90)} / ${ms(bs.p99)} | ${ratio(es.p50, bs.p50)} | ${ms(stats(e.map((s) => s.sttFinalToAudioMs)).p50)} / ${ms(stats(b.map((s) => s.sttFinalToAudioMs)).p50)} |`,
-    );
+    const cells: string[] = [];
+    const sttCells: string[] = [];
+    let notCleared = 0;
+    for (const r of profiles) {
+      const e = r.byPipeline.engine.samples.filter((s) => s.turn === turn);
+      const b = r.byPipeline.baseline.samples.filter((s) => s.turn === turn);
+      const es = stats(e.map((s) => s.latencyMs));
+      const bs = stats(b.map((s) => s.latencyMs));
+      notCleared += [...e, ...b].filter((s) => s.cleared === false).length;
+      cells.push(`${triple(es)} | ${triple(bs)} | ${ratio(es.p50, bs.p50)}`);
+      sttCells.push(
+        `${ms(stats(e.map((s) => s.sttFinalToAudioMs)).p50)} / ${ms(stats(b.map((s) => s.sttFinalToAudioMs)).p50)}`,
+      );
+    }
+    lines.push(`| ${turn}${notCleared ? ` (${notCleared} without clear)` : ''} | ${cells.join(' | ')} |`);
+    if (turn !== 'greeting') finals.push(`${turn} ${sttCells.join(', ')}`);
   }
+  lines.push('', `STT final -> first audio p50, engine / bare, per setting: ${finals.join('; ')} ms.`);
   return lines;
 }
 
@@ -358,69 +377,89 @@ const SUBJECT_LABEL: Record<CapacitySubject, string> = {
   baseline: 'bare pipeline',
 };
 
+/** One capacity level: the engine's runs (PGlite; PostgreSQL when it ran) and the bare pipeline's. */
+export interface CapacityLevel {
+  engines: CapacityResult[];
+  baseline: CapacityResult;
+}
+
 /**
- * Markdown table of one capacity level: each engine run (PGlite; PostgreSQL when it ran) against
- * the bare pipeline, with the ratios engine/bare.
+ * One markdown table for every capacity level: latency, CPU per call, event-loop delay p99 and RSS
+ * of each engine run and the bare pipeline, with the ratios engine/bare; then the harness load.
  */
-export function formatCapacity(engines: CapacityResult[], baseline: CapacityResult): string[] {
+export function formatCapacity(levels: CapacityLevel[]): string[] {
+  const first = levels[0];
+  if (!first) return [];
+  const subjects = [...first.engines.map((e) => e.pipeline), first.baseline.pipeline];
   const lat = (c: CapacityResult) =>
     stats(c.samples.filter((s) => s.turn !== 'greeting').map((s) => s.latencyMs));
   const stt = (c: CapacityResult) => stats(c.samples.map((s) => s.sttFinalToAudioMs));
-  const all = [...engines, baseline];
-  const cells = (f: (c: CapacityResult) => string) => all.map(f).join(' | ');
-  const ratios = (f: (c: CapacityResult) => number) =>
-    engines.map((e) => ratio(f(e), f(baseline))).join(' / ');
-  const row = (what: string, f: (c: CapacityResult) => string, r: string) =>
-    `| ${what} | ${cells(f)} | ${r} |`;
-  const harness = (c: CapacityResult) =>
-    `${SUBJECT_LABEL[c.pipeline]}: loop p99 ${ms(c.harnessLoopP99Ms)} ms, CPU callers ${ms((c.harnessCpuMs.callers / 1000 / (c.wallMs / 1000)) * 100)}% + fakes ${ms((c.harnessCpuMs.fakes / 1000 / (c.wallMs / 1000)) * 100)}% of a core`;
-  const memOverBare = (c: CapacityResult) =>
-    c === baseline
-      ? '–'
-      : `${((c.peakRssBytes - baseline.peakRssBytes) / 1024 / 1024 / c.calls).toFixed(2)} MB`;
-  return [
-    `${baseline.calls} concurrent calls, zero provider delay (timed caller turns: ${all.map((c) => lat(c).n).join(' / ')})`,
+  const lines = [
+    'Capacity, zero provider delay (all caller turns of every call):',
     '',
-    `| measure | ${all.map((c) => SUBJECT_LABEL[c.pipeline]).join(' | ')} | engine/bare${engines.length > 1 ? ` (${engines.map((e) => SUBJECT_LABEL[e.pipeline].replace(/^engine \((.*)\)$/, '$1')).join(' / ')})` : ''} |`,
-    `| --- | ${all.map(() => '---').join(' | ')} | --- |`,
+    `| calls | measure | ${subjects.map((k) => SUBJECT_LABEL[k]).join(' | ')} | engine/bare${first.engines.length > 1 ? ` (${first.engines.map((e) => (e.pipeline === 'engine' ? 'PGlite' : 'PostgreSQL')).join(' / ')})` : ''} |`,
+    `| --- | --- | ${subjects.map(() => '---').join(' | ')} | --- |`,
+  ];
+  const harness: string[] = [];
+  for (const { engines, baseline } of levels) {
+    const all = [...engines, baseline];
+    const row = (what: string, cell: (c: CapacityResult) => string, r: (e: CapacityResult) => string) =>
+      lines.push(
+        `| ${baseline.calls} | ${what} | ${all.map(cell).join(' | ')} | ${engines.map(r).filter(Boolean).join(' / ') || '–'} |`,
+      );
+    const by = (f: (c: CapacityResult) => number) => (e: CapacityResult) => ratio(f(e), f(baseline));
     row(
       'caller stops -> first audio p50 / p99',
       (c) => `${ms(lat(c).p50)} / ${ms(lat(c).p99)} ms`,
-      engines
-        .map((e) => `${ratio(lat(e).p50, lat(baseline).p50)}, ${ratio(lat(e).p99, lat(baseline).p99)}`)
-        .join(' / '),
-    ),
+      (e) => `${ratio(lat(e).p50, lat(baseline).p50)}, ${ratio(lat(e).p99, lat(baseline).p99)}`,
+    );
     row(
       'STT final -> first audio p50 / p99',
       (c) => `${ms(stt(c).p50)} / ${ms(stt(c).p99)} ms`,
-      engines
-        .map((e) => `${ratio(stt(e).p50, stt(baseline).p50)}, ${ratio(stt(e).p99, stt(baseline).p99)}`)
-        .join(' / '),
-    ),
+      (e) => `${ratio(stt(e).p50, stt(baseline).p50)}, ${ratio(stt(e).p99, stt(baseline).p99)}`,
+    );
     row(
-      'CPU per call (ms over the call)',
+      'CPU per call, ms',
       (c) => ms(c.cpuMsPerCall),
-      ratios((c) => c.cpuMsPerCall),
-    ),
-    row(
-      'CPU per call (share of a core)',
-      (c) => c.coresPerCall.toFixed(4),
-      ratios((c) => c.coresPerCall),
-    ),
+      by((c) => c.cpuMsPerCall),
+    );
     row(
       'server event-loop delay p99',
       (c) => `${c.loop.p99Ms.toFixed(1)} ms`,
-      ratios((c) => c.loop.p99Ms),
-    ),
+      by((c) => c.loop.p99Ms),
+    );
     row(
       'RSS peak (idle after warm-up)',
       (c) => `${mb(c.peakRssBytes)} (${mb(c.idleRssBytes)})`,
-      ratios((c) => c.peakRssBytes),
-    ),
-    row('RSS peak over the bare pipeline, per call', memOverBare, ''),
-    '',
-    `Harness (the callers' process; the provider fakes' process): ${all.map(harness).join('; ')}.`,
-  ];
+      by((c) => c.peakRssBytes),
+    );
+    row(
+      'RSS peak - bare peak, per call',
+      (c) =>
+        c === baseline
+          ? '–'
+          : `${((c.peakRssBytes - baseline.peakRssBytes) / 1024 / 1024 / c.calls).toFixed(2)} MB`,
+      () => '',
+    );
+    const pct = (cpuMs: number, c: CapacityResult) => `${Math.round((cpuMs / c.wallMs) * 100)}%`;
+    harness.push(
+      `${baseline.calls} calls: ${all
+        .map(
+          (c) =>
+            `${SUBJECT_LABEL[c.pipeline]} run: callers' loop p99 ${ms(c.harnessLoopP99Ms)} ms, CPU callers ${pct(c.harnessCpuMs.callers, c)} + fakes ${pct(c.harnessCpuMs.fakes, c)} of a core`,
+        )
+        .join('; ')}`,
+    );
+  }
+  const pglite = first.engines.find((e) => e.pipeline === 'engine');
+  const postgres = first.engines.find((e) => e.pipeline === 'engine+postgres');
+  lines.push('');
+  if (pglite && postgres)
+    lines.push(
+      `PGlite's fixed cost (engine idle RSS on PGlite - on PostgreSQL): ${mb(pglite.idleRssBytes - postgres.idleRssBytes)}.`,
+    );
+  lines.push(`Harness load: ${harness.join('. ')}.`);
+  return lines;
 }
 
 /** What `--quick` and the full run do. */
@@ -455,22 +494,24 @@ export async function runLatencyBench(opts: {
         async (acc, p) => [...(await acc), await runProfile(p, plan.callsPerProfile, log)],
         Promise.resolve([]),
       );
-  for (const r of profiles) {
-    const table = formatProfile(r);
-    for (const line of table) log(line);
-    out.push(...table, '');
-  }
+  const latency = formatLatency(profiles);
+  for (const line of latency) log(line);
+  const levels: CapacityLevel[] = [];
   for (const calls of plan.capacityLevels) {
     const engines = [await runCapacity('engine', calls, log)];
     if (opts.databaseUrl) engines.push(await runCapacity('engine+postgres', calls, log, opts.databaseUrl));
-    const baseline = await runCapacity('baseline', calls, log);
-    const table = formatCapacity(engines, baseline);
-    for (const line of table) log(line);
-    out.push(...table, '');
+    levels.push({ engines, baseline: await runCapacity('baseline', calls, log) });
   }
+  const capacity = formatCapacity(levels);
+  for (const line of capacity) log(line);
+  out.push(...latency, '', ...capacity);
   return out;
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  await runLatencyBench({ quick: process.argv.includes('--quick'), log: console.log });
+  await runLatencyBench({
+    quick: process.argv.includes('--quick'),
+    log: console.log,
+    databaseUrl: process.env.BENCH_DATABASE_URL,
+  });
 }

@@ -164,6 +164,8 @@ async function startServerLocked(
     store,
     journalPath: path.join(config.DATA_DIR, 'outbox-journal.jsonl'),
     logger: logger.child({ component: 'outbox' }),
+    journalIn: 'worker', // the journal's JSON, writes and fdatasyncs off the audio path
+    journalGroupMs: 20, // one append per 20 ms at most, however many calls write
   });
   await outbox.start();
   const sweep = startCrashSweep({
