@@ -137,6 +137,19 @@ export async function startPhoneHarness(opts: PhoneHarnessOptions = {}): Promise
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** Runs `body` against a fresh stack, closed afterwards whatever happens. */
+export async function withPhoneHarness(
+  opts: PhoneHarnessOptions,
+  body: (h: PhoneHarness) => Promise<void>,
+): Promise<void> {
+  const h = await startPhoneHarness(opts);
+  try {
+    await body(h);
+  } finally {
+    await h.close();
+  }
+}
+
 /**
  * Resolves once the bot has answered: media arrived past `sinceBytes`, then playback drained and no
  * new audio came for `quietMs` (a turn's sentences may arrive with gaps).
