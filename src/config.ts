@@ -80,6 +80,15 @@ export const envSchema = z.object({
   TWILIO_ACCOUNT_SID: optionalString,
   TWILIO_AUTH_TOKEN: optionalString,
   TWILIO_API_URL: optionalUrl,
+  /** Where a caller who asks for a person is transferred (E.164, e.g. +15551230000). */
+  TRANSFER_NUMBER: optionalString.pipe(
+    z
+      .string()
+      .regex(/^\+[1-9]\d{6,14}$/, 'must be an E.164 phone number such as +15551230000')
+      .optional(),
+  ),
+  /** Misunderstood turns in a row after which the call is transferred (0: only when asked). */
+  TRANSFER_AFTER_MISUNDERSTANDINGS: intWithDefault(3, 0, 20),
   MAX_CONCURRENT_CALLS: intWithDefault(50, 1, 10_000),
   /** Seconds a webhook's call slot waits for its media stream before it is freed again. */
   CALL_RESERVATION_TTL_S: intWithDefault(15, 1, 600),
@@ -183,6 +192,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   if (e.POST_CALL_WEBHOOK_URL && !e.POST_CALL_WEBHOOK_SECRET) {
     problems.push(
       'POST_CALL_WEBHOOK_SECRET: required when POST_CALL_WEBHOOK_URL is set (reports are signed)',
+    );
+  }
+  if (e.TRANSFER_NUMBER && !(e.TWILIO_ACCOUNT_SID && e.TWILIO_AUTH_TOKEN)) {
+    problems.push(
+      'TRANSFER_NUMBER: needs TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN (the call is redirected over the REST API, the whisper is signed)',
     );
   }
   if (problems.length) throw new ConfigError(problems);

@@ -610,9 +610,10 @@ export const callMachine = setup({
         'call.hang_up': { target: 'ending', actions: 'setEndReason' },
         'dtmf.received': [
           {
+            // The bot may be speaking: what is still queued at the caller is dropped first.
             guard: and(['keypadAsksForPerson', 'canTransfer']),
             target: '.transferring',
-            actions: 'markTransfer',
+            actions: ['interruptPlayback', 'markTransfer'],
           },
           {
             guard: 'keypadAsksForPerson',

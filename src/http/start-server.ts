@@ -23,6 +23,8 @@ import type { ConversationStore } from '../store/types.js';
 import { createProviders, type Providers } from '../providers/create-providers.js';
 import type { DialogueProvider } from '../providers/types.js';
 import { createTwilioHangUp } from '../transports/twilio/rest-client.js';
+import { createTransferDesk, type TransferDesk } from '../transports/twilio/transfer-desk.js';
+import { maskPhoneNumber } from '../privacy/phone-number.js';
 import { registerTwilioRoutes } from '../transports/twilio/twilio-routes.js';
 import { startCallSession, type CallSession, type SessionDeps } from '../session/call-session.js';
 import { createOutboxWriter } from '../session/outbox-writer.js';
@@ -103,6 +105,31 @@ function settledWithin(promises: Promise<unknown>[], ms: number, signal?: AbortS
 }
 
 const todayIso = () => new Date().toISOString().slice(0, 10);
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** Transfers to a person, when TRANSFER_NUMBER is set (config makes sure the credentials are). */
+function transferDeskOf(
+  config: AppConfig,
+  rest: Parameters<typeof createTransferDesk>[0]['redirect'],
+  store: ConversationStore,
+  logger: Logger,
+): TransferDesk | null {
+  if (!config.TRANSFER_NUMBER || !config.PUBLIC_URL) return null;
+  logger.info({ transferTo: maskPhoneNumber(config.TRANSFER_NUMBER) }, 'transfers to a person: on');
+  return createTransferDesk({
+    number: config.TRANSFER_NUMBER,
+    publicUrl: config.PUBLIC_URL,
+    redirect: rest,
+    companyName: config.COMPANY_NAME,
+    logger: logger.child({ component: 'transfer' }),
+    // A whisper for a transfer another instance made: the claim as stored.
+    lookup: async (id) => {
+      const c = UUID.test(id) ? (await store.getConversation(id))?.conversation : undefined;
+      return c ? { claimId: c.claim_id, claimDate: c.claim_date, claimAmount: c.claim_amount } : null;
+    },
+  });
+}
 
 /** `client/dist` found by walking up from this file (works from `src/` with tsx and from `dist/src/`). */
 function findClientDist(): string | undefined {
@@ -276,6 +303,7 @@ async function startServerLocked(
     ...(inspector ? { inspect: inspector.inspect } : {}),
     providerNames: { stt: providers.stt?.name ?? null, llm: dialogue.name, tts: null },
     observer: combineObservers([metrics.observer, tracing?.observer], logger),
+    transferAfterMisunderstandings: config.TRANSFER_AFTER_MISUNDERSTANDINGS,
   };
   const startSession: StartSession = async (transport, opts) => {
     const s = await startCallSession(deps, observedTransport(liveTracker, transport, opts?.from), opts);
@@ -322,19 +350,21 @@ async function startServerLocked(
     liveCalls,
     recordings,
   });
+  const twilioRest =
+    config.TWILIO_ACCOUNT_SID && config.TWILIO_AUTH_TOKEN
+      ? createTwilioHangUp({
+          accountSid: config.TWILIO_ACCOUNT_SID,
+          authToken: config.TWILIO_AUTH_TOKEN,
+          ...(config.TWILIO_API_URL ? { apiUrl: config.TWILIO_API_URL } : {}),
+        })
+      : null;
   registerTwilioRoutes(app, {
     config,
     sessions,
     startSession,
     providers: audioProviders,
-    hangUp:
-      config.TWILIO_ACCOUNT_SID && config.TWILIO_AUTH_TOKEN
-        ? createTwilioHangUp({
-            accountSid: config.TWILIO_ACCOUNT_SID,
-            authToken: config.TWILIO_AUTH_TOKEN,
-            ...(config.TWILIO_API_URL ? { apiUrl: config.TWILIO_API_URL } : {}),
-          })
-        : null,
+    hangUp: twilioRest,
+    transferDesk: twilioRest ? transferDeskOf(config, twilioRest, store, logger) : null,
     logger,
   });
   overrides.extend?.(app, { startSession, deps });

@@ -3,6 +3,7 @@
  * Each vendor folder (deepgram/, openai/, cartesia/, local/) implements one or more of them.
  */
 import type { ClaimToolEvent } from '../../machines/claim/claim.events.js';
+import type { CallToolEvent } from '../../machines/call/call.events.js';
 import type { ClaimView } from '../../machines/claim/claim.view.js';
 import type { TurnReason } from '../../machines/call/call.machine.js';
 import type { KeypadOfferReason } from '../../machines/call/call.wording.js';
@@ -62,7 +63,7 @@ export interface DialogueProvider {
    * state's question gives, read without a model, or null when the words need the full dialogue.
    * Synchronous and never throws.
    */
-  readAnswer?(claim: ClaimView, text: string): ClaimToolEvent[] | null;
+  readAnswer?(claim: ClaimView, text: string): (ClaimToolEvent | CallToolEvent)[] | null;
   /**
    * Where a dialogue can tell (the local one): the caller's words are a question or a stall the
    * dialogue answers ("what's my claim number?", "why?", "hang on", an unclear amount), not a

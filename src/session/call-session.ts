@@ -13,7 +13,13 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import { createActor, fromPromise, type ActorRefFrom, type InspectionEvent } from 'xstate';
-import { callMachine, type CallEvent, type CallNotice } from '../../machines/call/call.machine.js';
+import {
+  callMachine,
+  type CallEvent,
+  type CallNotice,
+  type TransferInput,
+} from '../../machines/call/call.machine.js';
+import { DEFAULT_TRANSFER_AFTER_MISUNDERSTANDINGS } from '../../machines/call/transfer.js';
 import type { claimMachine } from '../../machines/claim/claim.machine.js';
 import { claimViewOf, type ClaimView } from '../../machines/claim/claim.view.js';
 import { ConversationMetrics } from '../metrics/conversation-metrics.js';
@@ -57,6 +63,11 @@ export interface SessionDeps {
   providerNames: { stt: string | null; llm: string; tts: string | null };
   /** Operations' observer (metrics, traces): gets every call's notices. */
   observer?: SessionObserver;
+  /**
+   * Misunderstood turns in a row after which a call that can be transferred goes to a person
+   * (TRANSFER_AFTER_MISUNDERSTANDINGS; 0: never by itself). Default 3.
+   */
+  transferAfterMisunderstandings?: number;
 }
 
 /** A claim number for a new call, and whether the database reserved it (false: generated locally). */
@@ -173,6 +184,16 @@ export async function startCallSession(
         logger,
       }),
       hangUp: fromPromise<void, { reason: string }>(async ({ input }) => transport.hangUp(input.reason)),
+      transfer: fromPromise<void, TransferInput>(async ({ input }) => {
+        if (!transport.transfer) throw new Error('this call cannot be transferred');
+        const c = claimRef ? claimViewOf(claimRef.getSnapshot()).context : null;
+        logger.info({ cause: input.cause }, 'transferring the call to a person');
+        await transport.transfer({
+          conversationId,
+          cause: input.cause,
+          claim: c ? { claimId: c.claimId, claimDate: c.claimDate, claimAmount: c.claimAmount } : null,
+        });
+      }),
       ...(speech.sttLogic ? { stt: speech.sttLogic as never } : {}),
     },
     actions: {
@@ -194,6 +215,11 @@ export async function startCallSession(
       claim: { claimId, today: deps.today(), maxAmount: deps.maxClaimAmount },
       timings: opts.timings,
       transcribes: deps.providerNames.stt !== null,
+      transfer: {
+        available: transport.transfer !== undefined,
+        afterMisunderstandings:
+          deps.transferAfterMisunderstandings ?? DEFAULT_TRANSFER_AFTER_MISUNDERSTANDINGS,
+      },
     },
     inspect: (ev) => {
       log.inspect(ev);

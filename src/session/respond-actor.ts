@@ -2,7 +2,7 @@
  * The call machine's `respond` actor: one bot turn per invocation. It runs the turn (dialogue,
  * tools, speech: respond-turn.ts), records it (conversation log, metrics) and reports back to the
  * machine what happened (`bot.speech.started`, `bot.turn.completed {outcome}`,
- * `caller.goodbye.said`, `provider.failed`, `bot.turn.failed`). Stopping the actor (barge-in,
+ * `caller.goodbye.said`, `caller.transfer.requested`, `provider.failed`, `bot.turn.failed`). Stopping the actor (barge-in,
  * hang-up) aborts the LLM request and cancels the speech. It decides nothing: the machine does.
  */
 import type { Logger } from 'pino';
@@ -136,7 +136,9 @@ export function createRespondActor(deps: RespondActorDeps) {
         send(
           r.outcome === 'goodbye'
             ? { type: 'caller.goodbye.said', turn }
-            : { type: 'bot.turn.completed', turn, outcome: r.outcome },
+            : r.outcome === 'transfer'
+              ? { type: 'caller.transfer.requested', turn }
+              : { type: 'bot.turn.completed', turn, outcome: r.outcome },
         );
       })
       .catch((err: unknown) => {

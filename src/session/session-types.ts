@@ -4,6 +4,7 @@
  */
 import type { AnyActorLogic } from 'xstate';
 import type { CallChannel, CallNotice, CallTimings } from '../../machines/call/call.machine.js';
+import type { TransferCause, TransferClaimSummary } from '../../machines/call/transfer.js';
 import type {
   ConversationPatch,
   MessageRow,
@@ -95,8 +96,23 @@ export interface SessionTransport {
   openSpeech(hooks: SpeechHooks, call: { conversationId: string }): CallSpeech;
   /** Ends the call on the transport (REST hang-up, socket close). Must settle; errors are logged. */
   hangUp(reason: string): Promise<void>;
+  /**
+   * Redirects the live call to a person (Twilio: REST `<Dial>` to TRANSFER_NUMBER). Present only
+   * where the carrier can do it; resolves once the carrier took the redirect, rejects when it
+   * refused (the call then goes on with the bot). After it resolves the session ends as
+   * `transferred` without hanging the caller up.
+   */
+  transfer?(request: TransferRequest): Promise<void>;
   /** Observers' feed. Synchronous, never throws. */
   notify(notice: SessionNotice): void;
+}
+
+/** What a transfer carries to the carrier: who, why, and the claim the agent is told about. */
+export interface TransferRequest {
+  conversationId: string;
+  cause: TransferCause;
+  /** The claim as it stands (null when the claim child is gone). */
+  claim: TransferClaimSummary | null;
 }
 
 /** Per-session options. */

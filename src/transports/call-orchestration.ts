@@ -28,6 +28,7 @@ import type {
   SessionOptions,
   SessionTransport,
   SpeechHooks,
+  TransferRequest,
 } from '../session/session-types.js';
 import { createTextSpeaker } from './text-speaker.js';
 import type { Providers } from '../providers/create-providers.js';
@@ -70,6 +71,11 @@ export interface CarrierCall {
   hangUp(reason: string, call: CarrierCallInfo): Promise<void>;
   /** Our speech is down for good: last words in the carrier's own voice, then the hang-up. Never rejects. */
   apologize(call: CarrierCallInfo): Promise<void>;
+  /**
+   * Redirects the carrier's call to a person, where the carrier can (see
+   * `SessionTransport.transfer`). Rejects when the carrier refused; then the call goes on.
+   */
+  transfer?(request: TransferRequest, call: CarrierCallInfo): Promise<void>;
 }
 
 /** What a call needs from the server. */
@@ -196,6 +202,9 @@ export function runCall(socket: CallSocket, codec: CallCodec, deps: CallRunDeps)
       await deps.carrier.hangUp(reason, carrierInfo());
       close(1000, 'call ended');
     },
+    ...(deps.carrier?.transfer
+      ? { transfer: (request: TransferRequest) => deps.carrier!.transfer!(request, carrierInfo()) }
+      : {}),
     notify: (n) => {
       send({ type: 'tell', notice: n });
       deps.onNotice?.(n);

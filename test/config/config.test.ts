@@ -71,4 +71,23 @@ describe('configuration', () => {
     expect(inspectHostOf(loadConfig({ HOST: '10.1.2.3' }))).toBe('10.1.2.3');
     expect(inspectHostOf(loadConfig({ INSPECT_HOST: '0.0.0.0' }))).toBe('0.0.0.0');
   });
+
+  it('takes an E.164 TRANSFER_NUMBER only with the Twilio credentials that can redirect and sign', () => {
+    const twilio = { TWILIO_ACCOUNT_SID: 'AC1', TWILIO_AUTH_TOKEN: 't', PUBLIC_URL: 'https://x.test' };
+    expect(loadConfig({ ...twilio, TRANSFER_NUMBER: '+15551230000' })).toMatchObject({
+      TRANSFER_NUMBER: '+15551230000',
+      TRANSFER_AFTER_MISUNDERSTANDINGS: 3,
+    });
+    expect(loadConfig({}).TRANSFER_NUMBER).toBeUndefined();
+    expect(() => loadConfig({ ...twilio, TRANSFER_NUMBER: '555-123-0000' })).toThrow(
+      /TRANSFER_NUMBER: must be an E\.164/,
+    );
+    expect(() => loadConfig({ TRANSFER_NUMBER: '+15551230000' })).toThrow(
+      /TRANSFER_NUMBER: needs TWILIO_ACCOUNT_SID/,
+    );
+    expect(() => loadConfig({ TRANSFER_AFTER_MISUNDERSTANDINGS: '-1' })).toThrow(
+      /TRANSFER_AFTER_MISUNDERSTANDINGS/,
+    );
+    expect(loadConfig({ TRANSFER_AFTER_MISUNDERSTANDINGS: '0' }).TRANSFER_AFTER_MISUNDERSTANDINGS).toBe(0);
+  });
 });

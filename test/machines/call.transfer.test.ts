@@ -110,6 +110,7 @@ describe('call machine: transfer to a person', () => {
       expect(s.snap.context.transferCause).toBe('keypad');
       const speaking = press(callerSays(listening(), 'hmm'), '0');
       expect(value(speaking)).toBe('{"active":{"transferring":"announcing"}}');
+      expect(speaking.actions.map((a) => a.type)).toContain('interruptPlayback');
     });
 
     it('takes 0 as a digit of a date or an amount, and 0# as the request for a person there', () => {

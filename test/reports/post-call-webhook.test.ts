@@ -25,6 +25,7 @@ const detail: ConversationDetail = {
     from_number: '…4567',
     to_number: '…4321',
     channel: 'phone',
+    voice: true,
     claim_id: 'CLM-4821-0937',
     claim_date: '2026-03-03',
     claim_amount: 1250,

@@ -141,6 +141,19 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /** Resolves once the bot has answered (the load tester's own wait, shared). */
 export { waitForBotToFinish };
 
+/** Runs `body` against a fresh stack, closed afterwards whatever happens. */
+export async function withPhoneHarness(
+  opts: PhoneHarnessOptions,
+  body: (h: PhoneHarness) => Promise<void>,
+): Promise<void> {
+  const h = await startPhoneHarness(opts);
+  try {
+    await body(h);
+  } finally {
+    await h.close();
+  }
+}
+
 /** Presses keys on the caller's keypad; with `wait`, until the bot has answered them. */
 export async function pressKeys(call: TwilioCall, digits: string, wait = true): Promise<void> {
   const since = call.receivedBytes;

@@ -23,6 +23,7 @@ import type { CallAdmission, RouteHost } from '../host.js';
 import type { MediaStreamDeps } from './media-stream-session.js';
 import { handleTwilioMediaStream } from './media-stream-session.js';
 import { busyTwiml, connectStreamTwiml } from './twiml.js';
+import { isConversationId, WHISPER_CONVERSATION_PARAM, WHISPER_PATH } from './transfer-desk.js';
 import { advertisedStreamUrl } from './stream-url.js';
 import { isCallSid, isCleanText } from './media-messages.js';
 import { isValidStreamSignature, isValidWebhookSignature } from './signature.js';
@@ -114,6 +115,37 @@ export function registerTwilioRoutes(app: RouteHost, deps: TwilioRouteDeps): voi
   };
   app.express.post('/twilio/voice', webhook('/twilio/voice'));
   app.express.post('/', webhook('/'));
+
+  // The whisper of a transfer: Twilio fetches it when the person answers. It tells claim data, so
+  // it is served only to signed requests (signed over the URL with its query, as written in the
+  // `<Number url>`), never without a token.
+  const desk = deps.transferDesk;
+  if (desk) {
+    app.express.post(WHISPER_PATH, (req, res) => {
+      const body = (req.body ?? {}) as Record<string, unknown>;
+      const sig = req.get('x-twilio-signature');
+      if (
+        !token ||
+        !publicUrl ||
+        !isValidWebhookSignature(token, sig, `${publicUrl}${req.originalUrl}`, body)
+      ) {
+        log.warn('whisper refused: bad X-Twilio-Signature');
+        res.status(403).type('text/plain').send('invalid signature');
+        return;
+      }
+      const id = req.query[WHISPER_CONVERSATION_PARAM];
+      void desk
+        .whisperTwiml(isConversationId(id) ? id : '')
+        .then((twiml) => {
+          log.info({ conversationId: isConversationId(id) ? id : null }, 'whisper served to the transfer');
+          res.type('text/xml').send(twiml);
+        })
+        .catch((err: unknown) => {
+          log.error({ err: (err as Error).message }, 'whisper failed');
+          if (!res.headersSent) res.status(500).type('text/plain').send('whisper unavailable');
+        });
+    });
+  }
 
   app.addWsRoute({
     path: '/twilio/stream',
