@@ -41,6 +41,10 @@ describe('call recording', () => {
 
       const api = `${h.server.url}/api/conversations/${d.conversation.id}/recording`;
       const auth = { authorization: `Bearer ${h.config.DASHBOARD_TOKEN}` };
+      const shown = await fetch(`${h.server.url}/api/conversations/${d.conversation.id}`, { headers: auth });
+      expect(((await shown.json()) as { recording: unknown }).recording).toEqual({
+        url: `/api/conversations/${d.conversation.id}/recording`,
+      });
       expect((await fetch(api)).status).toBe(401);
       const whole = await fetch(api, { headers: auth });
       expect(whole.status).toBe(200);

@@ -10,6 +10,7 @@ import { renderTimeline } from '../charts/transition-timeline';
 import { renderMetrics } from '../charts/metrics-chart';
 import { renderToolCall } from '../call/transcript-view';
 import { describeStoredTool } from '../lib/tool-text';
+import { renderRecordingPlayer } from '../call/recording-player';
 
 function message(m: MessageRow): HTMLElement {
   if (m.role === 'tool' || m.role === 'system') {
@@ -54,6 +55,7 @@ function render(main: HTMLElement, d: ConversationDetail, moveFocus: boolean): v
     ['Machine version', h('code', null, c.machine_version)],
   ];
   const title = h('h1', { tabindex: '-1' }, `Claim ${c.claim_id}`);
+  const items = d.messages.map((m) => ({ message: m, el: message(m) }));
   replaceChildren(
     main,
     h(
@@ -77,8 +79,13 @@ function render(main: HTMLElement, d: ConversationDetail, moveFocus: boolean): v
           'section',
           { class: 'card', 'aria-labelledby': 'conv-transcript' },
           h('h2', { id: 'conv-transcript' }, 'Transcript'),
+          renderRecordingPlayer(d, items),
           d.messages.length
-            ? h('ol', { class: 'transcript-list static' }, d.messages.map(message))
+            ? h(
+                'ol',
+                { class: 'transcript-list static' },
+                items.map((i) => i.el),
+              )
             : h('p', { class: 'muted' }, 'No messages were stored.'),
         ),
         renderMetrics(d.metrics),
