@@ -4,50 +4,17 @@
  * to it. The recording is `GET /api/conversations/:id/recording` (stereo: caller left, bot right);
  * the dashboard token goes as `?token=` because an <audio> element cannot send headers.
  *
- * Timing: the recording starts with the call (the conversation's `created_at`), and each stored
- * message has its own time. A message is stored once it was said: a caller's when their words were
- * recognised, a bot turn's when its audio finished (or was cut). So a turn's seek point is its
- * stored time minus an estimate of how long it took to say (the caller at about 0.35 s a word; the
- * bot at 15 characters a second, the playback tracker's rate, over what the caller heard), never
- * before the previous message ended.
+ * Where each turn sits in the recording: src/recording/transcript-timing.ts (shared with the tests).
  */
 import { h } from '../lib/dom';
 import { pageToken, serverUrl } from '../lib/api';
 import type { ConversationDetail, MessageRow } from '../lib/rows';
+import { messageStarts } from '../../../src/recording/transcript-timing';
 
 /** A transcript row and its element. */
 export interface PlayerItem {
   message: MessageRow;
   el: HTMLElement;
-}
-
-/** Seconds a caller takes per word, and before their first word (the seek estimate above). */
-const SECONDS_PER_WORD = 0.35;
-const CALLER_LEAD_S = 0.5;
-/** The bot's speaking rate (characters per second), as the playback tracker assumes. */
-const BOT_CHARS_PER_SECOND = 15;
-
-/** About how long a stored message took to say, in seconds. */
-function spokenSeconds(m: MessageRow): number {
-  if (m.role === 'user') {
-    const words = m.text.trim().split(/\s+/).filter(Boolean).length;
-    return CALLER_LEAD_S + words * SECONDS_PER_WORD;
-  }
-  const said = m.interrupted ? (m.heard_text ?? '') : m.text;
-  return said.trim().length / BOT_CHARS_PER_SECOND;
-}
-
-/** Where each spoken message starts in the recording, in seconds (null for tool/system rows). */
-export function messageStarts(d: ConversationDetail): Array<number | null> {
-  const t0 = Date.parse(d.conversation.created_at);
-  let previous = 0;
-  return d.messages.map((m) => {
-    if (m.role !== 'user' && m.role !== 'assistant') return null;
-    const at = Math.max(0, (Date.parse(m.created_at) - t0) / 1000);
-    const start = Math.max(previous, at - spokenSeconds(m));
-    previous = at;
-    return Number.isFinite(start) ? start : null;
-  });
 }
 
 /** The index of the spoken item playing at `t` (the last one started), or -1. */

@@ -3,8 +3,8 @@
  * it was said, so its seek point is its time minus how long it took to say, never before the
  * previous turn ended. Numbers from a real recorded call (the sample in the README).
  */
-import { messageStarts } from '../../client/src/call/recording-player';
-import type { ConversationDetail, MessageRow } from '../../client/src/lib/rows';
+import { messageStarts } from '../../src/recording/transcript-timing.js';
+import type { MessageRow } from '../../src/store/types.js';
 
 const T0 = '2026-12-02T01:44:16.098Z';
 const at = (s: number) => new Date(Date.parse(T0) + s * 1000).toISOString();
@@ -22,8 +22,7 @@ function row(seq: number, role: MessageRow['role'], text: string, atS: number, h
   };
 }
 
-const detail = (messages: MessageRow[]): ConversationDetail =>
-  ({ conversation: { created_at: T0 }, messages, transitions: [], metrics: null, recording: null }) as never;
+const detail = (messages: MessageRow[]) => ({ conversation: { created_at: T0 }, messages });
 
 describe('the recording player timeline', () => {
   it('starts each turn where it was said: stored time minus its speaking time', () => {
