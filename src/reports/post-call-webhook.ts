@@ -46,7 +46,7 @@ export interface PostCallWebhookOptions {
   initialBackoffMs?: number;
   /** Cap of the retry delay (default 30 min). */
   maxBackoffMs?: number;
-  /** Attempts before a delivery is given up (default 12: about 4 hours with the defaults). */
+  /** Attempts before a delivery is given up (default 20: about 4 hours with the defaults and jitter). */
   maxAttempts?: number;
   /** Per-request timeout (default 10 s). */
   timeoutMs?: number;
@@ -94,7 +94,7 @@ export function createPostCallWebhook(opts: PostCallWebhookOptions): PostCallWeb
   const doFetch = opts.fetch ?? fetch;
   const initial = opts.initialBackoffMs ?? 2000;
   const cap = opts.maxBackoffMs ?? 30 * 60_000;
-  const maxAttempts = opts.maxAttempts ?? 12;
+  const maxAttempts = opts.maxAttempts ?? 20;
   const timeoutMs = opts.timeoutMs ?? 10_000;
   const concurrency = opts.concurrency ?? 4;
   const failedDir = path.join(opts.dir, 'failed');

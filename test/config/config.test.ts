@@ -43,10 +43,31 @@ describe('configuration', () => {
     [{ DATABASE_URL: 'mysql://x' }, 'DATABASE_URL'],
     [{ SUPABASE_URL: 'https://x.supabase.co' }, 'SUPABASE_URL'],
     [{ TWILIO_AUTH_TOKEN: 'secret-token-value' }, 'PUBLIC_URL'],
+    [{ POST_CALL_WEBHOOK_URL: 'https://hooks.example/secret-path' }, 'POST_CALL_WEBHOOK_SECRET'],
+    [{ RECORDING_RETENTION_DAYS: 'minus-three' }, 'RECORDING_RETENTION_DAYS'],
   ])('names the bad variable in %j (never its value)', (env, name) => {
     const problems = problemsOf(env as Record<string, string>);
     expect(problems.join('\n')).toContain(name);
     for (const v of Object.values(env)) expect(problems.join('\n')).not.toContain(v);
+  });
+
+  it('records nothing and reports nothing by default; RECORDING=on and the webhook pair switch them on', () => {
+    const off = loadConfig({});
+    expect(off).toMatchObject({ RECORDING: false, RECORDING_RETENTION_DAYS: 0 });
+    expect(off.POST_CALL_WEBHOOK_URL).toBeUndefined();
+    const on = loadConfig({
+      RECORDING: 'on',
+      RECORDING_DIR: '/var/lib/statecall/recordings',
+      RECORDING_RETENTION_DAYS: '30',
+      POST_CALL_WEBHOOK_URL: 'https://hooks.example/statecall',
+      POST_CALL_WEBHOOK_SECRET: 'whsec',
+    });
+    expect(on).toMatchObject({
+      RECORDING: true,
+      RECORDING_DIR: '/var/lib/statecall/recordings',
+      RECORDING_RETENTION_DAYS: 30,
+      POST_CALL_WEBHOOK_URL: 'https://hooks.example/statecall',
+    });
   });
 
   it('stops start-up with a message naming the variable and exit code 1', () => {

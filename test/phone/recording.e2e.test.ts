@@ -6,6 +6,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import { WebSocket } from 'ws';
 import { AUDIO_FIXTURE_TEXT } from '../fakes/fixtures.js';
 import { answeredCall } from '../support/answered-call.js';
 import { startPhoneHarness, waitForBotToFinish } from '../support/phone-harness.js';
@@ -41,6 +42,10 @@ describe('call recording', () => {
 
       const api = `${h.server.url}/api/conversations/${d.conversation.id}/recording`;
       const auth = { authorization: `Bearer ${h.config.DASHBOARD_TOKEN}` };
+      const shown = await fetch(`${h.server.url}/api/conversations/${d.conversation.id}`, { headers: auth });
+      expect(((await shown.json()) as { recording: unknown }).recording).toEqual({
+        url: `/api/conversations/${d.conversation.id}/recording`,
+      });
       expect((await fetch(api)).status).toBe(401);
       const whole = await fetch(api, { headers: auth });
       expect(whole.status).toBe(200);
@@ -63,6 +68,49 @@ describe('call recording', () => {
       // The greeting is heard before the caller answers it; the bot's answer comes after.
       expect(bot[0]![0]).toBeLessThan(caller[0]![0]);
       expect(bot.at(-1)![1]).toBeGreaterThan(caller.at(-1)![0]);
+    } finally {
+      await h.close();
+    }
+  }, 60_000);
+
+  it('records a browser audio call the same way (mu-law 8 kHz both ways on the socket)', async () => {
+    const h = await startPhoneHarness({
+      deepgram: { utterances: [] },
+      cartesia: {},
+      env: { RECORDING: 'on' },
+    });
+    try {
+      const ws = new WebSocket(
+        `${h.server.url.replace(/^http/, 'ws')}/client/stream?audio=1&token=${h.config.DASHBOARD_TOKEN}`,
+      );
+      const frames: Array<{ event: string; [k: string]: unknown }> = [];
+      ws.on('message', (data, isBinary) => {
+        if (isBinary) return;
+        const m = JSON.parse(String(data)) as { event: string; name?: string };
+        frames.push(m);
+        // Echo marks at once: this browser plays instantly.
+        if (m.event === 'mark') ws.send(JSON.stringify({ event: 'mark', name: m.name }));
+      });
+      await new Promise((r) => ws.once('open', r));
+      const mic = setInterval(() => ws.send(Buffer.alloc(160, 0x80), { binary: true }), 5);
+      try {
+        for (let i = 0; !frames.some((f) => f.event === 'bot.turn.ended'); i++) {
+          if (i > 1500) throw new Error('no greeting');
+          await new Promise((r) => setTimeout(r, 20));
+        }
+      } finally {
+        clearInterval(mic);
+      }
+      const id = String(frames.find((f) => f.event === 'session.started')!.conversationId);
+      const greeting = frames.find((f) => f.event === 'bot.turn.ended')!;
+      expect(String(greeting.text)).toContain('This call is recorded.');
+      ws.send(JSON.stringify({ event: 'hangup' }));
+      await new Promise((r) => ws.once('close', r));
+      await h.server.stop();
+      const wav = parseWav(fs.readFileSync(path.join(h.dataDir, 'recordings', `${id}.wav`)));
+      expect(wav).toMatchObject({ channels: 2, sampleRateHz: 8000 });
+      expect(loudWindows(wav.left).length).toBeGreaterThan(0);
+      expect(loudWindows(wav.right).length).toBeGreaterThan(0);
     } finally {
       await h.close();
     }
