@@ -86,6 +86,11 @@ export const envSchema = z.object({
   DRAIN_TIMEOUT_S: intWithDefault(300, 0, 86_400),
   /** Embedded PGlite in a worker thread (default), or `off`: in the main thread. */
   PGLITE_WORKER: z.enum(['on', 'off']).optional().default('on'),
+  /**
+   * Preemptive generation: prepare the reply (held, unheard) while the endpointing patience runs
+   * and send it the moment the turn is confirmed; `off`: start the reply only then.
+   */
+  PREEMPTIVE_GENERATION: z.enum(['on', 'off']).optional().default('on'),
   /** Address of the inspector relay; default: HOST, or loopback when HOST is every interface. */
   INSPECT_HOST: optionalString,
 });

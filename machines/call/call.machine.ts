@@ -30,6 +30,7 @@ import {
   not,
   or,
   setup,
+  stateIn,
   type StateValue,
 } from 'xstate';
 import { claimMachine, type ClaimInput, type TurnPolicy } from '../claim/claim.machine.js';
@@ -123,6 +124,11 @@ export interface CallInput {
   channel: CallChannel;
   claim: ClaimInput;
   timings?: Partial<CallTimings>;
+  /**
+   * Preemptive generation: while the endpointing patience runs, prepare the reply to the words so
+   * far (held, unheard) and commit it if the caller says nothing more. Default true.
+   */
+  preemptive?: boolean;
 }
 
 /** What the `respond` actor is asked to do for one bot turn. */
@@ -139,6 +145,11 @@ export interface RespondInput {
   dialogue: 'primary' | 'fallback';
   /** Reason `resume`: the cut turn whose unheard rest is spoken again; else null. */
   resumeTurn: number | null;
+  /**
+   * The machine takes over the reply the `prepare` actor prepared for this very input during the
+   * endpointing patience (the caller said nothing more). False or absent: a fresh turn.
+   */
+  prepared?: boolean;
 }
 
 /** What the call machine tells clients (browser UI, terminal, tests), through `emit()`. */
@@ -226,10 +237,62 @@ export interface CallContext {
   callerTalking: boolean;
   /** The bot turn the last provisional barge-in cut (what a `resume` turn continues). */
   resumeTurn: number | null;
+  /** Preemptive generation is on for the call (see `CallInput.preemptive`). */
+  preemptive: boolean;
+  /** The patience ended with the prepared reply still current: the next turn takes it over. */
+  takePrepared: boolean;
+  /** The current bot turn took over the prepared reply. */
+  turnPrepared: boolean;
   endReason: string | null;
 }
 
 const appendText = (a: string, b: string) => (a && b ? `${a} ${b}` : a || b).trim();
+
+/** What entering `responding` makes of the context: the next bot turn's number, input and flags. */
+function nextTurnOf(context: CallContext) {
+  return {
+    turn: context.turn + 1,
+    keypadOffer: context.sttLost
+      ? ('sttLost' as const)
+      : context.misunderstandings >= KEYPAD_OFFER_AFTER
+        ? ('misunderstood' as const)
+        : null,
+    // A resume turn answers nobody: words queued meanwhile wait for the turn after it.
+    turnUserText: context.reason === 'resume' ? '' : context.userText,
+    userText: context.reason === 'resume' ? context.userText : '',
+    turnDtmf: context.dtmfEntry,
+    dtmfEntry: null,
+    reason:
+      context.reason === 'user' && context.userText.trim() === '' && context.dtmfEntry !== null
+        ? ('dtmf' as const)
+        : context.reason,
+    turnPrepared: context.takePrepared,
+    takePrepared: false,
+  };
+}
+
+/** The `respond` actor's input for the current turn. */
+function respondInputOf(context: CallContext): RespondInput {
+  return {
+    turn: context.turn,
+    reason: context.reason,
+    userText: context.turnUserText,
+    dtmf: context.turnDtmf,
+    keypadOffer: context.keypadOffer,
+    dialogue: context.llmLost ? 'fallback' : 'primary',
+    resumeTurn: context.reason === 'resume' ? context.resumeTurn : null,
+    prepared: context.turnPrepared,
+  };
+}
+
+/**
+ * The input the caller's turn will get if the patience ends now (what `prepare` prepares): the
+ * same computation as entering `responding` after `markUserTurn`, so a committed turn matches it.
+ */
+export function preparedInputOf(context: CallContext): RespondInput {
+  const user = { ...context, reason: 'user' as const, takePrepared: false };
+  return { ...respondInputOf({ ...user, ...nextTurnOf(user) }), prepared: false };
+}
 
 /**
  * Applies one keypad digit to the buffer: `#` completes an entry; in `answer` mode a lone 1/2 is
@@ -263,6 +326,13 @@ export const callMachine = setup({
     respond: fromCallback<CallEvent, RespondInput>(({ sendBack, input }) => {
       sendBack({ type: 'bot.turn.completed', turn: input.turn, outcome: 'none' });
     }),
+    /**
+     * Preemptive generation: prepares the reply to the caller's words so far while the endpointing
+     * patience runs, held (nothing reaches the caller, the conversation or the claim). `respond`
+     * takes it over when the turn is confirmed unchanged; stopping it unclaimed discards it
+     * (LLM request aborted, TTS cancelled). Sends nothing back.
+     */
+    prepare: fromCallback<CallEvent, RespondInput>(() => () => {}),
     /** Ends the call on the transport (Twilio REST hang-up, socket close). */
     hangUp: fromPromise<void, { reason: string }>(async () => {}),
   },
@@ -294,23 +364,9 @@ export const callMachine = setup({
       const r = applyDtmfDigit(context.dtmfBuffer, event.digit, context.turnPolicy.keypad ?? 'answer');
       return { dtmfBuffer: r.buffer, dtmfEntry: r.complete ?? context.dtmfEntry };
     }),
-    beginTurn: assign(({ context }) => ({
-      turn: context.turn + 1,
-      keypadOffer: context.sttLost
-        ? ('sttLost' as const)
-        : context.misunderstandings >= KEYPAD_OFFER_AFTER
-          ? ('misunderstood' as const)
-          : null,
-      // A resume turn answers nobody: words queued meanwhile wait for the turn after it.
-      turnUserText: context.reason === 'resume' ? '' : context.userText,
-      userText: context.reason === 'resume' ? context.userText : '',
-      turnDtmf: context.dtmfEntry,
-      dtmfEntry: null,
-      reason:
-        context.reason === 'user' && context.userText.trim() === '' && context.dtmfEntry !== null
-          ? ('dtmf' as const)
-          : context.reason,
-    })),
+    beginTurn: assign(({ context }) => nextTurnOf(context)),
+    /** The patience ended while the prepared reply was current: the turn about to begin takes it. */
+    takePrepared: assign({ takePrepared: true }),
     markUserTurn: assign({ reason: 'user' as const, idleReprompts: 0, recoveries: 0 }),
     markUnheard: assign({ reason: 'unheard' as const }),
     recordSpeechLength: assign({
@@ -411,6 +467,7 @@ export const callMachine = setup({
     interruptible: ({ context }) => context.turnPolicy.interruptible,
     substantialSpeech: ({ context }) => context.lastSpeechMs >= context.timings.unheardMinSpeechMs,
     noPatience: ({ context }) => context.turnPolicy.endpointingPatienceMs <= 0,
+    preemptive: ({ context }) => context.preemptive,
     /** A final transcript with a real word (not only backchannels or fillers). */
     finalHasWords: ({ event }) => event.type === 'stt.transcript.final' && isBargeInUtterance(event.text),
     callerTalking: ({ context }) => context.callerTalking,
@@ -473,6 +530,9 @@ export const callMachine = setup({
     lastSpeechMs: 0,
     callerTalking: false,
     resumeTurn: null,
+    preemptive: input.preemptive ?? true,
+    takePrepared: false,
+    turnPrepared: false,
     endReason: null,
   }),
   states: {
@@ -608,11 +668,42 @@ export const callMachine = setup({
                 target: 'responding',
                 actions: ['appendFinal', 'emitFinal', 'markUserTurn'],
               },
-              { actions: ['appendFinal', 'emitFinal'] },
+              // More words, still unfinished: prepare again for the longer text (patience goes on).
+              { guard: 'eventHasText', target: '.preparing', actions: ['appendFinal', 'emitFinal'] },
+              { actions: 'emitFinal' },
             ],
             'user.text.received': { target: 'responding', actions: ['setTypedTurn', 'markUserTurn'] },
           },
-          after: { endpointingPatience: { target: 'responding', actions: 'markUserTurn' } },
+          after: {
+            endpointingPatience: [
+              // The turn is confirmed as prepared: the reply held during the patience goes out.
+              {
+                guard: stateIn('#call.active.endOfTurn.preparing'),
+                target: 'responding',
+                actions: ['markUserTurn', 'takePrepared'],
+              },
+              { target: 'responding', actions: 'markUserTurn' },
+            ],
+          },
+          initial: 'preparing',
+          states: {
+            /**
+             * Preemptive generation: the reply to the words so far is prepared, held, while the
+             * patience runs. Leaving `endOfTurn` any other way than by the patience ending (the caller
+             * goes on, a final completes the answer) discards it.
+             */
+            preparing: {
+              always: { guard: not('preemptive'), target: 'unprepared' },
+              invoke: {
+                id: 'prepare',
+                src: 'prepare',
+                input: ({ context }) => preparedInputOf(context),
+                onError: { target: 'unprepared' },
+              },
+            },
+            /** Waiting out the patience with nothing prepared (switched off, or the preparation failed). */
+            unprepared: {},
+          },
         },
         /**
          * A partial transcript cut the bot off. The interruption stands once a final brings a real
@@ -666,15 +757,7 @@ export const callMachine = setup({
           invoke: {
             id: 'respond',
             src: 'respond',
-            input: ({ context }) => ({
-              turn: context.turn,
-              reason: context.reason,
-              userText: context.turnUserText,
-              dtmf: context.turnDtmf,
-              keypadOffer: context.keypadOffer,
-              dialogue: context.llmLost ? ('fallback' as const) : ('primary' as const),
-              resumeTurn: context.reason === 'resume' ? context.resumeTurn : null,
-            }),
+            input: ({ context }) => respondInputOf(context),
             onError: [
               { guard: 'leaving', target: '#call.ending' },
               { guard: 'canRecover', target: 'responding', reenter: true, actions: 'markRecover' },

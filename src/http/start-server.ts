@@ -217,6 +217,7 @@ async function startServerLocked(
     instanceId,
     ...(inspector ? { inspect: inspector.inspect } : {}),
     providerNames: { stt: providers.stt?.name ?? null, llm: dialogue.name, tts: null },
+    preemptive: config.PREEMPTIVE_GENERATION === 'on',
   };
   const startSession: StartSession = async (transport, opts) => {
     const s = await startCallSession(deps, transport, opts);

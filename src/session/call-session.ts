@@ -23,7 +23,7 @@ import type { ConversationStore } from '../store/types.js';
 import type { ConversationWriter, SessionOptions, SessionTransport } from './session-types.js';
 import { machineVersion } from './machine-version.js';
 import { createConversationLog } from './conversation-log.js';
-import { createRespondActor } from './respond-actor.js';
+import { createTurnActors } from './respond-actor.js';
 import { createTurnClock } from './turn-clock.js';
 
 /** Dependencies shared by all sessions (built once in the composition root). */
@@ -48,6 +48,8 @@ export interface SessionDeps {
   inspect?: (ev: InspectionEvent) => void;
   /** Names of the providers recorded in metrics. */
   providerNames: { stt: string | null; llm: string; tts: string | null };
+  /** Preemptive generation during the endpointing patience (`PREEMPTIVE_GENERATION`). Default true. */
+  preemptive?: boolean;
 }
 
 /** A claim number for a new call, and whether the database reserved it (false: generated locally). */
@@ -128,24 +130,26 @@ export async function startCallSession(
   });
   const history: DialogueMessage[] = [];
 
+  const turns = createTurnActors({
+    dialogue: deps.dialogue,
+    fallbackDialogue: deps.fallbackDialogue,
+    speaker: speech.speaker,
+    callInfo: {
+      channel: transport.channel,
+      fromMasked: maskPhoneNumber(opts.from),
+      companyName: deps.companyName,
+    },
+    history,
+    clock,
+    log,
+    metrics,
+    notify: (n) => transport.notify(n),
+    logger,
+  });
   const machine = callMachine.provide({
     actors: {
-      respond: createRespondActor({
-        dialogue: deps.dialogue,
-        fallbackDialogue: deps.fallbackDialogue,
-        speaker: speech.speaker,
-        callInfo: {
-          channel: transport.channel,
-          fromMasked: maskPhoneNumber(opts.from),
-          companyName: deps.companyName,
-        },
-        history,
-        clock,
-        log,
-        metrics,
-        notify: (n) => transport.notify(n),
-        logger,
-      }),
+      respond: turns.respond,
+      prepare: turns.prepare,
       hangUp: fromPromise<void, { reason: string }>(async ({ input }) => transport.hangUp(input.reason)),
       ...(speech.sttLogic ? { stt: speech.sttLogic as never } : {}),
     },
@@ -167,6 +171,7 @@ export async function startCallSession(
       channel: transport.channel,
       claim: { claimId, today: deps.today(), maxAmount: deps.maxClaimAmount },
       timings: opts.timings,
+      preemptive: deps.preemptive ?? true,
     },
     inspect: (ev) => {
       log.inspect(ev);
@@ -189,7 +194,7 @@ export async function startCallSession(
     log.ended(endReason, claim?.phase ?? null, metrics);
     speech.speaker.close();
     transport.notify({ type: 'session.ended', reason: endReason });
-    logger.info({ endReason, claimState: claim?.path }, 'call ended');
+    logger.info({ endReason, claimState: claim?.path, preparedTurns: metrics.preparedTurns() }, 'call ended');
     resolveDone({ endReason });
   };
 
