@@ -308,6 +308,7 @@ export function createTurnActors(deps: RespondActorDeps) {
     discardPrepared('a newer preparation');
     if (!claim) return () => {};
     const run = startRun(input, claim, true);
+    deps.logger.debug({ turn: input.turn }, 'preparing the reply while the patience runs');
     run.result.catch(() => {}); // a held failure surfaces only if the turn is taken over
     prepared = run;
     // `respond` takes it over in the same macrostep (the machine stops this actor first).
