@@ -93,6 +93,11 @@ export interface CallTimings {
    */
   falseInterruptionMs: number;
   hangUpTimeoutMs: number;
+  /**
+   * Multiplies the claim state's endpointing patience (its value stays in the claim meta). 1 on a
+   * phone line; tests on a loaded machine stretch it so wall-clock stalls cannot outlast it.
+   */
+  endpointingPatienceScale: number;
 }
 
 /** Defaults suited to a phone line. */
@@ -107,6 +112,7 @@ export const DEFAULT_CALL_TIMINGS: CallTimings = {
   speakingWatchdogMs: 60_000,
   falseInterruptionMs: 1_000,
   hangUpTimeoutMs: 5_000,
+  endpointingPatienceScale: 1,
 };
 
 /** Facts about the call given by the transport at start. Phone numbers are kept for the dialogue only. */
@@ -499,7 +505,8 @@ export const callMachine = setup({
     speakingWatchdog: ({ context }) => context.timings.speakingWatchdogMs,
     falseInterruption: ({ context }) => context.timings.falseInterruptionMs,
     hangUpTimeout: ({ context }) => context.timings.hangUpTimeoutMs,
-    endpointingPatience: ({ context }) => context.turnPolicy.endpointingPatienceMs,
+    endpointingPatience: ({ context }) =>
+      context.turnPolicy.endpointingPatienceMs * context.timings.endpointingPatienceScale,
   },
 }).createMachine({
   id: 'call',

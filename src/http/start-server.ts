@@ -10,6 +10,7 @@ import path from 'node:path';
 import fs from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { randomInt } from 'node:crypto';
+import type { CallTimings } from '../../machines/call/call.machine.js';
 import { generateClaimNumber } from '../../machines/claim/claim-number.js';
 import type { Logger } from 'pino';
 import { inspectHostOf, type AppConfig } from '../config.js';
@@ -38,6 +39,8 @@ export interface ServerOverrides {
   /** Replaces providers built from config (tests). */
   providers?: Partial<Omit<Providers, 'describe'>>;
   today?: () => string;
+  /** Call-machine timers for every session (tests), under the session's own. */
+  sessionTimings?: Partial<CallTimings>;
   /** Extra wiring (e.g. Twilio routes) before listening. */
   extend?: (app: App, ctx: { startSession: StartSession; deps: SessionDeps }) => void;
 }
@@ -220,7 +223,8 @@ async function startServerLocked(
     preemptive: config.PREEMPTIVE_GENERATION === 'on',
   };
   const startSession: StartSession = async (transport, opts) => {
-    const s = await startCallSession(deps, transport, opts);
+    const timings = { ...overrides.sessionTimings, ...opts?.timings };
+    const s = await startCallSession(deps, transport, { ...opts, timings });
     live.add(s);
     void s.done.then(() => live.delete(s));
     return s;
