@@ -4,6 +4,10 @@
  *   connecting → active(responding{thinking,speaking} ⇄ listening ⇄ userSpeaking → endOfTurn) → ending → ended
  *                                    ↘ interrupted (a partial cut the bot off) → userSpeaking | resume
  *
+ * - `endOfTurn` waits the claim state's endpointing patience when the answer looks unfinished; its
+ *   `preparing` state invokes `prepare` (preemptive generation: the reply to the words so far,
+ *   held). The patience ending takes it over (`RespondInput.prepared`); any other way out
+ *   (the caller goes on) stops `prepare`, which discards it.
  * - The claim machine is invoked as a child (`claim`, systemId `claim`) for the whole active call.
  * - `stt` is a long-lived callback actor for the whole active call (speech in, transcripts out).
  * - `respond` (dialogue → sentences → speech → playback) is invoked while `responding`; leaving the

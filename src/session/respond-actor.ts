@@ -240,7 +240,16 @@ export function createTurnActors(deps: RespondActorDeps) {
       text: run.written,
       reason,
     };
-    deps.logger.info(discarded, 'prepared turn discarded');
+    // The log keeps no words (the observers' notice does, like every transcript notice).
+    deps.logger.info(
+      {
+        turn: discarded.turn,
+        reason,
+        userChars: discarded.userText.length,
+        writtenChars: discarded.text.length,
+      },
+      'prepared turn discarded',
+    );
     deps.notify({ type: 'turn.prepared.discarded', ...discarded });
   };
 

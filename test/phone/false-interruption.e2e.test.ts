@@ -58,7 +58,8 @@ describe('a false interruption (whole phone path)', () => {
       const resumed = bot[bot.indexOf(cut) + 1]!;
       expect(resumed.interrupted).toBe(false);
       expect(resumed.text.length).toBeGreaterThan(0);
-      expect(cut.text.endsWith(resumed.text)).toBe(true);
+      const words = (t: string) => t.replace(/\s+/g, ' ').trim();
+      expect(words(cut.text).endsWith(words(resumed.text))).toBe(true);
       expect(cut.text.length - cut.heard_text!.length).toBeGreaterThanOrEqual(resumed.text.length);
       // No LLM request from the noise on (the resume, the plain "yes" and the goodbye need none);
       // the noise is not a caller turn.
