@@ -120,6 +120,11 @@ export const envSchema = z.object({
   PGLITE_WORKER: z.enum(['on', 'off']).optional().default('on'),
   /** Seconds between live calls heartbeats; an instance silent for 3 of them leaves the view. */
   LIVE_HEARTBEAT_S: intWithDefault(5, 1, 300),
+  /**
+   * Preemptive generation: prepare the reply (held, unheard) while the endpointing patience runs
+   * and send it the moment the turn is confirmed; `off`: start the reply only then.
+   */
+  PREEMPTIVE_GENERATION: z.enum(['on', 'off']).optional().default('on'),
   /** Address of the inspector relay; default: HOST, or loopback when HOST is every interface. */
   INSPECT_HOST: optionalString,
   /** Bearer token `GET /metrics` requires; default: DASHBOARD_TOKEN when set, else open. */

@@ -4,6 +4,10 @@
  *   connecting → active(responding{thinking,speaking} ⇄ listening ⇄ userSpeaking → endOfTurn) → ending → ended
  *                                    ↘ interrupted (a partial cut the bot off) → userSpeaking | resume
  *
+ * - `endOfTurn` waits the claim state's endpointing patience when the answer looks unfinished; its
+ *   `preparing` state invokes `prepare` (preemptive generation: the reply to the words so far,
+ *   held). The patience ending takes it over (`RespondInput.prepared`); any other way out
+ *   (the caller goes on) stops `prepare`, which discards it.
  * - The claim machine is invoked as a child (`claim`, systemId `claim`) for the whole active call.
  * - `stt` is a long-lived callback actor for the whole active call (speech in, transcripts out).
  * - `respond` (dialogue → sentences → speech → playback) is invoked while `responding`; leaving the
@@ -30,6 +34,7 @@ import {
   not,
   or,
   setup,
+  stateIn,
   type StateValue,
 } from 'xstate';
 import { claimMachine, type ClaimInput, type TurnPolicy } from '../claim/claim.machine.js';
@@ -109,6 +114,11 @@ export interface CallTimings {
   hangUpTimeoutMs: number;
   /** Longest the carrier may take to redirect the call to a person before the transfer counts as failed. */
   transferTimeoutMs: number;
+  /**
+   * Multiplies the claim state's endpointing patience (its value stays in the claim meta). 1 on a
+   * phone line; tests on a loaded machine stretch it so wall-clock stalls cannot outlast it.
+   */
+  endpointingPatienceScale: number;
 }
 
 /** Defaults suited to a phone line. */
@@ -124,6 +134,7 @@ export const DEFAULT_CALL_TIMINGS: CallTimings = {
   falseInterruptionMs: 1_000,
   hangUpTimeoutMs: 5_000,
   transferTimeoutMs: 10_000,
+  endpointingPatienceScale: 1,
 };
 
 /** Facts about the call given by the transport at start. Phone numbers are kept for the dialogue only. */
@@ -148,6 +159,11 @@ export interface CallInput {
   transcribes?: boolean;
   /** Transfer to a person (default: not available). */
   transfer?: Partial<TransferPolicy>;
+  /**
+   * Preemptive generation: while the endpointing patience runs, prepare the reply to the words so
+   * far (held, unheard) and commit it if the caller says nothing more. Default true.
+   */
+  preemptive?: boolean;
 }
 
 /** Whether this call can be transferred to a person, and when the machine does it by itself. */
@@ -177,6 +193,11 @@ export interface RespondInput {
   dialogue: 'primary' | 'fallback';
   /** Reason `resume`: the cut turn whose unheard rest is spoken again; else null. */
   resumeTurn: number | null;
+  /**
+   * The machine takes over the reply the `prepare` actor prepared for this very input during the
+   * endpointing patience (the caller said nothing more). False or absent: a fresh turn.
+   */
+  prepared?: boolean;
 }
 
 /** What the call machine tells clients (browser UI, terminal, tests), through `emit()`. */
@@ -274,10 +295,63 @@ export interface CallContext {
   transfer: TransferPolicy;
   /** Why the call is being transferred (set when it enters `transferring`). */
   transferCause: TransferCause | null;
+  /** Preemptive generation is on for the call (see `CallInput.preemptive`). */
+  preemptive: boolean;
+  /** The patience ended with the prepared reply still current: the next turn takes it over. */
+  takePrepared: boolean;
+  /** The current bot turn took over the prepared reply. */
+  turnPrepared: boolean;
   endReason: string | null;
 }
 
 const appendText = (a: string, b: string) => (a && b ? `${a} ${b}` : a || b).trim();
+
+/** What entering `responding` makes of the context: the next bot turn's number, input and flags. */
+function nextTurnOf(context: CallContext) {
+  return {
+    turn: context.turn + 1,
+    keypadOffer: context.sttLost
+      ? ('sttLost' as const)
+      : context.misunderstandings >= KEYPAD_OFFER_AFTER ||
+          (context.reason === 'unheard' && !context.transcribes)
+        ? ('misunderstood' as const)
+        : null,
+    // A resume turn answers nobody: words queued meanwhile wait for the turn after it.
+    turnUserText: context.reason === 'resume' ? '' : context.userText,
+    userText: context.reason === 'resume' ? context.userText : '',
+    turnDtmf: context.dtmfEntry,
+    dtmfEntry: null,
+    reason:
+      context.reason === 'user' && context.userText.trim() === '' && context.dtmfEntry !== null
+        ? ('dtmf' as const)
+        : context.reason,
+    turnPrepared: context.takePrepared,
+    takePrepared: false,
+  };
+}
+
+/** The `respond` actor's input for the current turn. */
+function respondInputOf(context: CallContext): RespondInput {
+  return {
+    turn: context.turn,
+    reason: context.reason,
+    userText: context.turnUserText,
+    dtmf: context.turnDtmf,
+    keypadOffer: context.keypadOffer,
+    dialogue: context.llmLost ? 'fallback' : 'primary',
+    resumeTurn: context.reason === 'resume' ? context.resumeTurn : null,
+    prepared: context.turnPrepared,
+  };
+}
+
+/**
+ * The input the caller's turn will get if the patience ends now (what `prepare` prepares): the
+ * same computation as entering `responding` after `markUserTurn`, so a committed turn matches it.
+ */
+export function preparedInputOf(context: CallContext): RespondInput {
+  const user = { ...context, reason: 'user' as const, takePrepared: false };
+  return { ...respondInputOf({ ...user, ...nextTurnOf(user) }), prepared: false };
+}
 
 /**
  * Applies one keypad digit to the buffer: `#` completes an entry; in `answer` mode a lone 1/2 is
@@ -313,6 +387,13 @@ export const callMachine = setup({
     }),
     /** Redirects the live call to a person (Twilio REST `<Dial>`); rejects when it cannot. */
     transfer: fromPromise<void, TransferInput>(async () => {}),
+    /**
+     * Preemptive generation: prepares the reply to the caller's words so far while the endpointing
+     * patience runs, held (nothing reaches the caller, the conversation or the claim). `respond`
+     * takes it over when the turn is confirmed unchanged; stopping it unclaimed discards it
+     * (LLM request aborted, TTS cancelled). Sends nothing back.
+     */
+    prepare: fromCallback<CallEvent, RespondInput>(() => () => {}),
     /** Ends the call on the transport (Twilio REST hang-up, socket close). */
     hangUp: fromPromise<void, { reason: string }>(async () => {}),
   },
@@ -344,24 +425,9 @@ export const callMachine = setup({
       const r = applyDtmfDigit(context.dtmfBuffer, event.digit, context.turnPolicy.keypad ?? 'answer');
       return { dtmfBuffer: r.buffer, dtmfEntry: r.complete ?? context.dtmfEntry };
     }),
-    beginTurn: assign(({ context }) => ({
-      turn: context.turn + 1,
-      keypadOffer: context.sttLost
-        ? ('sttLost' as const)
-        : context.misunderstandings >= KEYPAD_OFFER_AFTER ||
-            (context.reason === 'unheard' && !context.transcribes)
-          ? ('misunderstood' as const)
-          : null,
-      // A resume turn answers nobody: words queued meanwhile wait for the turn after it.
-      turnUserText: context.reason === 'resume' ? '' : context.userText,
-      userText: context.reason === 'resume' ? context.userText : '',
-      turnDtmf: context.dtmfEntry,
-      dtmfEntry: null,
-      reason:
-        context.reason === 'user' && context.userText.trim() === '' && context.dtmfEntry !== null
-          ? ('dtmf' as const)
-          : context.reason,
-    })),
+    beginTurn: assign(({ context }) => nextTurnOf(context)),
+    /** The patience ended while the prepared reply was current: the turn about to begin takes it. */
+    takePrepared: assign({ takePrepared: true }),
     markUserTurn: assign({ reason: 'user' as const, idleReprompts: 0, recoveries: 0 }),
     markUnheard: assign({ reason: 'unheard' as const }),
     recordSpeechLength: assign({
@@ -505,6 +571,7 @@ export const callMachine = setup({
     interruptible: ({ context }) => context.turnPolicy.interruptible,
     substantialSpeech: ({ context }) => context.lastSpeechMs >= context.timings.unheardMinSpeechMs,
     noPatience: ({ context }) => context.turnPolicy.endpointingPatienceMs <= 0,
+    preemptive: ({ context }) => context.preemptive,
     /** A final transcript with a real word (not only backchannels or fillers). */
     finalHasWords: ({ event }) => event.type === 'stt.transcript.final' && isBargeInUtterance(event.text),
     callerTalking: ({ context }) => context.callerTalking,
@@ -538,7 +605,8 @@ export const callMachine = setup({
     falseInterruption: ({ context }) => context.timings.falseInterruptionMs,
     hangUpTimeout: ({ context }) => context.timings.hangUpTimeoutMs,
     transferTimeout: ({ context }) => context.timings.transferTimeoutMs,
-    endpointingPatience: ({ context }) => context.turnPolicy.endpointingPatienceMs,
+    endpointingPatience: ({ context }) =>
+      context.turnPolicy.endpointingPatienceMs * context.timings.endpointingPatienceScale,
   },
 }).createMachine({
   id: 'call',
@@ -576,6 +644,9 @@ export const callMachine = setup({
         input.transfer?.afterMisunderstandings ?? DEFAULT_TRANSFER_AFTER_MISUNDERSTANDINGS,
     },
     transferCause: null,
+    preemptive: input.preemptive ?? true,
+    takePrepared: false,
+    turnPrepared: false,
     endReason: null,
   }),
   states: {
@@ -743,11 +814,42 @@ export const callMachine = setup({
                 target: 'responding',
                 actions: ['appendFinal', 'emitFinal', 'markUserTurn'],
               },
-              { actions: ['appendFinal', 'emitFinal'] },
+              // More words, still unfinished: prepare again for the longer text (patience goes on).
+              { guard: 'eventHasText', target: '.preparing', actions: ['appendFinal', 'emitFinal'] },
+              { actions: 'emitFinal' },
             ],
             'user.text.received': { target: 'responding', actions: ['setTypedTurn', 'markUserTurn'] },
           },
-          after: { endpointingPatience: { target: 'responding', actions: 'markUserTurn' } },
+          after: {
+            endpointingPatience: [
+              // The turn is confirmed as prepared: the reply held during the patience goes out.
+              {
+                guard: stateIn('#call.active.endOfTurn.preparing'),
+                target: 'responding',
+                actions: ['markUserTurn', 'takePrepared'],
+              },
+              { target: 'responding', actions: 'markUserTurn' },
+            ],
+          },
+          initial: 'preparing',
+          states: {
+            /**
+             * Preemptive generation: the reply to the words so far is prepared, held, while the
+             * patience runs. Leaving `endOfTurn` any other way than by the patience ending (the caller
+             * goes on, a final completes the answer) discards it.
+             */
+            preparing: {
+              always: { guard: not('preemptive'), target: 'unprepared' },
+              invoke: {
+                id: 'prepare',
+                src: 'prepare',
+                input: ({ context }) => preparedInputOf(context),
+                onError: { target: 'unprepared' },
+              },
+            },
+            /** Waiting out the patience with nothing prepared (switched off, or the preparation failed). */
+            unprepared: {},
+          },
         },
         /**
          * A partial transcript cut the bot off. The interruption stands once a final brings a real
@@ -801,15 +903,7 @@ export const callMachine = setup({
           invoke: {
             id: 'respond',
             src: 'respond',
-            input: ({ context }) => ({
-              turn: context.turn,
-              reason: context.reason,
-              userText: context.turnUserText,
-              dtmf: context.turnDtmf,
-              keypadOffer: context.keypadOffer,
-              dialogue: context.llmLost ? ('fallback' as const) : ('primary' as const),
-              resumeTurn: context.reason === 'resume' ? context.resumeTurn : null,
-            }),
+            input: ({ context }) => respondInputOf(context),
             onError: [
               { guard: 'leaving', target: '#call.ending' },
               { guard: 'canRecover', target: 'responding', reenter: true, actions: 'markRecover' },

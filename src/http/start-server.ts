@@ -10,6 +10,7 @@ import path from 'node:path';
 import fs from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { randomInt } from 'node:crypto';
+import type { CallTimings } from '../../machines/call/call.machine.js';
 import { generateClaimNumber } from '../../machines/claim/claim-number.js';
 import type { Logger } from 'pino';
 import { inspectHostOf, type AppConfig } from '../config.js';
@@ -49,6 +50,8 @@ export interface ServerOverrides {
   /** Replaces providers built from config (tests). */
   providers?: Partial<Omit<Providers, 'describe'>>;
   today?: () => string;
+  /** Call-machine timers for every session (tests), under the session's own. */
+  sessionTimings?: Partial<CallTimings>;
   /** Extra wiring (e.g. Twilio routes) before listening. */
   extend?: (app: App, ctx: { startSession: StartSession; deps: SessionDeps }) => void;
 }
@@ -304,9 +307,14 @@ async function startServerLocked(
     providerNames: { stt: providers.stt?.name ?? null, llm: dialogue.name, tts: null },
     observer: combineObservers([metrics.observer, tracing?.observer], logger),
     transferAfterMisunderstandings: config.TRANSFER_AFTER_MISUNDERSTANDINGS,
+    preemptive: config.PREEMPTIVE_GENERATION === 'on',
   };
   const startSession: StartSession = async (transport, opts) => {
-    const s = await startCallSession(deps, observedTransport(liveTracker, transport, opts?.from), opts);
+    const timings = { ...overrides.sessionTimings, ...opts?.timings };
+    const s = await startCallSession(deps, observedTransport(liveTracker, transport, opts?.from), {
+      ...opts,
+      timings,
+    });
     live.add(s);
     void s.done.then(() => {
       live.delete(s);

@@ -48,6 +48,7 @@ export interface MetricsProviders {
 export class ConversationMetrics {
   private readonly turns: TurnTiming[] = [];
   private interruptions = 0;
+  private readonly prepared = { committed: 0, discarded: 0 };
 
   constructor(
     readonly conversationId: string,
@@ -58,6 +59,19 @@ export class ConversationMetrics {
   addTurn(t: TurnTiming): void {
     this.turns.push(t);
     if (t.interrupted) this.interruptions += 1;
+  }
+
+  /**
+   * Preemptive generation: a reply prepared during the endpointing patience was committed (the
+   * caller said nothing more) or discarded (the caller went on; its LLM and TTS work was wasted).
+   */
+  notePreparedTurn(outcome: 'committed' | 'discarded'): void {
+    this.prepared[outcome] += 1;
+  }
+
+  /** Prepared replies committed and discarded so far (logged when the call ends). */
+  preparedTurns(): { committed: number; discarded: number } {
+    return { ...this.prepared };
   }
 
   /** All turns recorded so far (copies). */

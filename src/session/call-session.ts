@@ -36,7 +36,7 @@ import type {
 } from './session-types.js';
 import { machineVersion } from './machine-version.js';
 import { createConversationLog } from './conversation-log.js';
-import { createRespondActor } from './respond-actor.js';
+import { createTurnActors } from './respond-actor.js';
 import { createTurnClock } from './turn-clock.js';
 
 /** Dependencies shared by all sessions (built once in the composition root). */
@@ -68,6 +68,8 @@ export interface SessionDeps {
    * (TRANSFER_AFTER_MISUNDERSTANDINGS; 0: never by itself). Default 3.
    */
   transferAfterMisunderstandings?: number;
+  /** Preemptive generation during the endpointing patience (`PREEMPTIVE_GENERATION`). Default true. */
+  preemptive?: boolean;
 }
 
 /** A claim number for a new call, and whether the database reserved it (false: generated locally). */
@@ -163,26 +165,28 @@ export async function startCallSession(
   });
   const history: DialogueMessage[] = [];
 
+  const turns = createTurnActors({
+    dialogue: deps.dialogue,
+    fallbackDialogue: deps.fallbackDialogue,
+    speaker: speech.speaker,
+    callInfo: {
+      channel: transport.channel,
+      fromMasked: maskPhoneNumber(opts.from),
+      companyName: deps.companyName,
+      recorded: speech.recording === true,
+    },
+    history,
+    clock,
+    log,
+    metrics,
+    notify,
+    transcribes: deps.providerNames.stt !== null,
+    logger,
+  });
   const machine = callMachine.provide({
     actors: {
-      respond: createRespondActor({
-        dialogue: deps.dialogue,
-        fallbackDialogue: deps.fallbackDialogue,
-        speaker: speech.speaker,
-        callInfo: {
-          channel: transport.channel,
-          fromMasked: maskPhoneNumber(opts.from),
-          companyName: deps.companyName,
-          recorded: speech.recording === true,
-        },
-        history,
-        clock,
-        log,
-        metrics,
-        notify,
-        transcribes: deps.providerNames.stt !== null,
-        logger,
-      }),
+      respond: turns.respond,
+      prepare: turns.prepare,
       hangUp: fromPromise<void, { reason: string }>(async ({ input }) => transport.hangUp(input.reason)),
       transfer: fromPromise<void, TransferInput>(async ({ input }) => {
         if (!transport.transfer) throw new Error('this call cannot be transferred');
@@ -220,6 +224,7 @@ export async function startCallSession(
         afterMisunderstandings:
           deps.transferAfterMisunderstandings ?? DEFAULT_TRANSFER_AFTER_MISUNDERSTANDINGS,
       },
+      preemptive: deps.preemptive ?? true,
     },
     inspect: (ev) => {
       log.inspect(ev);
@@ -242,7 +247,7 @@ export async function startCallSession(
     log.ended(endReason, claim?.phase ?? null, metrics);
     speech.speaker.close();
     notify({ type: 'session.ended', reason: endReason });
-    logger.info({ endReason, claimState: claim?.path }, 'call ended');
+    logger.info({ endReason, claimState: claim?.path, preparedTurns: metrics.preparedTurns() }, 'call ended');
     resolveDone({ endReason });
   };
 

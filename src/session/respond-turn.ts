@@ -253,7 +253,9 @@ export async function runRespondTurn(
   const latencyFrom = stoppedAt !== null && stoppedAt <= turnStartedAt ? stoppedAt : turnStartedAt;
   if (t.firstAudioAt !== null) timing.latencyMs = t.firstAudioAt - latencyFrom;
   if (t.firstHeardAt !== null) timing.heardLatencyMs = t.firstHeardAt - latencyFrom;
-  if (t.firstTextAt !== null && t.firstAudioAt !== null) timing.ttsTtfbMs = t.firstAudioAt - t.firstTextAt;
+  // A held turn's first audio is sent at its release: the voice's own TTFB is when it arrived.
+  const synthesizedAt = t.firstSynthesizedAt ?? t.firstAudioAt;
+  if (t.firstTextAt !== null && synthesizedAt !== null) timing.ttsTtfbMs = synthesizedAt - t.firstTextAt;
   if (t.firstTextAt !== null && t.doneAt !== null) timing.ttsProcessingMs = t.doneAt - t.firstTextAt;
 
   const aside = !!input.userText && !!ctx.fallback.readAside?.(ctx.gateway.view(), input.userText);

@@ -48,6 +48,11 @@ export type SessionNotice =
   | { type: 'bot.turn.started'; turn: number }
   | { type: 'bot.text'; turn: number; text: string }
   | { type: 'bot.turn.ended'; turn: number; text: string; heardText: string; interrupted: boolean }
+  /**
+   * Preemptive generation: the reply prepared for `userText` during the endpointing patience was
+   * dropped unheard (`reason`: the caller went on...); `text` is what it had written so far.
+   */
+  | { type: 'turn.prepared.discarded'; turn: number; userText: string; text: string; reason: string }
   | { type: 'tool.called'; turn: number; name: string; arguments: string; result: string }
   | { type: 'metrics.turn'; timing: TurnTiming }
   | { type: 'session.ended'; reason: string };

@@ -13,8 +13,10 @@ import {
   type TurnOutcome,
 } from '../../machines/call/call.machine.js';
 import { claimMachine } from '../../machines/claim/claim.machine.js';
+import { step, type CallStep, type StepAction } from '../support/call-steps.js';
 import { claimMetaOfPath, claimPathOfValue, turnPolicyOfMeta } from '../../machines/claim/claim.view.js';
-import { step, type Action, type Step } from '../support/call-steps.js';
+
+type Step = CallStep;
 
 const input = {
   conversationId: 'c1',
@@ -304,7 +306,7 @@ describe('call machine decisions (pure transitions)', () => {
     it('takes the interruption as real once a final brings a word, and answers the caller', () => {
       let s = cutOff();
       s = step(s.snap, { type: 'stt.transcript.final', text: 'so the date is wrong', speechFinal: true });
-      expect(value(s)).toBe('{"active":"endOfTurn"}');
+      expect(value(s)).toBe('{"active":{"endOfTurn":"preparing"}}');
       s = fire(s, 'endpointingPatience');
       expect(respondInput(s)).toMatchObject({
         reason: 'user',
@@ -329,7 +331,7 @@ describe('call machine decisions (pure transitions)', () => {
 
     it('connecting: connectTimeout hangs up (no_start)', () => {
       const [snap, actions] = initialTransition(callMachine, input);
-      const s0 = { snap, actions: actions as unknown as Action[] };
+      const s0 = { snap, actions: actions as unknown as StepAction[] };
       expect(timers(s0)).toEqual([
         { event: 'xstate.after.connectTimeout.call.connecting', delay: t.connectTimeoutMs },
       ]);
@@ -405,7 +407,7 @@ describe('call machine decisions (pure transitions)', () => {
         snapshot: claimSnapshot([{ type: 'claim.number.acknowledged' }]),
       });
       s = step(s.snap, { type: 'stt.transcript.final', text: 'March', speechFinal: true });
-      expect(value(s)).toBe('{"active":"endOfTurn"}');
+      expect(value(s)).toBe('{"active":{"endOfTurn":"preparing"}}');
       expect(timers(s)).toEqual([
         expect.objectContaining({ delay: s.snap.context.turnPolicy.endpointingPatienceMs }),
       ]);
@@ -438,7 +440,7 @@ describe('call machine decisions (pure transitions)', () => {
         text: 'it was on March',
         speechFinal: true,
       });
-      expect(value(s)).toBe('{"active":"endOfTurn"}');
+      expect(value(s)).toBe('{"active":{"endOfTurn":"preparing"}}');
       expect(timers(s)).toEqual([
         expect.objectContaining({ delay: s.snap.context.turnPolicy.endpointingPatienceMs }),
       ]);
@@ -446,7 +448,7 @@ describe('call machine decisions (pure transitions)', () => {
 
     it('endOfTurn: the caller finishing the answer during the patience ends the wait at once', () => {
       let s = step(collectingDate().snap, { type: 'stt.transcript.final', text: 'March', speechFinal: true });
-      expect(value(s)).toBe('{"active":"endOfTurn"}');
+      expect(value(s)).toBe('{"active":{"endOfTurn":"preparing"}}');
       s = step(s.snap, { type: 'stt.transcript.final', text: 'third', speechFinal: true });
       expect(respondInput(s)).toMatchObject({ reason: 'user', userText: 'March third' });
     });
@@ -465,7 +467,7 @@ describe('call machine decisions (pure transitions)', () => {
         text: 'twelve hundred and',
         speechFinal: true,
       });
-      expect(value(cut)).toBe('{"active":"endOfTurn"}');
+      expect(value(cut)).toBe('{"active":{"endOfTurn":"preparing"}}');
       s = step(s.snap, { type: 'stt.transcript.final', text: 'twelve hundred fifty', speechFinal: true });
       expect(respondInput(s)).toMatchObject({ userText: 'twelve hundred fifty' });
     });

@@ -66,7 +66,7 @@ describe('call machine', () => {
     t.botSays();
     t.botDone();
     t.actor.send({ type: 'stt.transcript.final', text: 'it was March', speechFinal: true });
-    expect(t.state()).toBe('{"active":"endOfTurn"}');
+    expect(t.state()).toBe('{"active":{"endOfTurn":"preparing"}}');
     t.actor.send({ type: 'stt.transcript.partial', text: 'third' });
     expect(t.state()).toBe('{"active":{"userSpeaking":"talking"}}');
     t.actor.send({ type: 'stt.transcript.final', text: 'third', speechFinal: true });

@@ -13,7 +13,7 @@ import {
 } from '../../machines/call/call.machine.js';
 import { keypadAsksForPerson, transferWhisperText } from '../../machines/call/transfer.js';
 import { claimMachine } from '../../machines/claim/claim.machine.js';
-import { step, type Step } from '../support/call-steps.js';
+import { step, type CallStep as Step } from '../support/call-steps.js';
 
 const baseInput: CallInput = {
   conversationId: 'c1',

@@ -1,27 +1,27 @@
 /**
- * Pure steps through the call machine for decision tests, the xstate-core way: `transition()`
- * returns the next snapshot and its effects as data (spawned actors, emitted notices, timers).
+ * Pure-transition steps of the call machine for tests: a snapshot plus the actions (spawned
+ * actors, emitted notices, delayed events) the step produced, as data.
  */
 import { transition, type SnapshotFrom } from 'xstate';
 import { callMachine, type CallEvent } from '../../machines/call/call.machine.js';
 
 /** A call machine snapshot. */
-export type Snap = SnapshotFrom<typeof callMachine>;
+export type CallSnap = SnapshotFrom<typeof callMachine>;
 
-/** One effect of a transition, as data. */
-export interface Action {
+/** An action as data. */
+export interface StepAction {
   type: string;
   params?: Record<string, unknown>;
 }
 
-/** A snapshot and the effects of the transition that led to it. */
-export interface Step {
-  snap: Snap;
-  actions: Action[];
+/** One step: where the machine is, and what it asked to be done. */
+export interface CallStep {
+  snap: CallSnap;
+  actions: StepAction[];
 }
 
-/** Sends one event (a machine event, or an internal one: timers, actor results). */
-export function step(snap: Snap, event: CallEvent | { type: string; [k: string]: unknown }): Step {
+/** Sends `event` to `snap` with xstate's pure `transition`. */
+export function step(snap: CallSnap, event: CallEvent | { type: string; [k: string]: unknown }): CallStep {
   const [next, actions] = transition(callMachine, snap, event as CallEvent);
-  return { snap: next, actions: actions as unknown as Action[] };
+  return { snap: next, actions: actions as unknown as StepAction[] };
 }

@@ -9,6 +9,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import type { CallTimings } from '../../machines/call/call.machine.js';
 import { loadConfig, type AppConfig } from '../../src/config.js';
 import { createLogger } from '../../src/logger.js';
 import { startServer, type RunningServer, type ServerOverrides } from '../../src/http/start-server.js';
@@ -30,7 +31,9 @@ export interface PhoneHarnessOptions {
   /** Extra env for loadConfig. */
   env?: Record<string, string>;
   overrides?: ServerOverrides;
-  /** Call-machine timers for every session (e.g. shorter idle timeouts). */
+  /** Call-machine timers for every session (e.g. a stretched endpointing patience). */
+  timings?: Partial<CallTimings>;
+  /** Today's date for the claim guards (YYYY-MM-DD). */
   today?: string;
   /** pino level for the server. Default 'silent'. */
   logLevel?: AppConfig['LOG_LEVEL'];
@@ -94,6 +97,7 @@ export async function startPhoneHarness(opts: PhoneHarnessOptions = {}): Promise
   const server = await startServer(config, logger, {
     ...(opts.store ? { store: opts.store } : {}),
     ...(today ? { today: () => today } : {}),
+    ...(opts.timings ? { sessionTimings: opts.timings } : {}),
     ...opts.overrides,
   });
 
