@@ -305,7 +305,8 @@ export const callMachine = setup({
       turn: context.turn + 1,
       keypadOffer: context.sttLost
         ? ('sttLost' as const)
-        : context.misunderstandings >= KEYPAD_OFFER_AFTER || (context.reason === 'unheard' && !context.transcribes)
+        : context.misunderstandings >= KEYPAD_OFFER_AFTER ||
+            (context.reason === 'unheard' && !context.transcribes)
           ? ('misunderstood' as const)
           : null,
       // A resume turn answers nobody: words queued meanwhile wait for the turn after it.

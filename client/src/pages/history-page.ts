@@ -82,7 +82,14 @@ export function mountHistoryPage(
       null,
       h('th', { scope: 'row', 'data-label': 'Claim' }, h('a', { href: linkTo(c.id) }, c.claim_id)),
       cell('Outcome', outcomeBadge(c)),
-      cell('Claim status', h('span', { class: `badge badge-${c.claim_status === 'Pending' ? 'ok' : 'neutral'}` }, c.claim_status)),
+      cell(
+        'Claim status',
+        h(
+          'span',
+          { class: `badge badge-${c.claim_status === 'Pending' ? 'ok' : 'neutral'}` },
+          c.claim_status,
+        ),
+      ),
       cell('End reason', c.ended_at ? endReasonText(c.end_reason) : '—'),
       cell('Amount', formatAmount(c.claim_amount)),
       cell('Claim date', formatClaimDate(c.claim_date)),
@@ -90,10 +97,7 @@ export function mountHistoryPage(
         'When',
         h('time', { datetime: c.created_at, title: formatAgo(c.created_at) }, formatWhen(c.created_at)),
       ),
-      cell(
-        'Duration',
-        duration === null ? (c.ended_at ? '—' : 'not ended') : formatDurationMs(duration),
-      ),
+      cell('Duration', duration === null ? (c.ended_at ? '—' : 'not ended') : formatDurationMs(duration)),
       cell('Channel', callKindOf(c)),
     );
   };
@@ -138,9 +142,7 @@ export function mountHistoryPage(
               h(
                 'tr',
                 null,
-                COLUMNS.map((c) =>
-                  h('th', { scope: 'col' }, c),
-                ),
+                COLUMNS.map((c) => h('th', { scope: 'col' }, c)),
               ),
             ),
             h('tbody', null, rows.map(row)),

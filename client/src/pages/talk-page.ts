@@ -334,10 +334,7 @@ export function createTalkPage(): TalkPage {
     call.setMuted(muted);
     muteBtn.setAttribute('aria-pressed', String(muted));
     replaceChildren(muteBtn, muted ? 'Unmute microphone' : 'Mute microphone');
-    setMic(
-      muted ? 'muted' : 'on',
-      muted ? 'Microphone muted: the bot hears silence' : micOnText(),
-    );
+    setMic(muted ? 'muted' : 'on', muted ? 'Microphone muted: the bot hears silence' : micOnText());
   });
   form.addEventListener('submit', (e) => {
     e.preventDefault();
