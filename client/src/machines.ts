@@ -33,8 +33,9 @@ function stateIds(machine: MachineJson): string[] {
   return out;
 }
 
+/** Every state of both machines numbered in one sequence, so no two states share a colour step. */
 const ORDER = new Map<string, number>(
-  [CALL_MACHINE, CLAIM_MACHINE].flatMap((m) => stateIds(m).map((id, i) => [id, i] as const)),
+  [CALL_MACHINE, CLAIM_MACHINE].flatMap(stateIds).map((id, i) => [id, i] as const),
 );
 
 /**

@@ -99,6 +99,18 @@ export async function shootAllPages(
 ): Promise<Shot[]> {
   fs.mkdirSync(dir, { recursive: true });
   const files: Shot[] = [];
+  // One call hung up mid-claim first, so History shows an unfinished call next to filed ones.
+  const first = await openAt(browser, VIEWPORTS[0]!);
+  try {
+    await typedCallToAmount(first, baseUrl);
+    await first.getByRole('button', { name: 'Hang up' }).click();
+    await first
+      .locator('#call-status')
+      .filter({ hasText: /^Call ended/ })
+      .waitFor();
+  } finally {
+    await first.context().close();
+  }
   for (const vp of VIEWPORTS) {
     const page = await openAt(browser, vp);
     try {

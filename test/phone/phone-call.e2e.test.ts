@@ -17,6 +17,7 @@ import {
 import { scriptedClaimModel } from '../support/scripted-llm.js';
 import { createLocalTts } from '../../src/providers/local/local-tts.js';
 import { createToneTts } from '../fakes/tone-tts.js';
+import { keypadTurnText, unheardTurnText } from '../../src/session/caller-turn-text.js';
 
 const SPEEDUP = 8;
 const TODAY = '2026-11-25';
@@ -170,6 +171,24 @@ describe('a phone call over the Twilio media stream', () => {
       expect(d.metrics).toMatchObject({ stt_provider: null, llm_provider: 'local' });
       expect(['espeak-ng', 'silence']).toContain(d.metrics!.tts_provider);
       expect(call.receivedBytes).toBeGreaterThan(0);
+    });
+  }, 120_000);
+
+  it('without speech-to-text: an unheard utterance is a caller turn in the transcript, and the keypad is offered at once', async () => {
+    await withStack({ deepgram: false, cartesia: false }, async (h) => {
+      const call = await h.call({ speedup: SPEEDUP });
+      await waitForBotToFinish(call, 0);
+      await say(call, 'okay-got-it'); // heard as speech, never as words
+      await pressKeys(call, '1', true); // the keypad still works
+      await call.hangUp();
+      const d = await h.conversationByCallSid(call.callSid, { ended: true });
+      const turns = d.messages.map((m) => ({ role: m.role, text: m.text }));
+      const unheard = turns.findIndex((m) => m.text === unheardTurnText(false));
+      expect(turns[unheard]?.role).toBe('user');
+      // The very next bot turn (the first miss) offers the keypad.
+      const reply = turns.slice(unheard + 1).find((m) => m.role === 'assistant');
+      expect(reply?.text).toMatch(/press 1/i);
+      expect(turns).toContainEqual({ role: 'user', text: keypadTurnText('1') });
     });
   }, 120_000);
 

@@ -127,6 +127,11 @@ function legend(): HTMLElement {
   );
 }
 
+/** A dotted name that may wrap after its dots and spaces only, never mid-word. */
+function breakable(text: string): Array<Node | string> {
+  return text.split(/(?<=[.\s])/).flatMap((part, i) => (i ? [h('wbr'), part] : [part]));
+}
+
 /** Every transition of the machine as a table: from state, trigger, guard, target. */
 function renderAllTransitions(machine: MachineJson, n: number): HTMLElement {
   const rows: HTMLElement[] = [];
@@ -137,10 +142,10 @@ function renderAllTransitions(machine: MachineJson, n: number): HTMLElement {
         h(
           'tr',
           { 'data-from': id },
-          h('td', null, id.split('.').slice(1).join('.') || id),
-          h('td', null, h('code', null, t.trigger)),
-          h('td', null, t.guard ? h('code', null, t.guard) : '—'),
-          h('td', null, target),
+          h('td', null, breakable(id.split('.').slice(1).join('.') || id)),
+          h('td', null, h('code', null, breakable(t.trigger))),
+          h('td', null, t.guard ? h('code', null, breakable(t.guard)) : '—'),
+          h('td', null, breakable(target)),
         ),
       );
     }
