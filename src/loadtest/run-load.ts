@@ -2,7 +2,8 @@
  * The load: `calls` simulated callers, started evenly over `rampMs`; each places one call, or,
  * with `durationMs`, calls again as soon as its call ends until the duration is over (so about
  * `calls` calls are in progress for the whole duration). Calls in progress when the duration ends
- * finish normally; `signal` (Ctrl-C) ends them at once as `aborted`.
+ * finish normally; `signal` (Ctrl-C) ends them at once as `aborted`. A caller whose call failed
+ * waits a second before it redials.
  */
 import { placeCall, type CallOutcome, type PlaceCallOptions } from './place-call.js';
 
@@ -31,6 +32,9 @@ export interface LoadResult {
   startedAt: Date;
   elapsedMs: number;
 }
+
+/** Pause of a caller before it redials after a failed call (with `durationMs`). */
+const REDIAL_AFTER_FAILURE_MS = 1_000;
 
 const sleep = (ms: number, signal?: AbortSignal) =>
   new Promise<void>((resolve) => {
@@ -71,6 +75,8 @@ export async function runLoad(opts: RunLoadOptions): Promise<LoadResult> {
       else if (outcome.status === 'failed') progress.failed++;
       outcomes.push(outcome);
       report();
+      // A call refused at once must not become a tight redial loop against the deployment.
+      if (outcome.status === 'failed' && keepGoing()) await sleep(REDIAL_AFTER_FAILURE_MS, opts.signal);
     } while (keepGoing());
   };
   try {

@@ -74,6 +74,8 @@ export function createPostgresLiveFeed(opts: PostgresLiveFeedOptions): LiveCalls
   let reconnect: NodeJS.Timeout | undefined;
   let backoffMs = 1_000;
   let stopped = false;
+  /** One warning per outage of the LISTEN connection, not one per retry. */
+  let listenFailing = false;
 
   const tell = () => {
     for (const l of listeners) {
@@ -110,7 +112,8 @@ export function createPostgresLiveFeed(opts: PostgresLiveFeedOptions): LiveCalls
     };
     listenClient = client;
     client.on('error', (err) => {
-      log.warn({ err: err.message }, 'live calls: LISTEN connection lost; reconnecting');
+      if (!listenFailing) log.warn({ err: err.message }, 'live calls: LISTEN connection lost; reconnecting');
+      listenFailing = true;
       retry();
     });
     client.on('end', retry);
@@ -121,10 +124,13 @@ export function createPostgresLiveFeed(opts: PostgresLiveFeedOptions): LiveCalls
       await client.connect();
       await client.query(`listen ${LIVE_CALLS_CHANNEL}`);
       backoffMs = 1_000;
+      if (listenFailing) log.info('live calls: listening again');
+      listenFailing = false;
       // Changes made while we were not listening: look again.
       tell();
     } catch (err) {
-      log.warn({ err: (err as Error).message }, 'live calls: could not LISTEN; retrying');
+      if (!listenFailing) log.warn({ err: (err as Error).message }, 'live calls: could not LISTEN; retrying');
+      listenFailing = true;
       retry();
     }
   };
@@ -132,7 +138,8 @@ export function createPostgresLiveFeed(opts: PostgresLiveFeedOptions): LiveCalls
   return {
     source: 'postgres',
     async start() {
-      await listen();
+      // Nothing here waits for the database: a server starting while it is down still serves calls.
+      void listen();
       publisher = startLivePublisher({
         tracker: opts.tracker,
         write,
@@ -147,7 +154,6 @@ export function createPostgresLiveFeed(opts: PostgresLiveFeedOptions): LiveCalls
             .catch(() => {});
         },
       });
-      await publisher.flush();
     },
     async view() {
       const expirySecs = (opts.heartbeatMs * EXPIRY_HEARTBEATS) / 1000;
@@ -177,9 +183,13 @@ export function createPostgresLiveFeed(opts: PostgresLiveFeedOptions): LiveCalls
       if (reconnect) clearTimeout(reconnect);
       await publisher?.stop();
       // A clean stop leaves the view at once (a killed instance leaves it at heartbeat expiry).
-      await pool
-        .query('delete from live_instances where instance_id = $1', [opts.tracker.instanceId])
-        .catch(() => {});
+      // Bounded: a database that is down must not hold the shutdown.
+      await Promise.race([
+        pool
+          .query('delete from live_instances where instance_id = $1', [opts.tracker.instanceId])
+          .catch(() => {}),
+        new Promise((r) => setTimeout(r, 2_000).unref()),
+      ]);
       const client = listenClient;
       listenClient = null;
       await client?.end().catch(() => {});

@@ -104,7 +104,6 @@ export function createSupabaseLiveFeed(opts: SupabaseLiveFeedOptions): LiveCalls
         logger: log,
         onHeartbeat: tell,
       });
-      await publisher.flush();
     },
     async view() {
       const at = now();
@@ -141,9 +140,12 @@ export function createSupabaseLiveFeed(opts: SupabaseLiveFeedOptions): LiveCalls
         client.realtime.disconnect();
       }
       // A clean stop leaves the view at once; if the delete fails the row expires.
-      await Promise.resolve(
-        client.from('live_instances').delete().eq('instance_id', opts.tracker.instanceId),
-      ).catch(() => {});
+      await Promise.race([
+        Promise.resolve(
+          client.from('live_instances').delete().eq('instance_id', opts.tracker.instanceId),
+        ).catch(() => {}),
+        new Promise((r) => setTimeout(r, 2_000).unref()),
+      ]);
       listeners.clear();
     },
   };
