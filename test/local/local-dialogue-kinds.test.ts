@@ -23,6 +23,8 @@ function call() {
   const actor = createActor(claimMachine, { input: { claimId: 'CLM-4821-0937', today: TODAY } }).start();
   const gateway = new ClaimGateway(actor);
   const dialogue = createLocalDialogue({ today: () => TODAY });
+  /** The call's whole conversation, as the engine keeps it. */
+  const history: DialogueMessage[] = [];
   const request = (history: DialogueMessage[], reason: TurnReason = 'user'): DialogueRequest => ({
     claim: gateway.view(),
     history,
@@ -39,20 +41,22 @@ function call() {
   return {
     /** One caller turn: what the bot answers, and whether the caller was heard leaving. */
     async say(said: string): Promise<{ bot: string; goodbye: boolean }> {
-      const history: DialogueMessage[] = [{ role: 'user', content: said }];
+      history.push({ role: 'user', content: said });
       const calls = [];
       for await (const c of dialogue.respond(request(history)))
         if (c.type === 'tool_call') calls.push(c.call);
-      if (calls.length === 0) return { bot: await text(request(history)), goodbye: false };
-      history.push({ role: 'assistant', content: null, toolCalls: calls });
       let goodbye = false;
-      for (const c of calls) {
-        if (c.name === 'caller_goodbye_said') goodbye = true;
-        const content = goodbye ? '{"ok":true}' : gateway.apply(c).content;
-        history.push({ role: 'tool', toolCallId: c.id, content });
+      if (calls.length > 0) {
+        history.push({ role: 'assistant', content: null, toolCalls: calls });
+        for (const c of calls) {
+          if (c.name === 'caller_goodbye_said') goodbye = true;
+          const content = goodbye ? '{"ok":true}' : gateway.apply(c).content;
+          history.push({ role: 'tool', toolCallId: c.id, content });
+        }
       }
-      if (goodbye) return { bot: await text(request(history, 'callerGoodbye')), goodbye };
-      return { bot: await text(request(history)), goodbye };
+      const bot = await text(request(history, goodbye ? 'callerGoodbye' : 'user'));
+      history.push({ role: 'assistant', content: bot });
+      return { bot, goodbye };
     },
     view: (): ClaimView => claimViewOf(actor.getSnapshot()),
     get context() {
@@ -97,6 +101,28 @@ describe('amounts said in digit groups or digit by digit', () => {
     expect(c.context.claimAmount).toBeNull();
     await c.say('a hundred and twenty five dollars');
     expect(c.context.claimAmount).toBe(125);
+  });
+});
+
+describe('the answer to the clarifying question', () => {
+  it.each([
+    ['the first one', 125],
+    ['the first', 125],
+    ['the bigger one', 125],
+    ['the second one', 1.25],
+  ])('%j picks %d from the previous turn and moves on to the read-back', async (said, amount) => {
+    const c = await callAt('amount');
+    await c.say('one twenty five');
+    await c.say(said);
+    expect(c.context.claimAmount).toBe(amount);
+    expect(c.state).toBe('ongoing.verifying');
+  });
+
+  it('picks nothing when the previous turn was not an unclear amount', async () => {
+    const c = await callAt('amount');
+    const { bot } = await c.say('the first one');
+    expect(c.context.claimAmount).toBeNull();
+    expect(bot).toContain("didn't catch");
   });
 });
 

@@ -57,6 +57,20 @@ describe('amounts said in digit groups or digit by digit', () => {
     },
   );
 
+  it.each(['the first one', 'that one', 'the other one', 'the bigger one'])(
+    'hears "one" in %j as a pronoun, not $1',
+    (said) => {
+      expect(u(said, atAmount).amount).toBeNull();
+    },
+  );
+
+  it.each([
+    ['the one hundred dollars', 100],
+    ['one', 1],
+  ])('still reads %j as %d', (said, amount) => {
+    expect(u(said, atAmount).amount).toBe(amount);
+  });
+
   it.each(['my number is 555 1234', '4 8 2 1', 'twelve fifty', 'one two five zero'])(
     'does not guess at digit groups %j where no amount is expected and no money is said',
     (said) => {

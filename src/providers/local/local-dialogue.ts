@@ -254,6 +254,31 @@ export function speechFor(req: DialogueRequest, today: string): string {
   return say(callTurnWording.notUnderstood);
 }
 
+const FIRST_CHOICE = /\b(first|former|bigger|larger|higher|more)\b/i;
+const SECOND_CHOICE = /\b(second|latter|smaller|lower|less)\b/i;
+
+/**
+ * The answer to "is that X or Y?" (an amount that read two ways) when the caller picks by position
+ * ("the first one", "the second"): the reading chosen, from the caller's previous turn. Null when
+ * the caller's previous turn was not such an amount or the words pick neither.
+ */
+export function chosenAmount(
+  claim: ClaimView,
+  history: readonly DialogueMessage[],
+  text: string,
+  today: string,
+): number | null {
+  if (typeof text !== 'string' || text.length > 80) return null;
+  const first = FIRST_CHOICE.test(text);
+  const second = SECOND_CHOICE.test(text);
+  if (first === second) return null;
+  const users = history.filter((m): m is Extract<DialogueMessage, { role: 'user' }> => m.role === 'user');
+  const previous = users.at(-2);
+  const choices = previous ? understandFor(claim, previous.content, today).amountChoices : null;
+  if (!choices || choices.length < 2) return null;
+  return (first ? choices[0] : choices[1]) ?? null;
+}
+
 /** A question or stall the local voice answers from the machines' wording (see `speechFor`). */
 export function isAside(u: Understanding): boolean {
   return u.asksClaimNumber || u.asksWhy || u.stall || (u.amountChoices?.length ?? 0) > 1;
@@ -273,10 +298,11 @@ export function createLocalDialogue(
       const last = req.history.at(-1);
       if (req.reason === 'user' && last?.role === 'user') {
         const understood = understandFor(req.claim, last.content, opts.today());
+        const chosen = chosenAmount(req.claim, req.history, last.content, opts.today());
         // A caller asking for a person gets one (or hears why not), whatever else they said.
         const events: { type: string }[] = asksForPerson(last.content)
           ? [{ type: 'caller.transfer.requested' }]
-          : turnEventsFor(req.claim, understood);
+          : turnEventsFor(req.claim, chosen === null ? understood : { ...understood, amount: chosen });
         if (events.length > 0) {
           for (const e of events) {
             const { type, ...args } = e;

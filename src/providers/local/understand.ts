@@ -39,6 +39,7 @@
  *   `grand` (`2.5k`, `3 grand`); or within four words after a money cue (`amount`, `cost`, `paid`,
  *   `claiming`, `total`, `worth`, `price`, `bill`, `damage`, `estimate`…): `the amount is 5`.
  *   `X dollars [and] Y cents` and `X dollars Y` are combined (`twelve dollars fifty` = 12.50).
+ * - `one` after `the`/`that`/`first`/`other`… is a pronoun ("the first one"), never 1.
  * - Not an amount unless strong by `$`/currency word: a number followed by a unit (`3 days`,
  *   `2 cars`, `50%`, `5 pm`) or preceded by an identifier word (`policy number 123`, `#5`, `room 12`).
  * - Numbers in a row without a word between are digit groups: three or more single digits (`one two
@@ -556,6 +557,13 @@ const ID_WORDS = new Set([
   'plate', 'vin', 'pin', 'number\'s', 'option', 'press',
 ]);
 const YEAR_BEFORE = new Set(['in', 'of', 'year', 'since']);
+/** Words after which `one` is a pronoun ("the first one", "that one"), not the number 1. */
+// prettier-ignore
+const PRONOUN_ONE_AFTER = new Set([
+  'first', 'second', 'third', 'last', 'other', 'that', 'this', 'which', 'the', 'bigger', 'larger',
+  'higher', 'smaller', 'lower', 'big', 'small', 'right', 'correct', 'latter', 'former', 'no', 'any',
+  'each', 'every', 'another', 'same', 'new',
+]);
 const CONTRAST_WORDS = new Set(['not', 'from', 'instead', 'than', "isn't", "wasn't", 'nope']);
 
 function wordAt(toks: readonly Token[], i: number): string | null {
@@ -672,6 +680,8 @@ function scanAmounts(
     const centsAfter = nextWord !== null && CENTS.has(nextWord);
     const explicitMoney = dollarBefore || currencyAfter || centsAfter;
     if (ambiguous.has(m) && !dollarBefore) continue;
+    if (e - a === 1 && toks[a]?.text === 'one' && prevWord !== null && PRONOUN_ONE_AFTER.has(prevWord))
+      continue;
 
     const unitAfter = (nextWord !== null && UNITS.has(nextWord)) || toks[e]?.text === '%';
     const prev2Word = wordAt(toks, a - 2);
