@@ -434,6 +434,11 @@ export function formatCapacity(levels: CapacityLevel[]): string[] {
       by((c) => c.peakRssBytes),
     );
     row(
+      'RSS peak - idle, per call',
+      (c) => `${((c.peakRssBytes - c.idleRssBytes) / 1024 / 1024 / c.calls).toFixed(2)} MB`,
+      by((c) => c.peakRssBytes - c.idleRssBytes),
+    );
+    row(
       'RSS peak - bare peak, per call',
       (c) =>
         c === baseline

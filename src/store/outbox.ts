@@ -284,6 +284,8 @@ export function createOutbox(opts: OutboxOptions): Outbox {
       opts.journalIn === 'worker'
         ? openJournalWorker(journalPath, { fsync })
         : createJournalFile(journalPath, { fsync }));
+  // A worker boots while the caller does the rest of its start-up (it opens no file until the first append).
+  const booting = opts.journalIn === 'worker' ? journal().ready() : Promise.resolve();
 
   /** Accepted, not yet in the journal. */
   const unjournaled: Entry[] = [];
@@ -829,8 +831,8 @@ export function createOutbox(opts: OutboxOptions): Outbox {
       }
       for (const e of early) e.n = nextSeq++;
       unjournaled.unshift(...early);
-      // After the adoption (which replaces the file): a journal worker boots now, not on the first call's write.
-      await journal().ready();
+      // Booted before the first call's write, not during it.
+      await booting;
       started = true;
       probeDue = true;
       await runDrain();
