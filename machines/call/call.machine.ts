@@ -369,6 +369,13 @@ export function applyDtmfDigit(
   return { buffer: buffer + digit, complete: null };
 }
 
+/** Why a person is asked for: what the event says, else the cause already known, else misunderstandings. */
+function transferCauseOf(event: CallEvent, known: TransferCause | null): TransferCause {
+  if (event.type === 'caller.transfer.requested') return 'caller';
+  if (event.type === 'dtmf.received') return 'keypad';
+  return known ?? 'misunderstood';
+}
+
 /** The call machine definition (see file header). */
 export const callMachine = setup({
   types: {
@@ -504,11 +511,7 @@ export const callMachine = setup({
     /** The call goes to a person; the cause comes from what asked for it. */
     markTransfer: assign(({ event }) => ({
       reason: 'transfer' as const,
-      transferCause: (event.type === 'caller.transfer.requested'
-        ? 'caller'
-        : event.type === 'dtmf.received'
-          ? 'keypad'
-          : 'misunderstood') as TransferCause,
+      transferCause: transferCauseOf(event, null),
       misunderstandings: 0,
       dtmfBuffer: '',
     })),
@@ -524,11 +527,7 @@ export const callMachine = setup({
     emitTransferRequested: emit(({ context, event }) => ({
       type: 'transfer.requested' as const,
       turn: context.turn,
-      cause: (event.type === 'caller.transfer.requested'
-        ? 'caller'
-        : event.type === 'dtmf.received'
-          ? 'keypad'
-          : (context.transferCause ?? 'misunderstood')) as TransferCause,
+      cause: transferCauseOf(event, context.transferCause),
       available: context.transfer.available,
     })),
     setEndReason: assign({

@@ -11,7 +11,7 @@
  * `onDialogueFailure`, which the session turns into `provider.failed`).
  *
  * It decides nothing about the call: it reports the turn's outcome (did the claim take, refuse or
- * get nothing; did the caller say goodbye) and the call machine decides what follows.
+ * get nothing; did the caller say goodbye or ask for a person) and the call machine decides what follows.
  */
 import type { RespondInput, TurnOutcome } from '../../machines/call/call.machine.js';
 import {

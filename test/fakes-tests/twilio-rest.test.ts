@@ -41,6 +41,21 @@ describe('Twilio REST fake with the real client', () => {
     );
   });
 
+  it('records every call update, keeps a call given a <Dial> in progress, and ends its stream', async () => {
+    fake = await startTwilioRestFake({ calls: [CALL] });
+    const streamEnded: string[] = [];
+    fake.events.on('hangup', (sid) => streamEnded.push(sid));
+    const dial =
+      '<Response><Dial><Number url="https://bot.example.test/w">+15550100999</Number></Dial></Response>';
+    const call = await clientFor(fake).calls(CALL).update({ twiml: dial });
+    expect(call.status).toBe('in-progress');
+    expect(fake.callUpdates).toEqual([{ callSid: CALL, form: { Twiml: dial }, at: expect.any(Number) }]);
+    expect(fake.hangUps).toEqual([]);
+    expect(streamEnded).toEqual([CALL]);
+    await clientFor(fake).calls(CALL).update({ status: 'completed' });
+    expect(fake.callUpdates.map((u) => u.form)).toEqual([{ Twiml: dial }, { Status: 'completed' }]);
+  });
+
   it('answers 404 with code 20404 for a call that already ended or never existed', async () => {
     fake = await startTwilioRestFake({ calls: [CALL] });
     const client = clientFor(fake);

@@ -13,6 +13,7 @@ import type { TwilioCall } from '../fakes/twilio-caller.js';
 import * as phone from '../support/phone-harness.js';
 import type { PhoneHarness, PhoneHarnessOptions } from '../support/phone-harness.js';
 import { scriptedClaimModel } from '../support/scripted-llm.js';
+import { expectReplayMatches } from '../support/replay-helper.js';
 
 const SPEEDUP = 8;
 const TODAY = '2026-11-25';
@@ -87,6 +88,7 @@ describe('transfer to a person', () => {
         expect((await personAnswers(h, call, twiml, null)).status).toBe(403);
         expect((await personAnswers(h, call, twiml, 'not-the-token')).status).toBe(403);
         expect(call.protocolErrors).toEqual([]);
+        expectReplayMatches(d); // the transferred call replays through today's machines
       },
     );
   }, 120_000);
@@ -141,6 +143,7 @@ describe('transfer to a person', () => {
       expect(h.rest!.callUpdates.map((u) => u.form)).toEqual([{ Twiml: dialTwiml(d.conversation.id) }]);
       const whisper = await personAnswers(h, call, dialTwiml(d.conversation.id), h.config.TWILIO_AUTH_TOKEN!);
       expect(whisper.body).toContain('The caller pressed zero for a person.');
+      expectReplayMatches(d);
     });
   }, 60_000);
 
