@@ -21,7 +21,7 @@ async function main(): Promise<void> {
     }
     throw err;
   }
-  const logger = createLogger(config.LOG_LEVEL);
+  const logger = createLogger(config.LOG_LEVEL, { format: config.LOG_FORMAT });
   const server = await startServer(config, logger);
   // `npm run dev` passes --no-banner: its own line names the hot-reload client instead.
   if (!process.argv.includes('--no-banner')) printBanner(server.url, server.clientBuilt);

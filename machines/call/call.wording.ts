@@ -6,7 +6,9 @@
  * Each entry has `say` (the local voice's template) and `instruction` (one line of the LLM prompt).
  * Placeholders: `{question}` (the state's question), `{keypadOffer}` (the keypad offer, or nothing),
  * `{hint}` (the state's keypad hint), `{claimNumber}`, `{companyName}`, `{callerNumber}` (the
- * `callerNumber` sentence, or nothing), `{callerLast4}`, `{acknowledgement}`, `{error}`.
+ * `callerNumber` sentence, or nothing), `{recordingNotice}` (the `recordingNotice` sentence when
+ * the call is recorded, or nothing), `{callerLast4}`, `{acknowledgement}`, `{error}`, `{why}` and
+ * `{stall}` (the state's meta), `{choices}` (an unclear amount's readings).
  */
 
 import type { KeypadOfferReason, TurnReason } from './call.machine.js';
@@ -24,8 +26,13 @@ export interface TurnWording {
 /** Every kind of bot turn whose wording is not a state's question alone. */
 export const callTurnWording = {
   greeting: {
-    say: "Hello, and thank you for calling {companyName} claims. {callerNumber} I've opened a new claim for you. {question}",
+    say: "Hello, and thank you for calling {companyName} claims. {recordingNotice} {callerNumber} I've opened a new claim for you. {question}",
     instruction: 'The call just connected: greet the caller first.',
+  },
+  /** Said in the greeting when the call is recorded (RECORDING=on): the caller must be told. */
+  recordingNotice: {
+    say: 'This call is recorded.',
+    instruction: 'This call is recorded: say so in the greeting, right after the welcome.',
   },
   callerNumber: {
     say: "I see you're calling from the number ending in {callerLast4}.",
@@ -85,6 +92,24 @@ export const callTurnWording = {
     say: 'No problem. Which would you like to change, the date or the amount?',
     instruction: 'If the caller says the details are wrong, ask which one to change: the date or the amount.',
   },
+  /** The caller is being connected to a person (`TurnReason` `transfer`); the redirect follows once it played. */
+  transfer: {
+    say: "I'll connect you with a member of our claims team now. Your claim number is {claimNumber}. Please stay on the line.",
+    instruction:
+      'The caller is being transferred to a person: say you are connecting them, remind them of their claim number, and ask them to stay on the line. Do not call tools.',
+  },
+  /** The caller asked for a person on a line without transfers (no TRANSFER_NUMBER, a browser call). */
+  transferUnavailable: {
+    say: "I'm sorry, I can't transfer you to a person on this line, but I can help you here. {question} {keypadOffer}",
+    instruction:
+      'The caller asked for a person, but transfers are not available on this line: say so briefly, offer to help and repeat the question.',
+  },
+  /** The transfer was tried and failed (the redirect was refused or timed out); the call goes on. */
+  transferFailed: {
+    say: "I'm sorry, I couldn't reach a member of our team right now. Let's continue here. {question} {keypadOffer}",
+    instruction:
+      'The transfer to a person failed: apologise briefly, say you will continue together and repeat the question.',
+  },
   /** The keypad offer, by why it is made. `{hint}` is the state's keypad hint. */
   keypadOffer: {
     say: '{hint}',
@@ -93,6 +118,42 @@ export const callTurnWording = {
   keypadOfferSttLost: {
     say: "I'm having trouble hearing you. {hint}",
     instruction: 'Speech recognition is down: the caller can only answer with the keypad. Tell them: {hint}',
+  },
+  /** The caller asked for their claim number in a state past the first one. */
+  claimNumber: {
+    say: 'Your claim number is {claimNumber}. {question}',
+    instruction:
+      'If the caller asks for their claim number, read it out digit by digit in groups, then ask the question again.',
+  },
+  /** The caller asked why the bot needs what it asks for (`{why}`: the state's meta). */
+  why: {
+    say: '{why} {question}',
+    instruction: 'If the caller asks why you need this, answer in one sentence: "{why}", then ask again.',
+  },
+  /** The caller needs time or does not know (`{stall}`: the state's meta). */
+  stall: {
+    say: '{stall} {keypadOffer}',
+    instruction:
+      'If the caller needs time or does not know ("hang on", "I don\'t know"), be patient and give a way forward: "{stall}"',
+  },
+  /** An amount said in a way that reads two ways (`{choices}`: its readings in words). */
+  amountUnclear: {
+    say: 'Just to be sure, is that {choices}?',
+    instruction:
+      'If an amount could be read two ways ("one twenty five": 125 or 1.25), ask which one the caller meant before recording it.',
+  },
+  /** At the read-back, the caller named the detail to change; the state now asks for it. */
+  changeRequested: {
+    say: 'Of course. {question} {keypadOffer}',
+    instruction: 'Answer the caller.',
+  },
+  /** How values are said and passed (an instruction only: the local voice formats values itself). */
+  values: {
+    say: '',
+    instruction:
+      'Say amounts as money in words ("one million dollars", "twelve hundred fifty dollars"), never as bare digits. ' +
+      'Pass a date to a tool with the year and day exactly as the caller said them, even one that does not exist ' +
+      '(April 31st is 2026-04-31): never move it to another day or replace a year you heard; the system checks it.',
   },
 } as const satisfies Record<string, TurnWording>;
 
@@ -113,10 +174,29 @@ export function turnWordingFor(reason: TurnReason): TurnWording {
       return callTurnWording.unheard;
     case 'resume':
       return callTurnWording.resume;
+    case 'transfer':
+      return callTurnWording.transfer;
+    case 'transferUnavailable':
+      return callTurnWording.transferUnavailable;
+    case 'transferFailed':
+      return callTurnWording.transferFailed;
     case 'user':
     case 'dtmf':
       return callTurnWording.answer;
   }
+}
+
+/**
+ * Turns whose words are the machines' fixed wording, never a model's: the caller's goodbye and the
+ * transfer turns (the words must match what the call does next).
+ */
+export function isScriptedTurn(reason: TurnReason): boolean {
+  return (
+    reason === 'callerGoodbye' ||
+    reason === 'transfer' ||
+    reason === 'transferUnavailable' ||
+    reason === 'transferFailed'
+  );
 }
 
 /** The wording entry of a keypad offer. */

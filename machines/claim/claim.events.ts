@@ -39,6 +39,13 @@ export const claimToolArgSchemas = {
       value: z.string().describe('The new value: YYYY-MM-DD for a date, a decimal number for an amount'),
     })
     .describe('The caller corrected one of the claim details.'),
+  'claim.field.change_requested': z
+    .object({
+      field: z.enum(['date', 'amount']).describe('Which detail the caller wants to change'),
+    })
+    .describe(
+      'At the read-back, the caller wants to change one detail but has not said the new value yet ("the amount").',
+    ),
 } as const;
 
 /** Type of a dialogue-originated claim event name. */

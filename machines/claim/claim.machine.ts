@@ -74,6 +74,13 @@ export interface ClaimStateMeta {
   keypad: KeypadMeta | null;
   /** Said before the question when this state was just reached by an accepted answer (template), or null. */
   acknowledgement: string | null;
+  /** One line that answers "why do you need that?" here (the local voice says it, then the question). */
+  why: string;
+  /**
+   * What the bot says to a caller who needs time or does not know ("hang on", "I don't know"):
+   * patience and a way forward. Said instead of the question.
+   */
+  stall: string;
   turnPolicy: StatePolicy;
 }
 
@@ -141,6 +148,10 @@ export const claimMachine = setup({
     correctionValid: ({ context, event }) =>
       event.type === 'claim.field.corrected' && correctionCheck(context, event).ok,
     hasDate: ({ context }) => context.claimDate !== null,
+    /** The caller asked to change the date (at the read-back). */
+    changesDate: ({ event }) => event.type === 'claim.field.change_requested' && event.field === 'date',
+    /** This correction is of the date (so the amount is what may still be missing). */
+    correctsDate: ({ event }) => event.type === 'claim.field.corrected' && event.field === 'date',
     hasAmount: ({ context }) => context.claimAmount !== null,
     /** After this correction, would both fields be known? */
     completeAfterCorrection: ({ context, event }) =>
@@ -203,6 +214,7 @@ export const claimMachine = setup({
         },
       };
     }),
+    clearRejection: assign({ lastRejection: null }),
     markPending: assign({ claimStatus: 'Pending' as const, detailsConfirmed: true, lastRejection: null }),
   },
 }).createMachine({
@@ -238,6 +250,9 @@ export const claimMachine = setup({
           hint: 'You can also press 1 when you have it, or 2 to hear it again.',
         },
         acknowledgement: 'Of course.',
+        why: 'Your claim number is how you and our adjusters find this claim later, so it is worth writing down.',
+        stall:
+          'Take your time, I will wait. Say "got it" when you have noted the number, or "repeat" to hear it again.',
         turnPolicy: { interruptible: false, endpointingPatienceMs: 0 },
       },
       on: {
@@ -255,7 +270,14 @@ export const claimMachine = setup({
             reenter: true,
             actions: 'acceptCorrection',
           },
-          { guard: 'correctionValid', actions: 'acceptCorrection' },
+          // A correction taken before both fields are known moves on to the one still missing
+          // ("the 19th, no sorry, the 20th": the date is taken once and the amount is asked).
+          {
+            guard: and(['correctionValid', 'correctsDate']),
+            target: '.collectingAmount',
+            actions: 'acceptCorrection',
+          },
+          { guard: 'correctionValid', target: '.collectingDate', actions: 'acceptCorrection' },
           { actions: 'rejectCorrection' },
         ],
       },
@@ -272,6 +294,9 @@ export const claimMachine = setup({
               hint: 'You can also type the date on your keypad as two digits for the month, two for the day and four for the year, then press pound.',
             },
             acknowledgement: 'Thank you.',
+            why: 'The date of the incident tells us which policy period covers it, so I need it to open the file.',
+            stall:
+              "No problem, take your time. If you're not sure of the exact day, your best estimate is fine; you can correct it before we file.",
             turnPolicy: { interruptible: true, endpointingPatienceMs: 400 },
           },
           on: {
@@ -298,6 +323,9 @@ export const claimMachine = setup({
               hint: 'You can also type the amount on your keypad, using star for the decimal point, then press pound.',
             },
             acknowledgement: 'Got it, {claimDate}.',
+            why: 'The amount is where the adjuster starts when assessing your claim.',
+            stall:
+              "That's fine, take your time. If you don't have the exact figure yet, an estimate is fine; the adjuster will confirm it with you.",
             turnPolicy: { interruptible: true, endpointingPatienceMs: 400 },
           },
           on: {
@@ -328,10 +356,18 @@ export const claimMachine = setup({
               hint: 'You can also press 1 if everything is correct.',
             },
             acknowledgement: null,
+            why: 'I read the details back so that nothing is filed with a mistake in it.',
+            stall:
+              'Take your time. When you are ready, tell me if the date and the amount are correct, or which one to change.',
             turnPolicy: { interruptible: true, endpointingPatienceMs: 0 },
           },
           on: {
             'claim.details.confirmed': { target: '#claim.done', actions: 'markPending' },
+            // "Which would you like to change?" "The amount.": ask for that field again.
+            'claim.field.change_requested': [
+              { guard: 'changesDate', target: 'collectingDate', actions: 'clearRejection' },
+              { target: 'collectingAmount', actions: 'clearRejection' },
+            ],
             'claim.date.provided': [
               { guard: 'dateValid', target: 'verifying', reenter: true, actions: 'acceptDate' },
               { actions: 'rejectDate' },
@@ -356,6 +392,8 @@ export const claimMachine = setup({
         expects: 'none',
         keypad: null,
         acknowledgement: null,
+        why: 'Your claim is filed; an adjuster will contact you to assess it.',
+        stall: 'There is nothing more you need to do now; an adjuster will be in touch.',
         turnPolicy: { interruptible: false, endpointingPatienceMs: 0 },
       },
     },

@@ -36,6 +36,8 @@ const NO_META: ClaimStateMeta = {
   expects: 'none',
   keypad: null,
   acknowledgement: null,
+  why: '',
+  stall: '',
   turnPolicy: { interruptible: true, endpointingPatienceMs: 0 },
 };
 
@@ -114,6 +116,8 @@ export function claimViewOf(snapshot: ClaimSnapshot): ClaimView {
     expects: meta.expects,
     keypad: meta.keypad,
     acknowledgement: meta.acknowledgement,
+    why: meta.why,
+    stall: meta.stall,
     turnPolicy: turnPolicyOfMeta(meta),
     acceptedEvents: claimToolEventTypes.filter((t) => own.has(t)),
     context: snapshot.context,

@@ -152,6 +152,13 @@ async function main(): Promise<void> {
         if (piped) setTimeout(pump, 50);
         break;
       }
+      case 'turn.prepared.discarded':
+        console.log(
+          c.dim(
+            `  (prepared reply to "${String(m.userText)}" discarded, ${String(m.reason)}: "${String(m.text)}")`,
+          ),
+        );
+        break;
       case 'error':
         console.log(c.err(`error: ${String(m.message)}`));
         break;

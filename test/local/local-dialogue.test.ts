@@ -65,8 +65,22 @@ describe('local dialogue (meta-driven)', () => {
     const view = atReadBack();
     expect(view.question).toContain('{claimDate}');
     expect(speechFor(request(view, { reason: 'recover' }), TODAY)).toBe(
-      'Sorry about that. Let me read that back. The incident happened on March 3rd, 2026, and you are claiming $1,250.50. Is that correct?',
+      'Sorry about that. Let me read that back. The incident happened on March 3rd, 2026, and you are claiming one thousand two hundred fifty dollars and fifty cents. Is that correct?',
     );
+  });
+
+  it('tells the caller the call is recorded in the greeting, and only when it is', () => {
+    const initial = viewAfter([]);
+    const greeting = (recorded: boolean) =>
+      speechFor(
+        request(initial, {
+          reason: 'greeting',
+          callInfo: { channel: 'phone', fromMasked: null, companyName: 'Acme', recorded },
+        }),
+        TODAY,
+      );
+    expect(greeting(true)).toContain(`Acme claims. ${callTurnWording.recordingNotice.say} I've opened`);
+    expect(greeting(false)).toContain("Acme claims. I've opened");
   });
 
   it('says whatever a designer writes in the meta: no wording of its own per state', () => {

@@ -60,7 +60,7 @@ describe('claim machine', () => {
       { type: 'claim.number.acknowledged' },
       { type: 'claim.date.provided', date: '2026-02-30' },
     ]);
-    expect(snap.context.lastRejection?.reason).toMatch(/not a real calendar date/);
+    expect(snap.context.lastRejection?.reason).toMatch(/that date doesn.t exist/);
   });
 
   it('rejects negative, over-precise and over-cap amounts', () => {

@@ -9,8 +9,8 @@ import type { TwilioCall } from '../fakes/twilio-caller.js';
 import {
   sayAndWait,
   pressKeys,
-  startPhoneHarness,
   waitForBotToFinish,
+  withPhoneHarness,
   type PhoneHarness,
   type PhoneHarnessOptions,
 } from '../support/phone-harness.js';
@@ -38,14 +38,8 @@ const UP_TO_READ_BACK = FULL_CLAIM.slice(0, 3);
 const scriptOf = (names: AudioFixtureName[]) => names.map((n) => AUDIO_FIXTURE_TEXT[n]);
 
 /** Runs `body` against a fresh stack. */
-async function withStack(opts: PhoneHarnessOptions, body: (h: PhoneHarness) => Promise<void>) {
-  const h = await startPhoneHarness({ today: TODAY, ...opts });
-  try {
-    await body(h);
-  } finally {
-    await h.close();
-  }
-}
+const withStack = (opts: PhoneHarnessOptions, body: (h: PhoneHarness) => Promise<void>) =>
+  withPhoneHarness({ today: TODAY, ...opts }, body);
 
 /** Says each fixture in turn, waiting for the bot's answer (the last one ends the call). */
 async function talk(call: TwilioCall, names: AudioFixtureName[]) {

@@ -30,18 +30,30 @@ describe('OpenAI prompt (from the machines)', () => {
     expect(p).toContain("The caller's number ends in 4567.");
   });
 
+  it("gives the state's one-line reason and patient answer, and says values as money and as said", () => {
+    const p = systemPromptFor(req(), '2026-11-24');
+    expect(p).toContain(claim.why);
+    expect(p).toContain(claim.stall);
+    expect(p).toContain(callTurnWording.values.instruction);
+    expect(p).toContain(callTurnWording.amountUnclear.instruction);
+    expect(p).toContain(callTurnWording.claimNumber.instruction);
+    const known = { ...claim, context: { ...claim.context, claimAmount: 1_000_000 } };
+    expect(systemPromptFor(req({ claim: known }), '2026-11-24')).toContain('(say: one million dollars)');
+  });
+
   it("offers the keypad with the state's own hint when the call machine asks", () => {
     const p = systemPromptFor(req({ keypadOffer: 'sttLost' }), '2026-11-24');
     expect(p).toContain(claim.keypad!.hint);
     expect(p).toContain('Speech recognition is down');
   });
 
-  it('offers the claim tools of the state plus the caller-goodbye tool, and no tools while saying goodbye', () => {
+  it('offers the claim tools of the state plus the call-level tools (goodbye, a person), and no tools while saying goodbye', () => {
     const names = toolsFor(req()).map((t) => (t as { function: { name: string } }).function.name);
     expect(names).toEqual([
       'claim_number_acknowledged',
       'claim_number_repeat_requested',
       'caller_goodbye_said',
+      'caller_transfer_requested',
     ]);
     expect(toolsFor(req({ reason: 'callerGoodbye' }))).toEqual([]);
     expect(toolsFor(req({ reason: 'goodbye' }))).toEqual([]);

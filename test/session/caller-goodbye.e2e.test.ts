@@ -36,7 +36,7 @@ describe('the call machine decides the call (whole engine)', () => {
     });
     expect(Number(detail.conversation.claim_amount)).toBe(20);
     const said = detail.messages.filter((m) => m.role === 'assistant').map((m) => m.text);
-    expect(said.at(-2)).toContain('you are claiming $20');
+    expect(said.at(-2)).toContain('you are claiming twenty dollars');
     expect(said.at(-1)).toMatch(/^Thank you for calling\. Your claim number is .+Goodbye!$/);
     expect(detail.messages.some((m) => m.role === 'tool' && m.text.startsWith('caller_goodbye_said'))).toBe(
       true,

@@ -17,6 +17,7 @@ import {
   type SpeechResult,
 } from '../../src/providers/types.js';
 import { ClaimGateway } from '../../src/session/claim-gateway.js';
+import { createLocalDialogue } from '../../src/providers/local/local-dialogue.js';
 import { dialogueFailedEvent } from '../../src/session/respond-actor.js';
 import { runRespondTurn, type RespondContext } from '../../src/session/respond-turn.js';
 
@@ -76,6 +77,7 @@ function recordingSpeaker() {
           rec.cancelled = true;
           resolve({ spokenText: spoken(), heardText: '', interrupted: true });
         },
+        release: () => {},
         done,
         timings: { firstTextAt: null, firstAudioAt: null, doneAt: null, firstHeardAt: null },
       };
@@ -128,6 +130,18 @@ function input(over: Partial<RespondInput> = {}): RespondInput {
 const llmDown = () => new ProviderError('llm', 'openai', 'openai 503', true, 503);
 
 describe('the respond turn', () => {
+  it.each([
+    ['why do you need that?', 'answered'],
+    ['hang on, let me check', 'answered'],
+    ['blah blah', 'none'],
+  ] as const)('reports %j, which the claim takes nothing from, as %s', async (said, outcome) => {
+    const primary = scriptedDialogue('openai', [{ chunks: [text('We need it to open your claim.')] }]);
+    const s = setUp(primary.dialogue, createLocalDialogue({ today: () => '2026-11-24' }));
+    s.claim.send({ type: 'claim.number.acknowledged' });
+    const result = await runRespondTurn(input({ userText: said }), s.ctx, new AbortController().signal);
+    expect(result.outcome).toBe(outcome);
+  });
+
   it('falls back to the fallback dialogue for the turn when the primary fails before speaking', async () => {
     const primary = scriptedDialogue('openai', [{ chunks: [], failWith: llmDown() }]);
     const fallback = scriptedDialogue('local', [{ chunks: [text('Sorry, could you say that again?')] }]);

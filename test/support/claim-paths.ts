@@ -21,6 +21,8 @@ export const sampleEvents: ClaimEvent[] = [
   { type: 'claim.amount.provided', amount: -5 },
   { type: 'claim.details.confirmed' },
   { type: 'claim.field.corrected', field: 'amount', value: '900' },
+  { type: 'claim.field.change_requested', field: 'date' },
+  { type: 'claim.field.change_requested', field: 'amount' },
 ];
 
 /** State identity for traversal: the state value plus which fields are known (not counters). */
@@ -52,5 +54,7 @@ export function utteranceFor(e: ClaimEvent): string {
       return "yes, that's correct";
     case 'claim.field.corrected':
       return 'no, the amount is 900 dollars';
+    case 'claim.field.change_requested':
+      return e.field === 'date' ? 'the date is wrong' : 'the amount';
   }
 }

@@ -2,7 +2,7 @@
  * One stored conversation: summary, transcript (with what the caller heard of interrupted bot
  * turns, keypad entries as one turn each), a timeline of both machines' transitions, and the
  * metrics as charts. A transferred call says so above the transcript; the recording player
- * (client/src/call/recording-player.ts) mounts into the `#recording-slot` element.
+ * (client/src/call/recording-player.ts) sits between that note and the transcript.
  */
 import { h, replaceChildren } from '../lib/dom';
 import { ApiError, getConversation } from '../lib/api';
@@ -13,6 +13,7 @@ import { renderMetrics } from '../charts/metrics-chart';
 import { callerTurnBody, renderToolCall } from '../call/transcript-view';
 import { callKindOf, callOutcomeOf, endReasonText } from '../lib/call-outcome';
 import { describeStoredTool } from '../lib/tool-text';
+import { renderRecordingPlayer } from '../call/recording-player';
 
 function message(m: MessageRow): HTMLElement {
   if (m.role === 'tool' || m.role === 'system') {
@@ -78,6 +79,7 @@ function render(main: HTMLElement, d: ConversationDetail, moveFocus: boolean): v
   ];
   const transferred = c.end_reason === 'transferred';
   const title = h('h1', { tabindex: '-1' }, `Claim ${c.claim_id}`);
+  const items = d.messages.map((m) => ({ message: m, el: message(m) }));
   replaceChildren(
     main,
     h(
@@ -108,9 +110,13 @@ function render(main: HTMLElement, d: ConversationDetail, moveFocus: boolean): v
                 'This call was transferred to a person: the transcript ends where the bot handed the caller over.',
               )
             : null,
-          h('div', { id: 'recording-slot', class: 'recording-slot' }),
+          renderRecordingPlayer(d, items),
           d.messages.length
-            ? h('ol', { class: 'transcript-list static' }, d.messages.map(message))
+            ? h(
+                'ol',
+                { class: 'transcript-list static' },
+                items.map((i) => i.el),
+              )
             : h('p', { class: 'muted' }, 'No messages were stored.'),
         ),
         renderMetrics(d.metrics),

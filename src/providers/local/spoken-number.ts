@@ -378,3 +378,68 @@ export function parseOrdinalAt(
   const solo = ORDINAL_SOLO[t.text];
   return solo === undefined ? null : { value: solo, endToken: i + 1 };
 }
+
+/**
+ * A year as callers say it, starting at token `i`: `nineteen ninety nine` (1999), `eighteen fifty`,
+ * `twenty twenty six`, `twenty oh five`, `nineteen hundred`, `two thousand` [`and`] `twenty six`, or
+ * a numeral from 1000 to 2999. Returns the year and the token index after it, or null. `twenty
+ * six` alone is not a year (the second group must be 10–99, `oh` + a digit or `hundred`).
+ */
+export function parseSpokenYearAt(
+  toks: readonly Token[],
+  i: number,
+): { value: number; endToken: number } | null {
+  const t = toks[i];
+  if (!t) return null;
+  if (t.kind === 'num') {
+    return /^[12]\d{3}$/.test(t.text) ? { value: Number(t.text), endToken: i + 1 } : null;
+  }
+  if (t.kind !== 'word') return null;
+  if (t.text === 'two' && isWord(toks[i + 1], 'thousand')) {
+    let j = i + 2;
+    if (isWord(toks[j], 'and')) j += 1;
+    const rest = parseBelow100(toks, j, 100);
+    return rest && rest.spoken
+      ? { value: 2000 + rest.value, endToken: rest.end }
+      : { value: 2000, endToken: i + 2 };
+  }
+  const century = TEENS[t.text] ?? (t.text === 'twenty' ? 20 : undefined);
+  if (century === undefined || century < 10) return null;
+  const next = toks[i + 1];
+  if (isWord(next, 'hundred')) return { value: century * 100, endToken: i + 2 };
+  if (isWord(next, 'oh', 'o')) {
+    const d = toks[i + 2]?.kind === 'word' ? ONES[toks[i + 2]!.text] : undefined;
+    return d !== undefined && d > 0 ? { value: century * 100 + d, endToken: i + 3 } : null;
+  }
+  const rest = parseBelow100(toks, i + 1, 100);
+  if (!rest || !rest.spoken || rest.value < 10) return null;
+  return { value: century * 100 + rest.value, endToken: rest.end };
+}
+
+/** A number read from digit groups: its value, and the readings it could also have, if any. */
+export type DigitGroupReading = { value: number; choices: readonly number[] | null };
+
+const isPlainWhole = (m: NumberMatch, max: number) =>
+  Number.isInteger(m.value) && !m.scaled && !m.fractional && m.value >= 0 && m.value <= max;
+
+/**
+ * Reads a run of adjacent numbers (nothing but spaces between) the way people say prices and
+ * figures in groups, or null when the run is not one of these shapes:
+ * - three or more single digits, said one by one: `one two five zero`, `1 2 5 0` → 1250;
+ * - two groups, the second of two digits: `twelve fifty` → 1250, `nineteen ninety nine` → 1999,
+ *   `12 50` → 1250. When the first group is a single digit (`one twenty five`) the phrase is truly
+ *   ambiguous (125, or 1.25): the reading comes with both `choices` so the caller can be asked.
+ * The caller decides when such a run may be an amount at all (it is also how phone numbers and
+ * years are said).
+ */
+export function readDigitGroups(run: readonly NumberMatch[]): DigitGroupReading | null {
+  const singleToken = run.every((m) => m.endToken - m.firstToken === 1);
+  if (run.length >= 3 && singleToken && run.every((m) => isPlainWhole(m, 9))) {
+    return { value: Number(run.map((m) => String(m.value)).join('')), choices: null };
+  }
+  if (run.length !== 2) return null;
+  const [a, b] = run as [NumberMatch, NumberMatch];
+  if (!isPlainWhole(a, 99) || a.value < 1 || !isPlainWhole(b, 99) || b.value < 10) return null;
+  const value = a.value * 100 + b.value;
+  return a.value <= 9 ? { value, choices: [value, a.value + b.value / 100] } : { value, choices: null };
+}

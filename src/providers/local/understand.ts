@@ -22,6 +22,11 @@
  *   kept, so the claim machine can reject them with a reason the caller hears.
  * - `the 5th`, `on the third`, `March the 3rd`, `the 3rd of last month` (an ordinal after `the`,
  *   not followed by a noun such as `time`) is the most recent such day of a month.
+ * - A year said after a day is kept as said, in digits or words (`march third eighteen fifty`,
+ *   `twenty twenty six`, `two thousand twenty`), never replaced by this year.
+ * - A month and day the calendar lacks (`April 31st, 2026`, `the thirtieth of February`) is an
+ *   `impossibleDate` (YYYY-MM-DD-shaped), never another day and never an amount.
+ * - A day said alone (`the fourth`) when `ctx.knownDate` is set keeps that date's month and year.
  * - With several dates, one preceded by `not` / `from` / `instead of` / `rather than` loses; then the
  *   last one wins. A range (`from March 3rd to March 4th`) gives its start, or its end when the
  *   utterance is a correction (`change the date from March 3rd to March 4th`).
@@ -36,8 +41,12 @@
  *   `X dollars [and] Y cents` and `X dollars Y` are combined (`twelve dollars fifty` = 12.50).
  * - Not an amount unless strong by `$`/currency word: a number followed by a unit (`3 days`,
  *   `2 cars`, `50%`, `5 pm`) or preceded by an identifier word (`policy number 123`, `#5`, `room 12`).
- * - Two numbers in a row without a word between (`twelve fifty`, `555 1234`, `4 8 2 1`) are not
- *   guessed at: neither counts.
+ * - Numbers in a row without a word between are digit groups: three or more single digits (`one two
+ *   five zero`, `1 2 5 0`) or two groups whose second has two digits (`twelve fifty` = 1250). They
+ *   are an amount only where one is expected (`ctx.expecting` `'amount'`), money is said around
+ *   them (`1 2 5 0 dollars`), or at a yes / no / correction; elsewhere (`555 1234`, `4 8 2 1`) they
+ *   are not guessed at. A single digit then two (`one twenty five`: 125 or 1.25) is truly
+ *   ambiguous: no amount, its readings in `amountChoices` so the caller can be asked.
  * - Weak (a bare number): a whole number 0–31 said without `hundred`/`thousand` is ambiguous (day of
  *   the month, a count, "one moment"), so it is an amount only when `ctx.expecting` is `'amount'`,
  *   and a day of the month (most recent past) when `ctx.expecting` is `'date'` and no other date was
@@ -51,8 +60,12 @@
  * contractions (`that's` → `that is`, `didn't` → `did not`), so `I know` is not `no`. A yes phrase
  * with `not`/`never` in the three words before it (in the same clause) does not count
  * (`I'm not sure`, `haven't got it`); `not right`, `not correct`, `not quite` are no. `no problem`,
- * `no worries`, `no idea`, `no need` are not no. `correct the amount` is a verb, not a yes. `sorry?`,
- * `what?`, `huh?`, `excuse me?` (or said alone) are repeat requests; `sorry, it was 900` is not.
+ * `no worries`, `no idea`, `no need` are not no. `correct the amount` is a verb, not a yes; with a
+ * goodbye, `okay`/`alright`/`sure` only take leave (`okay, bye` is no yes). `sorry?`, `what?`, `huh?`, `excuse me?` (or said alone) are repeat requests; `sorry, it was 900` is not.
+ *
+ * **Questions and stalls**: `asksClaimNumber` ("what's my claim number again?"), `asksWhy` ("why
+ * do you need that?"; not "that's why"), `stall` ("hang on", "let me check", "I don't know", "not
+ * sure"); `field` is the one field named without its value ("the amount", "the date is wrong").
  *
  * **Correction**: a date or amount plus a correction cue (a no, `actually`, `change`, `should be`,
  * `I meant`, `instead`, `wrong`, `not`, `update`, `fix`, `make it`, `correct` as a verb). The field is
@@ -64,7 +77,10 @@ import * as chrono from 'chrono-node';
 import { epochDayOf } from '../../../machines/claim/claim.validation.js';
 import {
   findNumbersInTokens,
+  parseNumberAt,
   parseOrdinalAt,
+  parseSpokenYearAt,
+  readDigitGroups,
   tokenize,
   type NumberMatch,
   type Token,
@@ -89,6 +105,22 @@ export type Understanding = {
   correction: { field: 'date' | 'amount'; value: string } | null;
   /** The caller is leaving: "bye", "goodbye", "hang up". */
   goodbye: boolean;
+  /**
+   * A date that was said but does not exist (`April 31st, 2026`, `February thirtieth`), as
+   * YYYY-MM-DD-shaped text that is not a calendar day; null when none. Never turned into another
+   * day or into an amount: the claim machine refuses it with the reason the caller hears.
+   */
+  impossibleDate: string | null;
+  /** An amount said in a truly ambiguous way (`one twenty five`): its readings, to ask which; else null. */
+  amountChoices: readonly number[] | null;
+  /** The caller asks for their claim number ("what's my claim number again?"). */
+  asksClaimNumber: boolean;
+  /** The caller asks why the bot needs what it asks for ("why do you need that?"). */
+  asksWhy: boolean;
+  /** The caller needs time or does not know ("hang on, let me check", "I don't know"). */
+  stall: boolean;
+  /** A field the caller names without giving its value ("the amount", "the date is wrong"), or null. */
+  field: 'date' | 'amount' | null;
 };
 
 /** The reference for an utterance. */
@@ -102,6 +134,11 @@ export type UnderstandContext = {
   timezone?: string;
   /** What the bot just asked for. Only decides what a bare number from 0 to 31 means (see the module rules). */
   expecting?: 'date' | 'amount';
+  /**
+   * The date already on the claim, YYYY-MM-DD, if any: a correction that names only a day ("no,
+   * it was the fourth") keeps its month and year.
+   */
+  knownDate?: string | null;
 };
 
 const NOTHING: Understanding = {
@@ -112,6 +149,12 @@ const NOTHING: Understanding = {
   amount: null,
   correction: null,
   goodbye: false,
+  impossibleDate: null,
+  amountChoices: null,
+  asksClaimNumber: false,
+  asksWhy: false,
+  stall: false,
+  field: null,
 };
 
 // ─── text preparation ────────────────────────────────────────────────────────────────────────────
@@ -190,9 +233,15 @@ function recentDayOfMonth(d: number, today: Ymd): string | null {
 type DateCandidate = {
   start: number;
   end: number;
+  /** YYYY-MM-DD; when `exists` is false, the parts as said (a day that is not in the calendar). */
   iso: string;
   rangeEndIso: string | null;
   contrast: boolean;
+  /** The year was said (so no spoken year after it may replace it). */
+  yearSaid: boolean;
+  /** Only a day of the month was said ("the fourth"): the month comes from context. */
+  dayOnly: boolean;
+  exists: boolean;
 };
 
 const FULL_WEEKDAY_RE = /\b(monday|tuesday|wednesday|thursday|friday|saturday|sunday)s?\b/i;
@@ -235,13 +284,25 @@ function namesADay(r: chrono.ParsedResult): boolean {
 
 type DateScan = { candidates: DateCandidate[]; masked: string };
 
+/**
+ * What every date or time chrono reads contains: a digit, a month or weekday (or its
+ * abbreviation), a relative day word, a unit of time, or a time-of-day marker. An utterance with
+ * none of them ("okay, got it", "twelve hundred fifty dollars", "yes, that's correct") skips
+ * chrono, the costliest step of understanding. Over-inclusive on purpose: a false match only
+ * runs chrono as before.
+ */
+const MAY_NAME_A_DATE_OR_TIME_RE =
+  /\d|jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec|mon|tue|wed|thu|fri|sat|sun|today|tonight|tomorrow|tmr|yesterday|now|ago|noon|midnight|morning|afternoon|evening|night|sec|min|hour|day|week|month|year|qtr|quarter|decade|fortnight|\b[ap]\.?\s?m\b|o'?\s?clock/i;
+
 function scanChronoDates(text: string, masked: string, today: string, todayYmd: Ymd): DateScan {
   const candidates: DateCandidate[] = [];
   const instant = new Date(todayYmd.y, todayYmd.m - 1, todayYmd.d, 12, 0, 0, 0);
   instant.setFullYear(todayYmd.y); // years 0–99 would otherwise map to 1900–1999
   let results: chrono.ParsedResult[];
   try {
-    results = chrono.en.casual.parse(masked, { instant }, { forwardDate: false });
+    results = MAY_NAME_A_DATE_OR_TIME_RE.test(masked)
+      ? chrono.en.casual.parse(masked, { instant }, { forwardDate: false })
+      : [];
   } catch {
     results = []; // chrono should not throw; if it does, the caller is simply asked again
   }
@@ -263,7 +324,16 @@ function scanChronoDates(text: string, masked: string, today: string, todayYmd: 
     const endYmd = r.end ? ymdOf(r.end) : null;
     const rangeEndIso = r.end && endYmd ? pastBiased(endYmd, r.end, r.text, today) : null;
     const before = text.slice(Math.max(0, start - 30), start);
-    candidates.push({ start, end, iso, rangeEndIso, contrast: CONTRAST_BEFORE_RE.test(before) });
+    candidates.push({
+      start,
+      end,
+      iso,
+      rangeEndIso,
+      contrast: CONTRAST_BEFORE_RE.test(before),
+      yearSaid: r.start.isCertain('year') || !r.start.isCertain('month'),
+      dayOnly: r.start.isCertain('day') && !r.start.isCertain('month') && !r.start.isCertain('weekday'),
+      exists: true,
+    });
   }
   return { candidates, masked: out };
 }
@@ -273,7 +343,8 @@ function scanChronoDates(text: string, masked: string, today: string, todayYmd: 
 const ORDINAL_DATE_FOLLOWERS = new Set([
   'of', 'at', 'in', 'around', 'about', 'this', 'last', 'when', 'i', 'we', 'it', 'my', 'and', 'or',
   'but', 'so', 'um', 'uh', 'yes', 'yeah', 'right', 'maybe', 'probably', 'morning', 'afternoon',
-  'evening', 'night', 'because', 'then', 'actually', 'please', 'i\'m', 'i\'d', 'is', 'was',
+  'evening', 'night', 'because', 'then', 'actually', 'please', 'i\'m', 'i\'d', 'is', 'was', 'not',
+  'no', 'sorry',
 ]);
 
 /** "the 5th", "on the third", "March the 3rd", "the 3rd of last month" (chrono misses these). */
@@ -293,7 +364,12 @@ function scanOrdinalDays(toks: readonly Token[], lower: string, todayYmd: Ymd): 
     const before = lower.slice(Math.max(0, the.start - 12), the.start);
     const monthBefore = /([a-z]+)\s+$/.exec(before)?.[1];
     const month = monthBefore ? MONTHS[monthBefore] : undefined;
+    // "the 31st of February": a month after it is chrono's (or, when no such day exists, the
+    // impossible-date scan's), never "the most recent 31st".
+    const monthAfter = /^\s*of\s+([a-z]+)/.exec(after)?.[1];
+    if (monthAfter !== undefined && MONTHS[monthAfter] !== undefined) continue;
     let iso: string | null;
+    let dayOnly = false;
     if (month !== undefined) {
       iso = isoOf({ y: todayYmd.y, m: month, d: ord.value });
       const todayIso = isoOf(todayYmd) ?? '';
@@ -305,6 +381,7 @@ function scanOrdinalDays(toks: readonly Token[], lower: string, todayYmd: Ymd): 
       iso = isoOf({ ...todayYmd, d: ord.value });
     } else {
       iso = recentDayOfMonth(ord.value, todayYmd);
+      dayOnly = true;
     }
     if (!iso) continue;
     const start = the.start;
@@ -314,14 +391,144 @@ function scanOrdinalDays(toks: readonly Token[], lower: string, todayYmd: Ymd): 
       iso,
       rangeEndIso: null,
       contrast: CONTRAST_BEFORE_RE.test(lower.slice(Math.max(0, start - 30), start)),
+      yearSaid: dayOnly,
+      dayOnly,
+      exists: true,
     });
   }
   return out;
 }
 
+/** Words that may sit between a day and its year: `March 3rd, of 2026`, `the 3rd of March in 1999`. */
+const BEFORE_YEAR = new Set(['of', 'in', 'the', 'year']);
+
+/** The token index of the first token at or after character `pos`. */
+function tokenAt(toks: readonly Token[], pos: number): number {
+  const i = toks.findIndex((t) => t.start >= pos);
+  return i < 0 ? toks.length : i;
+}
+
+/** A year said after a day (`march third eighteen fifty`): its value and the character span. */
+function yearAfter(
+  toks: readonly Token[],
+  from: number,
+): { value: number; start: number; end: number } | null {
+  let i = from;
+  while (toks[i]?.kind === 'sym' && toks[i]!.text === ',') i += 1;
+  while (toks[i]?.kind === 'word' && BEFORE_YEAR.has(toks[i]!.text)) i += 1;
+  const y = parseSpokenYearAt(toks, i);
+  const first = toks[i];
+  const last = y ? toks[y.endToken - 1] : undefined;
+  return y && first && last ? { value: y.value, start: first.start, end: last.end } : null;
+}
+
+/**
+ * A year said after a date whose year was not part of it (chrono and the ordinal scan read
+ * `march third` and leave `eighteen fifty`): the year said replaces the assumed one, so a year
+ * is never dropped or replaced by this year. The date then may not exist (`February 29th 2025`).
+ */
+function attachSpokenYears(cands: DateCandidate[], masked: string): string {
+  const toks = tokenize(masked);
+  let out = masked;
+  for (const c of cands) {
+    if (c.yearSaid) continue;
+    const y = yearAfter(toks, tokenAt(toks, c.end));
+    if (!y || /[^\s,\u00a7a-z]/i.test(masked.slice(c.end, y.start))) continue;
+    const [, m, d] = c.iso.split('-');
+    const said = `${pad(y.value, 4)}-${m}-${d}`;
+    c.iso = said;
+    c.exists = epochDayOf(said) !== null;
+    c.rangeEndIso = null;
+    c.yearSaid = true;
+    c.end = y.end;
+    out = blank(out, y.start, y.end);
+  }
+  return out;
+}
+
+/** A day number right after a month (`April 31st`, `april thirty one`, `june 31`), or null. */
+function dayAt(
+  toks: readonly Token[],
+  i: number,
+  bareNumbers: boolean,
+): { value: number; endToken: number } | null {
+  const ord = parseOrdinalAt(toks, i);
+  if (ord) return ord;
+  if (!bareNumbers) return null;
+  const t = toks[i];
+  if (t?.kind === 'num') return /^\d{1,2}$/.test(t.text) ? { value: Number(t.text), endToken: i + 1 } : null;
+  const n = parseNumberAt(toks, i);
+  return n && Number.isInteger(n.value) && !n.scaled && n.value <= 39
+    ? { value: n.value, endToken: n.endToken }
+    : null;
+}
+
+/**
+ * Dates said with a month and a day that the calendar does not have (`April 31st, 2026`, `the
+ * thirtieth of February`). Chrono finds no date there, so without this the day and the year would
+ * be read as numbers (`$2,026`). Valid days are left to chrono and the ordinal scan.
+ */
+function scanImpossibleDates(toks: readonly Token[], todayYmd: Ymd): DateCandidate[] {
+  const out: DateCandidate[] = [];
+  for (let i = 0; i < toks.length; i++) {
+    const t = toks[i];
+    let month: number | undefined;
+    let day: { value: number; endToken: number } | null = null;
+    let startTok = i;
+    if (t?.kind === 'word' && MONTHS[t.text] !== undefined && t.text !== 'may' && t.text !== 'mar') {
+      // "April 31st", "April the 31st", "april thirty one"
+      month = MONTHS[t.text];
+      const j = isWordTok(toks[i + 1], 'the') ? i + 2 : i + 1;
+      day = dayAt(toks, j, j === i + 1);
+    } else {
+      // "the 31st of April", "31st April"
+      const j = isWordTok(t, 'the') ? i + 1 : i;
+      const ord = parseOrdinalAt(toks, j);
+      if (ord) {
+        const k = isWordTok(toks[ord.endToken], 'of') ? ord.endToken + 1 : ord.endToken;
+        const mt = toks[k];
+        month = mt?.kind === 'word' ? MONTHS[mt.text] : undefined;
+        if (month !== undefined) day = { value: ord.value, endToken: k + 1 };
+        startTok = i;
+      }
+    }
+    if (month === undefined || !day || day.value < 1) continue;
+    const y = yearAfter(toks, day.endToken);
+    const year = y?.value ?? todayYmd.y;
+    const iso = `${pad(year, 4)}-${pad(month)}-${pad(day.value)}`;
+    if (epochDayOf(iso) !== null) continue;
+    const first = toks[startTok];
+    const lastEnd = y?.end ?? toks[day.endToken - 1]?.end;
+    if (!first || lastEnd === undefined) continue;
+    out.push({
+      start: first.start,
+      end: lastEnd,
+      iso,
+      rangeEndIso: null,
+      contrast: false,
+      yearSaid: y !== null,
+      dayOnly: false,
+      exists: false,
+    });
+    i = y ? tokenAt(toks, y.end) : day.endToken - 1;
+  }
+  return out;
+}
+
+function isWordTok(t: Token | undefined, w: string): boolean {
+  return t?.kind === 'word' && t.text === w;
+}
+
 // ─── amounts ─────────────────────────────────────────────────────────────────────────────────────
 
-type AmountCandidate = { value: number; start: number; strong: boolean; contrast: boolean };
+type AmountCandidate = {
+  value: number;
+  start: number;
+  strong: boolean;
+  contrast: boolean;
+  /** Said in digit groups that read two ways (`one twenty five`): the readings. */
+  choices: readonly number[] | null;
+};
 
 const CURRENCY_AFTER = new Set(['dollars', 'dollar', 'bucks', 'buck', 'usd']);
 const CENTS = new Set(['cents', 'cent']);
@@ -340,7 +547,7 @@ const UNITS = new Set([
   'persons', 'car', 'cars', 'vehicle', 'vehicles', 'kid', 'kids', 'child', 'children', 'mile', 'miles',
   'am', 'pm', "o'clock", 'oclock', 'feet', 'foot', 'ft', 'km', 'kilometers', 'mph', 'floor', 'floors',
   'stories', 'story', 'inch', 'inches', 'pounds', 'lbs', 'degrees', 'items', 'pieces', 'windows',
-  'passengers',
+  'passengers', 'moment', 'moments', 'sec', 'secs',
 ]);
 // prettier-ignore
 const ID_WORDS = new Set([
@@ -356,27 +563,98 @@ function wordAt(toks: readonly Token[], i: number): string | null {
   return t?.kind === 'word' ? t.text : null;
 }
 
-/** Adjacent numbers (only spaces, `-`, `/`, `:` between) are a digit string or a colloquialism: not guessed at. */
-function adjacentNumberRuns(matches: readonly NumberMatch[], masked: string): Set<NumberMatch> {
-  const out = new Set<NumberMatch>();
-  for (let k = 1; k < matches.length; k++) {
-    const a = matches[k - 1];
-    const b = matches[k];
-    if (a && b && /^[\s\-/:]*$/.test(masked.slice(a.end, b.start))) {
-      out.add(a);
-      out.add(b);
+const isDigit = (m: NumberMatch) =>
+  m.endToken - m.firstToken === 1 && Number.isInteger(m.value) && !m.scaled && m.value >= 0 && m.value <= 9;
+
+/**
+ * Runs of adjacent numbers (only spaces, `-`, `/`, `:` between; commas too between single digits,
+ * `1, 2, 5, 0`): digit strings or digit groups.
+ */
+function adjacentNumberRuns(matches: readonly NumberMatch[], masked: string): NumberMatch[][] {
+  const runs: NumberMatch[][] = [];
+  let run: NumberMatch[] = [];
+  for (const m of matches) {
+    const prev = run.at(-1);
+    const gap = prev ? masked.slice(prev.end, m.start) : '';
+    const joined = /^[\s\-/:]*$/.test(gap) || (/^[\s,]*$/.test(gap) && prev && isDigit(prev) && isDigit(m));
+    if (prev && joined) run.push(m);
+    else {
+      if (run.length > 1) runs.push(run);
+      run = [m];
     }
   }
-  return out;
+  if (run.length > 1) runs.push(run);
+  return runs;
+}
+
+/** Is money said around tokens `[a, e)`: `$` before, `dollars`/`cents` after, or a money cue shortly before? */
+function moneyAround(toks: readonly Token[], a: number, e: number): boolean {
+  const prev = toks[a - 1];
+  if ((prev?.kind === 'sym' && prev.text === '$') || wordAt(toks, a - 1) === 'usd') return true;
+  const next = wordAt(toks, e);
+  if (next !== null && (CURRENCY_AFTER.has(next) || CENTS.has(next))) return true;
+  for (let k = a - 1; k >= Math.max(0, a - 4); k--) {
+    const w = wordAt(toks, k);
+    if (w !== null && MONEY_CUES.has(w)) return true;
+  }
+  return false;
+}
+
+/**
+ * Adjacent numbers are read as one amount said in digit groups (`twelve fifty`, `one two five
+ * zero`; see `readDigitGroups`) only where an amount is expected, money is said around them, or
+ * the caller answers a read-back or corrects a value (`correcting`: a yes, a no or a correction cue);
+ * elsewhere (a phone number, `555 1234`, `4 8 2 1`) they are not guessed at: none of them counts.
+ */
+function groupDigitRuns(
+  matches: readonly NumberMatch[],
+  toks: readonly Token[],
+  masked: string,
+  expecting: UnderstandContext['expecting'],
+  correcting: boolean,
+): { list: NumberMatch[]; ambiguous: Set<NumberMatch>; choices: Map<NumberMatch, readonly number[]> } {
+  let list = [...matches];
+  const ambiguous = new Set<NumberMatch>();
+  const choices = new Map<NumberMatch, readonly number[]>();
+  for (const run of adjacentNumberRuns(matches, masked)) {
+    const first = run[0]!;
+    const last = run[run.length - 1]!;
+    const reading = readDigitGroups(run);
+    const amountLikely =
+      expecting === 'amount' || correcting || moneyAround(toks, first.firstToken, last.endToken);
+    if (!reading || !amountLikely) {
+      for (const m of run) ambiguous.add(m);
+      continue;
+    }
+    const merged: NumberMatch = {
+      ...first,
+      value: reading.value,
+      end: last.end,
+      endToken: last.endToken,
+      spoken: run.some((m) => m.spoken),
+      scaled: true,
+      scaleWords: [],
+      fractional: false,
+    };
+    list = list.filter((m) => !run.includes(m));
+    list.push(merged);
+    if (reading.choices) choices.set(merged, reading.choices);
+  }
+  list.sort((x, y) => x.firstToken - y.firstToken);
+  return { list, ambiguous, choices };
 }
 
 function scanAmounts(
   toks: readonly Token[],
   masked: string,
   expecting: UnderstandContext['expecting'],
+  correcting: boolean,
 ): { amounts: AmountCandidate[]; bareDays: number[] } {
-  const matches = findNumbersInTokens(toks);
-  const ambiguous = adjacentNumberRuns(matches, masked);
+  const {
+    list: matches,
+    ambiguous,
+    choices,
+  } = groupDigitRuns(findNumbersInTokens(toks), toks, masked, expecting, correcting);
   const byFirstToken = new Map(matches.map((m) => [m.firstToken, m] as const));
   const consumed = new Set<NumberMatch>();
   const amounts: AmountCandidate[] = [];
@@ -448,7 +726,8 @@ function scanAmounts(
     if (!strong) {
       const smallWhole = Number.isInteger(m.value) && m.value <= 31 && !m.scaled && !m.fractional;
       if (smallWhole) {
-        if (expecting === 'amount') amounts.push({ value, start: m.start, strong: false, contrast });
+        if (expecting === 'amount')
+          amounts.push({ value, start: m.start, strong: false, contrast, choices: null });
         else if (expecting === 'date' && m.value >= 1) bareDays.push(m.value);
         continue;
       }
@@ -460,16 +739,23 @@ function scanAmounts(
         (expecting === 'date' || (prevWord !== null && YEAR_BEFORE.has(prevWord)));
       if (yearLike) continue;
     }
-    amounts.push({ value: Math.round(value * 1e6) / 1e6, start: m.start, strong, contrast });
+    const readings = choices.get(m) ?? null;
+    amounts.push({
+      value: Math.round(value * 1e6) / 1e6,
+      start: m.start,
+      strong,
+      contrast,
+      choices: readings,
+    });
   }
   return { amounts, bareDays };
 }
 
-function pickAmount(cands: readonly AmountCandidate[]): number | null {
+function pickAmount(cands: readonly AmountCandidate[]): AmountCandidate | null {
   const clear = cands.filter((c) => !c.contrast);
   const pool = clear.length > 0 ? clear : cands;
   const strong = pool.filter((c) => c.strong);
-  return (strong.length > 0 ? strong : pool).at(-1)?.value ?? null;
+  return (strong.length > 0 ? strong : pool).at(-1) ?? null;
 }
 
 // ─── phrases ─────────────────────────────────────────────────────────────────────────────────────
@@ -569,6 +855,9 @@ const YES_RULES: readonly Rule[] = [
   { phrase: 'will do' }, { phrase: 'of course' }, { phrase: 'indeed' }, { phrase: 'that works' },
 ];
 
+/** Yes words that are only a way of taking leave when said with a goodbye ("okay, bye"). */
+const LEAVE_TAKING_YES = new Set(['okay', 'ok', 'alright', 'all right', 'sure', 'right', 'uh huh', 'mhm']);
+
 // prettier-ignore
 const NO_RULES: readonly Rule[] = [
   {
@@ -611,6 +900,36 @@ const GOODBYE_RULES: readonly Rule[] = [
 
 const REPEAT_NEGATORS = new Set([...NEGATORS, 'no']);
 
+/** Names of the claim number (asked for with a question word or a `?`: see `asksForNumber`). */
+// prettier-ignore
+const NUMBER_NAMES: readonly Rule[] = [
+  { phrase: 'claim number' }, { phrase: 'my number' }, { phrase: 'the number' },
+  { phrase: 'reference number' }, { phrase: 'case number' }, { phrase: 'claim id' },
+];
+const NUMBER_ASK_WORDS = new Set(['what', 'repeat', 'again', 'tell', 'give', 'read', 'say', 'remind', 'was']);
+
+// prettier-ignore
+const WHY_RULES: readonly Rule[] = [
+  { phrase: 'why', notAfter: ['is', 'that', 'which', 'reason'] }, { phrase: 'what for' }, { phrase: 'how come' },
+  { phrase: 'need that for' }, { phrase: 'need it for' }, { phrase: 'need to know that' },
+  { phrase: 'is that necessary' }, { phrase: 'is that needed' }, { phrase: 'what is that for' },
+  { phrase: 'what is it for' }, { phrase: 'what does it matter' },
+];
+
+// prettier-ignore
+const STALL_RULES: readonly Rule[] = [
+  { phrase: 'hang on' }, { phrase: 'hold on' }, { phrase: 'one moment' }, { phrase: 'one second' },
+  { phrase: 'one sec' }, { phrase: 'one minute' }, { phrase: 'just a moment' }, { phrase: 'just a second' },
+  { phrase: 'just a sec' }, { phrase: 'just a minute' }, { phrase: 'a moment' }, { phrase: 'a second' },
+  { phrase: 'give me a minute' }, { phrase: 'let me check' }, { phrase: 'let me see' },
+  { phrase: 'let me look' }, { phrase: 'let me think' }, { phrase: 'let me find' }, { phrase: 'let me get' },
+  { phrase: 'wait' }, { phrase: 'do not know' }, { phrase: 'not sure' }, { phrase: 'no idea' },
+  { phrase: 'no clue' }, { phrase: 'dunno' }, { phrase: 'not remember' }, { phrase: 'can not remember' },
+  { phrase: 'not recall' }, { phrase: 'forgot' }, { phrase: 'forget' }, { phrase: 'need to check' },
+  { phrase: 'have to check' }, { phrase: 'need to look' }, { phrase: 'have to look' }, { phrase: 'not certain' },
+  { phrase: 'looking for it' }, { phrase: 'checking' }, { phrase: 'not have it' }, { phrase: 'not have the' },
+];
+
 // prettier-ignore
 const CORRECTION_CUES: readonly Rule[] = [
   { phrase: 'actually' }, { phrase: 'change' }, { phrase: 'changed' }, { phrase: 'changing' },
@@ -641,11 +960,17 @@ export function understandUtterance(text: string, ctx: UnderstandContext): Under
   const words = wordsOf(allToks);
   const any = (rules: readonly Rule[], negators: ReadonlySet<string> | null) =>
     rules.some((r) => matchesRule(words, r, negators));
-  const yes = any(YES_RULES, NEGATORS);
+  const goodbye = any(GOODBYE_RULES, NEGATORS);
+  // "Okay, bye" takes leave: with a goodbye, only a yes that says more than "okay" agrees.
+  const yesRules = goodbye ? YES_RULES.filter((r) => !LEAVE_TAKING_YES.has(r.phrase)) : YES_RULES;
+  const yes = any(yesRules, NEGATORS);
   const no = any(NO_RULES, null);
   const repeat = any(REPEAT_RULES, REPEAT_NEGATORS);
-  const goodbye = any(GOODBYE_RULES, NEGATORS);
   const correctionCue = no || any(CORRECTION_CUES, null);
+  const asksClaimNumber =
+    any(NUMBER_NAMES, NEGATORS) && (words.includes(ASKED) || words.some((w) => NUMBER_ASK_WORDS.has(w)));
+  const asksWhy = any(WHY_RULES, null);
+  const stall = any(STALL_RULES, null);
 
   // Values: claim numbers, then dates and times, are blanked before numbers are read.
   let masked = input;
@@ -663,19 +988,36 @@ export function understandUtterance(text: string, ctx: UnderstandContext): Under
     const ordinals = scanOrdinalDays(toks, lower, todayYmd);
     for (const o of ordinals) masked = blank(masked, o.start, o.end);
     dateCands = [...dateCands, ...ordinals].sort((x, y) => x.start - y.start);
+    masked = attachSpokenYears(dateCands, masked);
+    const impossible = scanImpossibleDates(tokenize(masked), todayYmd);
+    for (const o of impossible) masked = blank(masked, o.start, o.end);
+    dateCands = [...dateCands, ...impossible].sort((x, y) => x.start - y.start);
   }
   // Re-tokenized: "the twenty first" was just blanked and must not feed the number scan.
-  const { amounts, bareDays } = scanAmounts(tokenize(masked), masked, expecting);
+  const { amounts, bareDays } = scanAmounts(tokenize(masked), masked, expecting, correctionCue || yes);
 
   let date: string | null = null;
+  let dayOnly: number | null = null;
   if (dateCands.length > 0) {
     const clear = dateCands.filter((c) => !c.contrast);
     const pick = (clear.length > 0 ? clear : dateCands).at(-1);
     if (pick) date = pick.rangeEndIso && correctionCue ? pick.rangeEndIso : pick.iso;
+    if (pick?.dayOnly) dayOnly = Number(pick.iso.slice(8, 10));
   } else if (todayYmd && bareDays.length === 1 && bareDays[0] !== undefined) {
     date = recentDayOfMonth(bareDays[0], todayYmd);
+    dayOnly = bareDays[0];
   }
-  const amount = pickAmount(amounts);
+  // "No, it was the fourth" about March 3rd: the day changes, the month and year stay.
+  const known = ctx.knownDate ? parseIso(ctx.knownDate) : null;
+  if (dayOnly !== null && known) date = `${pad(known.y, 4)}-${pad(known.m)}-${pad(dayOnly)}`;
+  let impossibleDate: string | null = null;
+  if (date !== null && epochDayOf(date) === null) {
+    impossibleDate = date;
+    date = null;
+  }
+  const amountPick = pickAmount(amounts);
+  const amountChoices = amountPick?.choices ?? null;
+  const amount = amountPick && !amountChoices ? amountPick.value : null;
 
   let correction: Understanding['correction'] = null;
   if (correctionCue && (date !== null || amount !== null)) {
@@ -690,5 +1032,22 @@ export function understandUtterance(text: string, ctx: UnderstandContext): Under
     if (field === 'date' && date !== null) correction = { field, value: date };
   }
 
-  return { yes, no, repeat, date, amount, correction, goodbye };
+  const namesAmount = words.some((w) => AMOUNT_FIELD_WORDS.has(w));
+  const namesDate = words.some((w) => DATE_FIELD_WORDS.has(w));
+  const field = namesAmount === namesDate ? null : namesAmount ? 'amount' : 'date';
+  return {
+    yes,
+    no,
+    repeat,
+    date,
+    amount,
+    correction,
+    goodbye,
+    impossibleDate,
+    amountChoices,
+    asksClaimNumber,
+    asksWhy,
+    stall,
+    field,
+  };
 }

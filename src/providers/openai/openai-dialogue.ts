@@ -27,6 +27,7 @@ import {
   type DialogueRequest,
 } from '../types.js';
 import { claimNumberForSpeech } from '../../../machines/claim/claim-number.js';
+import { amountForSpeech } from '../../../machines/claim/claim-speech.js';
 
 /** Options of the OpenAI dialogue. */
 export interface OpenAIDialogueOptions {
@@ -50,7 +51,7 @@ export function systemPromptFor(req: DialogueRequest, today: string): string {
   const facts = [
     `claim number: ${c.claimId} (say it as: ${claimNumberForSpeech(c.claimId)})`,
     `claim date: ${c.claimDate ?? 'unknown'}`,
-    `claim amount: ${c.claimAmount === null ? 'unknown' : `${c.claimAmount} USD`}`,
+    `claim amount: ${c.claimAmount === null ? 'unknown' : `${c.claimAmount} USD (say: ${amountForSpeech(c.claimAmount)})`}`,
     `claim status: ${c.claimStatus}`,
   ];
   const last4 = req.callInfo.fromMasked ? req.callInfo.fromMasked.replace('…', '') : null;
@@ -65,11 +66,17 @@ export function systemPromptFor(req: DialogueRequest, today: string): string {
     // One round trip per turn: the engine words a tool turn from the machines' meta itself.
     'When you call a tool, write no text at all: the system then tells the caller what was recorded (or why it was refused) and asks the next question. Write text only when you call no tool (to answer a question or ask again).',
     callTurnWording.rejected.instruction,
+    callTurnWording.values.instruction,
+    callTurnWording.amountUnclear.instruction,
+    callTurnWording.claimNumber.instruction,
+    v.why ? (fillTemplate(callTurnWording.why.instruction, { why: v.why }) ?? '') : '',
+    v.stall ? (fillTemplate(callTurnWording.stall.instruction, { stall: v.stall }) ?? '') : '',
     v.expects === 'confirmation' ? callTurnWording.confirmationDeclined.instruction : '',
     offer ?? '',
     `Current step: ${v.label}. Goal of this step: ${v.goal}`,
     `Known so far: ${facts.join('; ')}.`,
     last4 ? (fillTemplate(callTurnWording.callerNumber.instruction, { callerLast4: last4 }) ?? '') : '',
+    req.callInfo.recorded && req.reason === 'greeting' ? callTurnWording.recordingNotice.instruction : '',
     turnWordingFor(req.reason).instruction,
   ]
     .filter(Boolean)
