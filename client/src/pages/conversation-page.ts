@@ -2,7 +2,7 @@
  * One stored conversation: summary, transcript (with what the caller heard of interrupted bot
  * turns, keypad entries as one turn each), a timeline of both machines' transitions, and the
  * metrics as charts. A transferred call says so above the transcript; the recording player
- * (client/src/call/recording-player.ts) mounts into the `#recording-slot` element.
+ * (client/src/call/recording-player.ts) sits between that note and the transcript.
  */
 import { h, replaceChildren } from '../lib/dom';
 import { ApiError, getConversation } from '../lib/api';
