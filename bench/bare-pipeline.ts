@@ -143,7 +143,10 @@ export async function startBarePipeline(opts: BarePipelineOptions): Promise<Bare
       } as unknown as Parameters<DeepgramClient['listen']['v1']['connect']>[0]);
       dg.on('message', onTranscript);
       dg.on('error', () => {});
-      dg.on('close', () => end());
+      dg.on('close', () => {
+        dgOpen = false;
+        end();
+      });
       dg.connect();
       await dg.waitForOpen();
       dgOpen = true;
@@ -255,8 +258,14 @@ export async function startBarePipeline(opts: BarePipelineOptions): Promise<Bare
       }
       if (m?.event === 'media') {
         const audio = Buffer.from(String(m.media?.payload ?? ''), 'base64');
-        if (dgOpen) dg.sendMedia(audio);
-        else pendingAudio.push(audio);
+        if (!dgOpen) pendingAudio.push(audio);
+        else {
+          try {
+            dg.sendMedia(audio);
+          } catch {
+            end(); // the socket went away between its close and our flag: the call ends
+          }
+        }
       } else if (m?.event === 'start') {
         streamSid = String(m.start?.streamSid ?? m.streamSid ?? '');
         void respond(null); // the greeting

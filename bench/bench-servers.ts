@@ -22,10 +22,12 @@ export interface BenchProviders {
   openaiUrl: string;
   cartesiaUrl: string;
   twilio: { accountSid: string; authToken: string; restUrl: string; publicUrl: string };
-  /** The bare pipeline's Deepgram `endpointing` (the engine asks for its own). */
-  baselineEndpointingMs: number;
+  /** Deepgram `endpointing` both pipelines ask for (`DEEPGRAM_ENDPOINTING_MS`, `BARE_ENDPOINTING_MS`). */
+  endpointingMs: number;
   /** Sessions the engine admits. */
   maxCalls: number;
+  /** The engine's PostgreSQL (`DATABASE_URL`); without it, the embedded PGlite in a fresh DATA_DIR. */
+  databaseUrl?: string;
 }
 
 /** What the event-loop probe reports. */
@@ -34,6 +36,8 @@ export interface LoopReading {
   p99Ms: number;
   maxMs: number;
   rssBytes: number;
+  /** The process's own CPU time since the last reset (`process.cpuUsage`, every thread), ms. */
+  cpuMs: number;
 }
 
 /** A running server process. */
@@ -89,7 +93,7 @@ function rssOf(pid: number): number {
   }
 }
 
-async function waitForHealth(url: string, child: ChildProcess, timeoutMs = 60_000): Promise<void> {
+async function waitForHealth(url: string, child: ChildProcess, timeoutMs = 180_000): Promise<void> {
   const until = Date.now() + timeoutMs;
   while (Date.now() < until) {
     if (child.exitCode !== null) throw new Error(`server exited with ${child.exitCode}`);
@@ -120,6 +124,7 @@ export async function spawnBenchServer(kind: PipelineKind, p: BenchProviders): P
     CARTESIA_URL: p.cartesiaUrl,
     TWILIO_AUTH_TOKEN: p.twilio.authToken,
     PUBLIC_URL: p.twilio.publicUrl,
+    ...(p.databaseUrl ? { DATABASE_URL: p.databaseUrl } : {}),
   };
   const env =
     kind === 'engine'
@@ -128,17 +133,19 @@ export async function spawnBenchServer(kind: PipelineKind, p: BenchProviders): P
           DATA_DIR: dataDir!,
           LOG_LEVEL: 'error',
           MAX_CONCURRENT_CALLS: String(p.maxCalls),
+          DEEPGRAM_ENDPOINTING_MS: String(p.endpointingMs),
           TWILIO_ACCOUNT_SID: p.twilio.accountSid,
           TWILIO_API_URL: p.twilio.restUrl,
           DASHBOARD_TOKEN: 'bench-dashboard-token',
         }
-      : { ...common, OPENAI_MODEL: BASELINE_MODEL, BARE_ENDPOINTING_MS: String(p.baselineEndpointingMs) };
+      : { ...common, OPENAI_MODEL: BASELINE_MODEL, BARE_ENDPOINTING_MS: String(p.endpointingMs) };
   const profile = process.env.BENCH_CPU_PROF;
   const child = spawn(
     process.execPath,
     [
       ...(profile
-        ? ['--cpu-prof', `--cpu-prof-dir=${profile}`, `--cpu-prof-name=${kind}-${port}.cpuprofile`]
+        ? // One folder per server: every thread (main, PGlite worker, loader) writes its own profile.
+          ['--cpu-prof', `--cpu-prof-dir=${path.join(profile, `${kind}-${port}`)}`]
         : []),
       '--import',
       'tsx',

@@ -17,44 +17,32 @@
  *
  * Run: `npm run bench -- latency [--quick]`, or `npx tsx bench/call-latency.ts [--quick]`.
  */
+import { randomBytes } from 'node:crypto';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
+import pg from 'pg';
 import { pathToFileURL } from 'node:url';
-import { startCartesiaFake } from '../test/fakes/cartesia-server.js';
-import {
-  startDeepgramFake,
-  type DeepgramFake,
-  type DeepgramSessionRecord,
-} from '../test/fakes/deepgram-server.js';
-import { startOpenAIFake } from '../test/fakes/openai-server.js';
 import { startTwilioCall, type TwilioCall } from '../test/fakes/twilio-caller.js';
 import { startTwilioRestFake, type TwilioRestFake } from '../test/fakes/twilio-rest.js';
 import { spawnBenchServer, type BenchServer, type LoopReading, type PipelineKind } from './bench-servers.js';
-import {
-  deepgramScript,
-  driveCall,
-  llmScript,
-  pause,
-  TURN_TYPES,
-  type CallLength,
-  type TurnSample,
-} from './call-script.js';
+import { driveCall, epochNow, pause, TURN_TYPES, type CallLength, type TurnSample } from './call-script.js';
+import { startProviderFakes, type ProviderFakes } from './provider-fakes.js';
 
 /** One provider-delay setting. */
 export interface DelayProfile {
   name: string;
   llmTtfbMs: number;
   ttsTtfbMs: number;
-  /** The bare pipeline's Deepgram `endpointing`. */
-  baselineEndpointingMs: number;
+  /** Deepgram `endpointing` both pipelines ask for (the fake ends a segment after that much silence). */
+  endpointingMs: number;
 }
 
 export const DELAY_PROFILES: DelayProfile[] = [
-  { name: 'zero provider delay', llmTtfbMs: 0, ttsTtfbMs: 0, baselineEndpointingMs: 120 },
+  { name: 'zero provider delay', llmTtfbMs: 0, ttsTtfbMs: 0, endpointingMs: 120 },
   {
     name: 'LLM TTFB 300 ms, TTS TTFB 100 ms, STT endpointing 300 ms',
     llmTtfbMs: 300,
     ttsTtfbMs: 100,
-    baselineEndpointingMs: 300,
+    endpointingMs: 300,
   },
 ];
 
@@ -76,9 +64,12 @@ export interface ProfileResult {
   byPipeline: Record<PipelineKind, PipelineSamples>;
 }
 
+/** What a capacity run measures: the bare pipeline, or the engine on one of its stores. */
+export type CapacitySubject = 'baseline' | 'engine' | 'engine+postgres';
+
 /** Result of one capacity run of one pipeline. */
 export interface CapacityResult {
-  pipeline: PipelineKind;
+  pipeline: CapacitySubject;
   calls: number;
   samples: TurnSample[];
   /** Server CPU per call over the run, ms, and as a share of one core while the run lasted. */
@@ -87,50 +78,60 @@ export interface CapacityResult {
   loop: LoopReading;
   idleRssBytes: number;
   peakRssBytes: number;
-  /** Event-loop delay p99 of this (the callers' and fakes') process: high = the harness is the bottleneck. */
+  /** Event-loop delay p99 of the callers' process (this one): high = the harness is the bottleneck. */
   harnessLoopP99Ms: number;
+  /** CPU of the callers' process and of the provider fakes' process over the run, ms. */
+  harnessCpuMs: { callers: number; fakes: number };
   wallMs: number;
 }
 
 interface Fakes {
-  deepgram: DeepgramFake;
+  /** Deepgram, OpenAI and Cartesia, in their own process (bench/provider-fakes.ts). */
+  remote: ProviderFakes;
+  /** The Twilio REST fake stays here: it tells the callers in this process of REST hang-ups. */
   rest: TwilioRestFake;
   providers: Parameters<typeof spawnBenchServer>[1];
   close(): Promise<void>;
 }
 
 async function startFakes(profile: DelayProfile, length: CallLength, maxCalls: number): Promise<Fakes> {
-  const deepgram = await startDeepgramFake({ utterances: deepgramScript(length) });
-  const openai = await startOpenAIFake({ replies: llmScript(profile.llmTtfbMs) });
-  const cartesia = await startCartesiaFake({ msPerChar: MS_PER_CHAR, ttfbMs: profile.ttsTtfbMs });
+  const remote = await startProviderFakes({
+    llmTtfbMs: profile.llmTtfbMs,
+    ttsTtfbMs: profile.ttsTtfbMs,
+    length,
+    msPerChar: MS_PER_CHAR,
+  });
   const rest = await startTwilioRestFake({ authToken: AUTH_TOKEN });
   rest.events.setMaxListeners(0); // one `hangup` listener per simulated call
   return {
-    deepgram,
+    remote,
     rest,
     providers: {
-      deepgramUrl: deepgram.url,
-      openaiUrl: openai.url,
-      cartesiaUrl: cartesia.url,
+      deepgramUrl: remote.deepgramUrl,
+      openaiUrl: remote.openaiUrl,
+      cartesiaUrl: remote.cartesiaUrl,
       twilio: {
         accountSid: rest.accountSid,
         authToken: AUTH_TOKEN,
         restUrl: rest.url,
         publicUrl: PUBLIC_URL,
       },
-      baselineEndpointingMs: profile.baselineEndpointingMs,
+      endpointingMs: profile.endpointingMs,
       maxCalls: maxCalls + 10,
     },
     close: async () => {
-      await Promise.all([deepgram.close(), openai.close(), cartesia.close(), rest.close()]);
+      await Promise.all([remote.close(), rest.close()]);
     },
   };
 }
 
 interface PlacedCall {
   call: TwilioCall;
+  /** Epoch ms (see epochNow). */
   startedAt: number;
-  session: DeepgramSessionRecord | undefined;
+  /** What the call's Deepgram connection asked for. */
+  endpointing: string;
+  finals: () => Promise<number[]>;
 }
 
 /**
@@ -142,7 +143,7 @@ function callPlacer(fakes: Fakes) {
   let n = 0;
   return (server: BenchServer): Promise<PlacedCall> => {
     const placed = chain.then(async () => {
-      const before = fakes.deepgram.sessions.length;
+      const before = await fakes.remote.sessionCount();
       const call = await startTwilioCall({
         serverBaseUrl: server.url,
         from: `+1555${String(n++).padStart(7, '0')}`,
@@ -151,9 +152,9 @@ function callPlacer(fakes: Fakes) {
         publicUrl: PUBLIC_URL,
         rest: fakes.rest,
       });
-      const startedAt = performance.now();
-      const session = await fakes.deepgram.waitForSession(before, 10_000).catch(() => undefined);
-      return { call, startedAt, session };
+      const startedAt = epochNow();
+      const { endpointing } = await fakes.remote.session(before);
+      return { call, startedAt, endpointing, finals: () => fakes.remote.finals(before) };
     });
     chain = placed.catch(() => {});
     return placed;
@@ -188,9 +189,7 @@ export async function runProfile(
     await warmUp(place, servers);
     log(`  ${profile.name}: servers up and warm`);
     log(`  ${profile.name}: ${calls} call(s) per pipeline, engine and bare pipeline side by side`);
-    const runs: Array<
-      Promise<{ kind: PipelineKind; samples: TurnSample[]; session?: DeepgramSessionRecord }>
-    > = [];
+    const runs: Array<Promise<{ kind: PipelineKind; samples: TurnSample[]; endpointing: string }>> = [];
     for (let i = 0; i < calls; i++) {
       for (const s of servers) {
         const p = await place(s);
@@ -198,7 +197,7 @@ export async function runProfile(
           driveCall(p.call, { ...p, length: 'full' }).then((samples) => ({
             kind: s.kind,
             samples,
-            ...(p.session ? { session: p.session } : {}),
+            endpointing: p.endpointing,
           })),
         );
       }
@@ -208,7 +207,7 @@ export async function runProfile(
     log(`  ${profile.name}: done`);
     const of = (kind: PipelineKind): PipelineSamples => ({
       samples: done.filter((d) => d.kind === kind).flatMap((d) => d.samples),
-      endpointing: String(done.find((d) => d.kind === kind)?.session?.query.endpointing ?? 'default'),
+      endpointing: done.find((d) => d.kind === kind)?.endpointing ?? 'none',
     });
     return {
       profile,
@@ -221,27 +220,54 @@ export async function runProfile(
   }
 }
 
-/** `calls` concurrent short calls against one pipeline at zero provider delay (see file header). */
+/** A throwaway schema on `url` for one engine run; `drop()` removes it with everything in it. */
+async function throwawaySchema(url: string): Promise<{ url: string; drop(): Promise<void> }> {
+  const schema = `statecall_bench_${randomBytes(4).toString('hex')}`;
+  const admin = async (sql: string) => {
+    const client = new pg.Client({ connectionString: url });
+    await client.connect();
+    try {
+      await client.query(sql);
+    } finally {
+      await client.end();
+    }
+  };
+  await admin(`create schema "${schema}"`);
+  const u = new URL(url);
+  u.searchParams.set('options', `-c search_path=${schema}`);
+  return { url: u.toString(), drop: () => admin(`drop schema if exists "${schema}" cascade`) };
+}
+
+/**
+ * `calls` concurrent short calls against one pipeline at zero provider delay (see file header).
+ * `engine+postgres` runs the engine on `databaseUrl` (in a throwaway schema) instead of PGlite.
+ */
 export async function runCapacity(
-  pipeline: PipelineKind,
+  subject: CapacitySubject,
   calls: number,
   log: (line: string) => void = () => {},
+  databaseUrl?: string,
 ): Promise<CapacityResult> {
   const fakes = await startFakes(DELAY_PROFILES[0]!, 'short', calls);
   let server: BenchServer | null = null;
   const placed: PlacedCall[] = [];
+  const schema = subject === 'engine+postgres' && databaseUrl ? await throwawaySchema(databaseUrl) : null;
   try {
-    server = await spawnBenchServer(pipeline, fakes.providers);
+    server = await spawnBenchServer(subject === 'baseline' ? 'baseline' : 'engine', {
+      ...fakes.providers,
+      ...(schema ? { databaseUrl: schema.url } : {}),
+    });
     const place = callPlacer(fakes);
     await warmUp(place, [server]);
-    log(`  ${pipeline}: server up and warm`);
+    log(`  ${subject}: server up and warm`);
     const idleRssBytes = server.rssBytes();
     let peakRssBytes = idleRssBytes;
     const rssTimer = setInterval(() => (peakRssBytes = Math.max(peakRssBytes, server!.rssBytes())), 250);
     const harness = monitorEventLoopDelay({ resolution: 10 });
     harness.enable();
     server.resetLoop();
-    const cpuBefore = server.cpuMs();
+    const callersCpu = process.cpuUsage();
+    const fakesCpu = await fakes.remote.cpuMs();
     const started = performance.now();
     const runs: Array<Promise<TurnSample[]>> = [];
     for (let i = 0; i < calls; i++) {
@@ -250,30 +276,37 @@ export async function runCapacity(
       // Each call starts talking at its own moment within two seconds: real calls don't turn together.
       runs.push(pause((i * 397) % 2000).then(() => driveCall(p.call, { ...p, length: 'short' })));
     }
-    log(`  ${pipeline}: ${calls} calls connected in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+    log(`  ${subject}: ${calls} calls connected in ${((performance.now() - started) / 1000).toFixed(1)} s`);
     const samples = (await Promise.all(runs)).flat();
-    log(`  ${pipeline}: ${calls} calls done`);
     const wallMs = performance.now() - started;
-    const cpuMs = server.cpuMs() - cpuBefore;
+    // The server's own account of its CPU (process.cpuUsage, every thread), read by its probe.
     const loop = await server.readLoop();
+    const callers = process.cpuUsage(callersCpu);
+    const harnessCpuMs = {
+      callers: (callers.user + callers.system) / 1000,
+      fakes: (await fakes.remote.cpuMs()) - fakesCpu,
+    };
+    log(`  ${subject}: ${calls} calls done`);
     clearInterval(rssTimer);
     harness.disable();
     return {
-      pipeline,
+      pipeline: subject,
       calls,
       samples,
-      cpuMsPerCall: cpuMs / calls,
-      coresPerCall: cpuMs / wallMs / calls,
+      cpuMsPerCall: loop.cpuMs / calls,
+      coresPerCall: loop.cpuMs / wallMs / calls,
       loop,
       idleRssBytes,
       peakRssBytes,
       harnessLoopP99Ms: harness.percentile(99) / 1e6,
+      harnessCpuMs,
       wallMs,
     };
   } finally {
     for (const p of placed) p.call.terminate();
     await server?.stop();
     await fakes.close();
+    await schema?.drop().catch(() => {});
   }
 }
 
@@ -297,77 +330,136 @@ const ratio = (a: number, b: number) =>
   Number.isFinite(a) && Number.isFinite(b) && b > 0 ? `${(a / b).toFixed(2)}x` : '–';
 const mb = (bytes: number) => `${Math.round(bytes / 1024 / 1024)} MB`;
 
-/** Markdown table of one delay profile: per turn type, engine vs bare pipeline. */
-export function formatProfile(r: ProfileResult): string[] {
-  const { engine, baseline } = r.byPipeline;
+const triple = (x: ReturnType<typeof stats>) => `${ms(x.p50)} / ${ms(x.p90)} / ${ms(x.p99)}`;
+
+/**
+ * One markdown table for every delay profile: per turn type, caller stops speaking -> first bot
+ * audio (p50 / p90 / p99) of the engine and the bare pipeline side by side, and the p50 ratio.
+ */
+export function formatLatency(profiles: ProfileResult[]): string[] {
+  const head = profiles.map(
+    (r, i) =>
+      `(${i + 1}) ${r.profile.name}: ${r.callsPerPipeline} call(s) each, Deepgram endpointing asked: engine ${r.byPipeline.engine.endpointing}, bare ${r.byPipeline.baseline.endpointing}`,
+  );
   const lines = [
-    `${r.profile.name}: caller stops speaking -> first bot audio, ms (p50 / p90 / p99; ${r.callsPerPipeline} call(s) each; Deepgram endpointing asked: engine ${engine.endpointing}, bare pipeline ${baseline.endpointing})`,
+    'Caller stops speaking -> first bot audio, ms, p50 / p90 / p99 (with few calls, p99 is the max):',
+    ...head,
     '',
-    '| turn | engine | bare pipeline | engine/bare p50 | STT final -> audio p50, engine / bare |',
-    '| --- | --- | --- | --- | --- |',
+    `| turn | ${profiles.map((_, i) => `(${i + 1}) engine | (${i + 1}) bare | (${i + 1}) engine/bare p50`).join(' | ')} |`,
+    `| --- | ${profiles.map(() => '--- | --- | ---').join(' | ')} |`,
   ];
+  const finals: string[] = [];
   for (const turn of TURN_TYPES) {
-    const e = engine.samples.filter((s) => s.turn === turn);
-    const b = baseline.samples.filter((s) => s.turn === turn);
-    const es = stats(e.map((s) => s.latencyMs));
-    const bs = stats(b.map((s) => s.latencyMs));
-    const notCleared = [...e, ...b].filter((s) => s.cleared === false).length;
-    lines.push(
-      `| ${turn}${notCleared ? ` (${notCleared} without clear)` : ''} | ${ms(es.p50)} / ${ms(es.p90)} / ${ms(es.p99)} | ${ms(bs.p50)} / ${ms(bs.p90)} / ${ms(bs.p99)} | ${ratio(es.p50, bs.p50)} | ${ms(stats(e.map((s) => s.sttFinalToAudioMs)).p50)} / ${ms(stats(b.map((s) => s.sttFinalToAudioMs)).p50)} |`,
-    );
+    const cells: string[] = [];
+    const sttCells: string[] = [];
+    let notCleared = 0;
+    for (const r of profiles) {
+      const e = r.byPipeline.engine.samples.filter((s) => s.turn === turn);
+      const b = r.byPipeline.baseline.samples.filter((s) => s.turn === turn);
+      const es = stats(e.map((s) => s.latencyMs));
+      const bs = stats(b.map((s) => s.latencyMs));
+      notCleared += [...e, ...b].filter((s) => s.cleared === false).length;
+      cells.push(`${triple(es)} | ${triple(bs)} | ${ratio(es.p50, bs.p50)}`);
+      sttCells.push(
+        `${ms(stats(e.map((s) => s.sttFinalToAudioMs)).p50)} / ${ms(stats(b.map((s) => s.sttFinalToAudioMs)).p50)}`,
+      );
+    }
+    lines.push(`| ${turn}${notCleared ? ` (${notCleared} without clear)` : ''} | ${cells.join(' | ')} |`);
+    if (turn !== 'greeting') finals.push(`${turn} ${sttCells.join(', ')}`);
   }
+  lines.push('', `STT final -> first audio p50, engine / bare, per setting: ${finals.join('; ')} ms.`);
   return lines;
 }
 
-/** Markdown table of one capacity level: engine vs bare pipeline. */
-export function formatCapacity(engine: CapacityResult, baseline: CapacityResult): string[] {
-  const row = (what: string, e: string, b: string, r: string) => `| ${what} | ${e} | ${b} | ${r} |`;
+const SUBJECT_LABEL: Record<CapacitySubject, string> = {
+  engine: 'engine (PGlite)',
+  'engine+postgres': 'engine (PostgreSQL)',
+  baseline: 'bare pipeline',
+};
+
+/** One capacity level: the engine's runs (PGlite; PostgreSQL when it ran) and the bare pipeline's. */
+export interface CapacityLevel {
+  engines: CapacityResult[];
+  baseline: CapacityResult;
+}
+
+/**
+ * One markdown table for every capacity level: latency, CPU per call, event-loop delay p99 and RSS
+ * of each engine run and the bare pipeline, with the ratios engine/bare; then the harness load.
+ */
+export function formatCapacity(levels: CapacityLevel[]): string[] {
+  const first = levels[0];
+  if (!first) return [];
+  const subjects = [...first.engines.map((e) => e.pipeline), first.baseline.pipeline];
   const lat = (c: CapacityResult) =>
     stats(c.samples.filter((s) => s.turn !== 'greeting').map((s) => s.latencyMs));
   const stt = (c: CapacityResult) => stats(c.samples.map((s) => s.sttFinalToAudioMs));
-  const [el, bl, es, bs] = [lat(engine), lat(baseline), stt(engine), stt(baseline)];
-  return [
-    `${engine.calls} concurrent calls, zero provider delay (${el.n} / ${bl.n} timed caller turns; harness event-loop p99 ${ms(engine.harnessLoopP99Ms)} / ${ms(baseline.harnessLoopP99Ms)} ms)`,
+  const lines = [
+    'Capacity, zero provider delay (all caller turns of every call):',
     '',
-    '| measure | engine | bare pipeline | engine/bare |',
-    '| --- | --- | --- | --- |',
+    `| calls | measure | ${subjects.map((k) => SUBJECT_LABEL[k]).join(' | ')} | engine/bare${first.engines.length > 1 ? ` (${first.engines.map((e) => (e.pipeline === 'engine' ? 'PGlite' : 'PostgreSQL')).join(' / ')})` : ''} |`,
+    `| --- | --- | ${subjects.map(() => '---').join(' | ')} | --- |`,
+  ];
+  const harness: string[] = [];
+  for (const { engines, baseline } of levels) {
+    const all = [...engines, baseline];
+    const row = (what: string, cell: (c: CapacityResult) => string, r: (e: CapacityResult) => string) =>
+      lines.push(
+        `| ${baseline.calls} | ${what} | ${all.map(cell).join(' | ')} | ${engines.map(r).filter(Boolean).join(' / ') || '–'} |`,
+      );
+    const by = (f: (c: CapacityResult) => number) => (e: CapacityResult) => ratio(f(e), f(baseline));
     row(
       'caller stops -> first audio p50 / p99',
-      `${ms(el.p50)} / ${ms(el.p99)} ms`,
-      `${ms(bl.p50)} / ${ms(bl.p99)} ms`,
-      `${ratio(el.p50, bl.p50)} / ${ratio(el.p99, bl.p99)}`,
-    ),
+      (c) => `${ms(lat(c).p50)} / ${ms(lat(c).p99)} ms`,
+      (e) => `${ratio(lat(e).p50, lat(baseline).p50)}, ${ratio(lat(e).p99, lat(baseline).p99)}`,
+    );
     row(
       'STT final -> first audio p50 / p99',
-      `${ms(es.p50)} / ${ms(es.p99)} ms`,
-      `${ms(bs.p50)} / ${ms(bs.p99)} ms`,
-      `${ratio(es.p50, bs.p50)} / ${ratio(es.p99, bs.p99)}`,
-    ),
+      (c) => `${ms(stt(c).p50)} / ${ms(stt(c).p99)} ms`,
+      (e) => `${ratio(stt(e).p50, stt(baseline).p50)}, ${ratio(stt(e).p99, stt(baseline).p99)}`,
+    );
     row(
-      'CPU per call (share of a core)',
-      engine.coresPerCall.toFixed(4),
-      baseline.coresPerCall.toFixed(4),
-      ratio(engine.coresPerCall, baseline.coresPerCall),
-    ),
-    row(
-      'CPU per call (ms over the call)',
-      ms(engine.cpuMsPerCall),
-      ms(baseline.cpuMsPerCall),
-      ratio(engine.cpuMsPerCall, baseline.cpuMsPerCall),
-    ),
+      'CPU per call, ms',
+      (c) => ms(c.cpuMsPerCall),
+      by((c) => c.cpuMsPerCall),
+    );
     row(
       'server event-loop delay p99',
-      `${engine.loop.p99Ms.toFixed(1)} ms`,
-      `${baseline.loop.p99Ms.toFixed(1)} ms`,
-      ratio(engine.loop.p99Ms, baseline.loop.p99Ms),
-    ),
+      (c) => `${c.loop.p99Ms.toFixed(1)} ms`,
+      by((c) => c.loop.p99Ms),
+    );
     row(
       'RSS peak (idle after warm-up)',
-      `${mb(engine.peakRssBytes)} (${mb(engine.idleRssBytes)})`,
-      `${mb(baseline.peakRssBytes)} (${mb(baseline.idleRssBytes)})`,
-      ratio(engine.peakRssBytes, baseline.peakRssBytes),
-    ),
-  ];
+      (c) => `${mb(c.peakRssBytes)} (${mb(c.idleRssBytes)})`,
+      by((c) => c.peakRssBytes),
+    );
+    row(
+      'RSS peak - bare peak, per call',
+      (c) =>
+        c === baseline
+          ? '–'
+          : `${((c.peakRssBytes - baseline.peakRssBytes) / 1024 / 1024 / c.calls).toFixed(2)} MB`,
+      () => '',
+    );
+    const pct = (cpuMs: number, c: CapacityResult) => `${Math.round((cpuMs / c.wallMs) * 100)}%`;
+    harness.push(
+      `${baseline.calls} calls: ${all
+        .map(
+          (c) =>
+            `${SUBJECT_LABEL[c.pipeline]} run: callers' loop p99 ${ms(c.harnessLoopP99Ms)} ms, CPU callers ${pct(c.harnessCpuMs.callers, c)} + fakes ${pct(c.harnessCpuMs.fakes, c)} of a core`,
+        )
+        .join('; ')}`,
+    );
+  }
+  const pglite = first.engines.find((e) => e.pipeline === 'engine');
+  const postgres = first.engines.find((e) => e.pipeline === 'engine+postgres');
+  lines.push('');
+  if (pglite && postgres)
+    lines.push(
+      `PGlite's fixed cost (engine idle RSS on PGlite - on PostgreSQL): ${mb(pglite.idleRssBytes - postgres.idleRssBytes)}.`,
+    );
+  lines.push(`Harness load: ${harness.join('. ')}.`);
+  return lines;
 }
 
 /** What `--quick` and the full run do. */
@@ -385,6 +477,8 @@ export function latencyPlan(quick: boolean): { callsPerProfile: number; capacity
 export async function runLatencyBench(opts: {
   quick: boolean;
   log?: (line: string) => void;
+  /** A PostgreSQL for the engine's second capacity run (a throwaway schema); none: PGlite only. */
+  databaseUrl?: string | undefined;
 }): Promise<string[]> {
   const t0 = performance.now();
   const log = (line: string) =>
@@ -400,21 +494,24 @@ export async function runLatencyBench(opts: {
         async (acc, p) => [...(await acc), await runProfile(p, plan.callsPerProfile, log)],
         Promise.resolve([]),
       );
-  for (const r of profiles) {
-    const table = formatProfile(r);
-    for (const line of table) log(line);
-    out.push(...table, '');
-  }
+  const latency = formatLatency(profiles);
+  for (const line of latency) log(line);
+  const levels: CapacityLevel[] = [];
   for (const calls of plan.capacityLevels) {
-    const engine = await runCapacity('engine', calls, log);
-    const baseline = await runCapacity('baseline', calls, log);
-    const table = formatCapacity(engine, baseline);
-    for (const line of table) log(line);
-    out.push(...table, '');
+    const engines = [await runCapacity('engine', calls, log)];
+    if (opts.databaseUrl) engines.push(await runCapacity('engine+postgres', calls, log, opts.databaseUrl));
+    levels.push({ engines, baseline: await runCapacity('baseline', calls, log) });
   }
+  const capacity = formatCapacity(levels);
+  for (const line of capacity) log(line);
+  out.push(...latency, '', ...capacity);
   return out;
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  await runLatencyBench({ quick: process.argv.includes('--quick'), log: console.log });
+  await runLatencyBench({
+    quick: process.argv.includes('--quick'),
+    log: console.log,
+    databaseUrl: process.env.BENCH_DATABASE_URL,
+  });
 }

@@ -18,7 +18,7 @@
  */
 import type { DeepgramSessionRecord } from '../test/fakes/deepgram-server.js';
 import { AUDIO_FIXTURE_TEXT, loadAudioFixture, type AudioFixtureName } from '../test/fakes/fixtures.js';
-import { mulawRms } from '../test/fakes/mulaw.js';
+import { trimTrailingSilence } from '../src/loadtest/caller-script.js';
 import type { ChatCompletionRequestBody, OpenAIFakeReply } from '../test/fakes/openai-server.js';
 import type { TwilioCall } from '../test/fakes/twilio-caller.js';
 import { waitForBotToFinish } from '../test/support/phone-harness.js';
@@ -94,14 +94,11 @@ export function llmScript(ttfbMs: number) {
 }
 
 const trimmed = new Map<AudioFixtureName, Buffer>();
-/** A fixture without its trailing silence (see file header). */
+/** A fixture without its trailing silence (see file header), as the load tester trims its audio. */
 export function voicedFixture(name: AudioFixtureName): Buffer {
   let buf = trimmed.get(name);
   if (!buf) {
-    const raw = loadAudioFixture(name);
-    let end = raw.length;
-    while (end > 0 && mulawRms(raw.subarray(Math.max(0, end - 160), end)) <= 400) end -= 160;
-    buf = raw.subarray(0, Math.max(160, end));
+    buf = trimTrailingSilence(loadAudioFixture(name));
     trimmed.set(name, buf);
   }
   return buf;
@@ -120,34 +117,30 @@ export interface TurnSample {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** Plays one call (already connected at `startedAt`) and returns its timed turns. */
+/** Epoch ms with sub-ms precision: the clock the callers and the fakes process share. */
+export const epochNow = (): number => performance.timeOrigin + performance.now();
+
+/** Plays one call (already connected at `startedAt`, epoch ms) and returns its timed turns. */
 export async function driveCall(
   call: TwilioCall,
-  opts: { startedAt: number; session: DeepgramSessionRecord | undefined; length: CallLength },
+  opts: {
+    startedAt: number;
+    /** Epoch ms of every non-empty final transcript the Deepgram fake sent this call (asked once it ended). */
+    finals: () => Promise<number[]>;
+    length: CallLength;
+  },
 ): Promise<TurnSample[]> {
   const media: number[] = [];
-  call.on('media', () => media.push(performance.now()));
+  call.on('media', () => media.push(epochNow()));
   const firstMediaAfter = (t: number) => media.find((m) => m > t);
-  const sttFinalBefore = (from: number, to: number): number => {
-    const s = opts.session;
-    let at = NaN;
-    s?.sent.forEach((m, k) => {
-      const alt = (m.channel as { alternatives?: { transcript?: string }[] } | undefined)?.alternatives;
-      const sentAt = s.sentAt[k]!;
-      if (
-        m.type === 'Results' &&
-        m.is_final === true &&
-        alt?.[0]?.transcript &&
-        sentAt > from &&
-        sentAt <= to
-      )
-        at = sentAt;
-    });
-    return at;
-  };
-  const samples: TurnSample[] = [];
+  /** The last final sent in (from, to], or NaN. */
+  const finalBetween = (finals: number[], from: number, to: number): number =>
+    finals.filter((at) => at > from && at <= to).at(-1) ?? NaN;
+  const timed: Array<Omit<TurnSample, 'sttFinalToAudioMs'> & { startedAt: number; first: number }> = [];
   await call.waitForMedia(1, 60_000);
-  samples.push({ turn: 'greeting', latencyMs: media[0]! - opts.startedAt, sttFinalToAudioMs: NaN });
+  const samples: TurnSample[] = [
+    { turn: 'greeting', latencyMs: media[0]! - opts.startedAt, sttFinalToAudioMs: NaN },
+  ];
 
   const turns = CALLS[opts.length];
   let answerPlayedFrom = 0;
@@ -163,10 +156,10 @@ export async function driveCall(
     } else {
       await waitForBotToFinish(call, 0, 60_000);
     }
-    const startedAt = performance.now();
+    const startedAt = epochNow();
     const since = call.receivedBytes;
     await call.sendAudio(voicedFixture(t.fixture));
-    const endAt = performance.now();
+    const endAt = epochNow();
     if (last) {
       // The engine hangs up after its goodbye; the bare pipeline doesn't: hang up once it answered.
       await call.waitForMedia(since + 1, 60_000).catch(() => {});
@@ -179,18 +172,23 @@ export async function driveCall(
     } else {
       await waitForBotToFinish(call, since, 60_000);
     }
-    const clears = call.clears.filter((c) => c.at > startedAt).map((c) => c.at);
+    const clears = call.clears.map((c) => performance.timeOrigin + c.at).filter((at) => at > startedAt);
     const anchor = t.bargeIn && clears.length ? Math.max(endAt, ...clears) : endAt;
     const first = firstMediaAfter(anchor);
     if (first === undefined) continue;
-    samples.push({
+    timed.push({
       turn: t.turn,
       latencyMs: first - endAt,
-      sttFinalToAudioMs: first - sttFinalBefore(startedAt, first),
+      startedAt,
+      first,
       ...(t.bargeIn ? { cleared: clears.length > 0 } : {}),
     });
   }
   await call.hangUp();
+  const finals = await opts.finals();
+  for (const { startedAt, first, ...sample } of timed) {
+    samples.push({ ...sample, sttFinalToAudioMs: first - finalBetween(finals, startedAt, first) });
+  }
   return samples;
 }
 

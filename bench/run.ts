@@ -21,6 +21,7 @@ import pg from 'pg';
 import { describeDatabaseUrl } from '../src/store/create-store.js';
 import { runAudioBench, type AudioBenchResult } from './audio-bench.js';
 import { runLatencyBench } from './call-latency.js';
+import { runRecordingBench } from './recording-cost.js';
 import {
   formatStoreBench,
   runStoreBench,
@@ -210,7 +211,29 @@ async function audioBench(ctx: BenchContext): Promise<BenchReport> {
 /** Every bench, in the order `npm run bench` runs them. Add one line per new bench. */
 /** Engine vs bare pipeline (bench/call-latency.ts): one run, whatever `--runs` says (it is long). */
 async function latencyBench(ctx: BenchContext): Promise<BenchReport> {
-  return { summary: await runLatencyBench({ quick: ctx.quick, log: ctx.log }) };
+  const pgTarget = await findPostgres();
+  ctx.log(
+    'url' in pgTarget
+      ? `engine capacity also on PostgreSQL: ${describeDatabaseUrl(pgTarget.url)} (throwaway schema)`
+      : `engine capacity on PGlite only: ${pgTarget.skipped}`,
+  );
+  const databaseUrl = 'url' in pgTarget ? pgTarget.url : undefined;
+  return { summary: await runLatencyBench({ quick: ctx.quick, log: ctx.log, databaseUrl }) };
+}
+
+/** Call recording (bench/recording-cost.ts): CPU and disk per call-minute. */
+async function recordingBench(ctx: BenchContext): Promise<BenchReport> {
+  const runs = await repeat(ctx.runs, () => runRecordingBench({ minutes: ctx.quick ? 1 : 5 }));
+  return {
+    summary: [
+      `recording CPU per call-minute: ${spread(
+        runs.map((r) => r.cpuMsPerCallMinute),
+        'ms',
+        1,
+      )} (${fmt(median(runs.map((r) => r.coreShare)) * 100, 3)} % of a core per live call)`,
+      `recording size: ${fmt(median(runs.map((r) => r.bytesPerMinute)) / 1e6, 2)} MB per call-minute (16-bit stereo 8 kHz WAV)`,
+    ],
+  };
 }
 
 export const BENCHES: BenchEntry[] = [
@@ -226,6 +249,7 @@ export const BENCHES: BenchEntry[] = [
       'engine vs bare pipeline: caller stops -> first audio per turn type at two delay settings; CPU, event-loop delay, RSS at 50 and 200 calls',
     run: latencyBench,
   },
+  { name: 'recording', description: 'call recording: CPU and bytes per call-minute', run: recordingBench },
 ];
 
 function parseArgs(argv: string[]): { names: string[]; runs: number; list: boolean; quick: boolean } {

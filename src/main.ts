@@ -21,11 +21,10 @@ async function main(): Promise<void> {
     }
     throw err;
   }
-  const logger = createLogger(config.LOG_LEVEL);
+  const logger = createLogger(config.LOG_LEVEL, { format: config.LOG_FORMAT });
   const server = await startServer(config, logger);
-  console.log(
-    `\n  statecall is running: ${server.url}\n  browser client: ${server.url}/\n  talk in a terminal: npm run chat\n`,
-  );
+  // `npm run dev` passes --no-banner: its own line names the hot-reload client instead.
+  if (!process.argv.includes('--no-banner')) printBanner(server.url, server.clientBuilt);
 
   // First signal: drain (no new calls, live ones may finish for DRAIN_TIMEOUT_S, then goodbye and
   // hang-up), flush the outbox, exit 0. A second signal cuts the wait short (the goodbyes still go).
@@ -59,6 +58,16 @@ async function main(): Promise<void> {
   process.on('SIGINT', () => shutdown('SIGINT'));
   process.on('SIGTERM', () => shutdown('SIGTERM'));
   watchParent(() => shutdown('parent exited'));
+}
+
+/** The URLs a user needs after `npm start`; the client's only when it is built. */
+function printBanner(url: string, clientBuilt: boolean): void {
+  const client = clientBuilt
+    ? `${url}/`
+    : 'not built: run `npm run client:build` (or start with `npm start`, which builds it)';
+  console.log(
+    `\n  statecall is running: ${url}\n  browser client: ${client}\n  talk in a terminal: npm run chat\n`,
+  );
 }
 
 /** Read before anything slow, so a parent that dies during start-up is still noticed. */

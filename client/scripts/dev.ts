@@ -2,7 +2,8 @@
  * `npm run dev`: the server with restart on change (`tsx watch src/main.ts`, on PORT, default 3000)
  * and the Vite dev server with hot reload for the client (VITE_PORT, default 5173), which proxies
  * `/api`, `/healthz` and the `/client/stream` WebSocket to the server. Open the Vite URL it prints.
- * Ctrl-C stops both.
+ * It prints only the hot-reload URL (the server's own banner, which names the built client, is
+ * left out with `--no-banner`). Ctrl-C stops both.
  *
  * `npm run dev -- --client-only` starts only Vite, against a server already running elsewhere
  * (`STATECALL_BACKEND=http://host:port`).
@@ -19,7 +20,7 @@ async function main(): Promise<void> {
   let server: ChildProcess | null = null;
   if (!clientOnly) {
     const tsx = path.join(repoRoot, 'node_modules', '.bin', 'tsx');
-    server = spawn(tsx, ['watch', '--clear-screen=false', 'src/main.ts'], {
+    server = spawn(tsx, ['watch', '--clear-screen=false', 'src/main.ts', '--no-banner'], {
       cwd: repoRoot,
       stdio: 'inherit',
       env: process.env,

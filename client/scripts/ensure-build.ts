@@ -4,7 +4,8 @@
  * (`prestart`), and the browser tests run it before starting a server.
  *
  * Inputs: `client/` sources (not `dist/`), the machine exports it bundles (docs/machines/*.json),
- * the shared audio code (src/audio/mulaw.ts, resample.ts) and the lockfile (tool versions).
+ * the shared code (src/audio/mulaw.ts, resample.ts, src/session/caller-turn-text.ts,
+ * src/recording/transcript-timing.ts) and the lockfile (tool versions).
  * Concurrent runs (parallel test workers) serialise on a lock directory.
  *
  * `--force` rebuilds regardless. Exit code 1 when the build fails. Without vite (an install without
@@ -40,6 +41,8 @@ export function clientInputHash(): string {
     ...listFiles(path.join(repoRoot, 'docs/machines'), new Set()).filter((f) => f.endsWith('.json')),
     path.join(repoRoot, 'src/audio/mulaw.ts'),
     path.join(repoRoot, 'src/audio/resample.ts'),
+    path.join(repoRoot, 'src/session/caller-turn-text.ts'),
+    path.join(repoRoot, 'src/recording/transcript-timing.ts'),
     path.join(repoRoot, 'package-lock.json'),
   ].sort();
   const h = createHash('sha256');

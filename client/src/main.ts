@@ -8,6 +8,7 @@ import { getHealth, type Health } from './lib/api';
 import { createTalkPage, type TalkPage } from './pages/talk-page';
 import { mountHistoryPage } from './pages/history-page';
 import { mountConversationPage } from './pages/conversation-page';
+import { mountLivePage } from './pages/live-page';
 
 const main = document.getElementById('main') as HTMLElement;
 const providersEl = document.getElementById('providers') as HTMLElement;
@@ -15,13 +16,14 @@ let talk: TalkPage | null = null;
 let cleanup: (() => void) | null = null;
 let health: Health | null = null;
 
-type Route = { page: 'talk' } | { page: 'history' } | { page: 'conversation'; id: string };
+type Route = { page: 'talk' } | { page: 'history' } | { page: 'live' } | { page: 'conversation'; id: string };
 
 function parseRoute(hash: string): Route {
   const path = hash.replace(/^#\/?/, '');
   const m = /^history\/([0-9a-fA-F-]{36})$/.exec(path);
   if (m) return { page: 'conversation', id: m[1]! };
   if (path === 'history' || path.startsWith('history')) return { page: 'history' };
+  if (path === 'live') return { page: 'live' };
   return { page: 'talk' };
 }
 
@@ -46,6 +48,9 @@ function show(route: Route): void {
     replaceChildren(main, talk.element);
     document.title = 'Talk · statecall';
     talk.shown(moveFocus);
+  } else if (route.page === 'live') {
+    document.title = 'Live calls · statecall';
+    cleanup = mountLivePage(main, (id) => `#/history/${id}`, moveFocus);
   } else if (route.page === 'history') {
     document.title = 'History · statecall';
     cleanup = mountHistoryPage(main, (id) => `#/history/${id}`, moveFocus);

@@ -14,10 +14,19 @@ export const callToolArgSchemas = {
       'The caller is leaving the call before the claim is finished (said goodbye, asked to hang up). ' +
         'Call it and say nothing else: the assistant then says goodbye and ends the call.',
     ),
+  'caller.transfer.requested': z
+    .object({})
+    .describe(
+      'The caller asks to speak to a person (an agent, a representative, a human, an operator, someone real). ' +
+        'Call it and say nothing else: the assistant then connects them, or says why it cannot.',
+    ),
 } as const;
 
 /** Type of a call-level tool event name. */
 export type CallToolEventType = keyof typeof callToolArgSchemas;
+
+/** A call-level tool event as the dialogue's fast path produces it (none has arguments). */
+export type CallToolEvent = { type: CallToolEventType };
 
 /** The call-level tool event types, in a stable order. */
 export const callToolEventTypes = Object.keys(callToolArgSchemas) as CallToolEventType[];

@@ -4,6 +4,10 @@
  *   connecting → active(responding{thinking,speaking} ⇄ listening ⇄ userSpeaking → endOfTurn) → ending → ended
  *                                    ↘ interrupted (a partial cut the bot off) → userSpeaking | resume
  *
+ * - `endOfTurn` waits the claim state's endpointing patience when the answer looks unfinished; its
+ *   `preparing` state invokes `prepare` (preemptive generation: the reply to the words so far,
+ *   held). The patience ending takes it over (`RespondInput.prepared`); any other way out
+ *   (the caller goes on) stops `prepare`, which discards it.
  * - The claim machine is invoked as a child (`claim`, systemId `claim`) for the whole active call.
  * - `stt` is a long-lived callback actor for the whole active call (speech in, transcripts out).
  * - `respond` (dialogue → sentences → speech → playback) is invoked while `responding`; leaving the
@@ -30,12 +34,18 @@ import {
   not,
   or,
   setup,
+  stateIn,
   type StateValue,
 } from 'xstate';
 import { claimMachine, type ClaimInput, type TurnPolicy } from '../claim/claim.machine.js';
 import { claimTurnPolicyOf, finalClaimTurnPolicy, initialClaimTurnPolicy } from '../claim/claim.view.js';
 import { answerCompleteness } from '../claim/answer-completeness.js';
 import { isBargeInUtterance } from './barge-in.js';
+import {
+  DEFAULT_TRANSFER_AFTER_MISUNDERSTANDINGS,
+  keypadAsksForPerson,
+  type TransferCause,
+} from './transfer.js';
 
 /** How the call reached us. */
 export type CallChannel = 'phone' | 'browser' | 'terminal';
@@ -56,7 +66,13 @@ export type TurnReason =
   | 'callerGoodbye'
   | 'recover'
   /** A false interruption (noise, a backchannel): the bot says again what the caller did not hear. */
-  | 'resume';
+  | 'resume'
+  /** The caller is being connected to a person: the bot says so, then the call is redirected. */
+  | 'transfer'
+  /** The caller asked for a person on a line without transfers: the bot says so and goes on. */
+  | 'transferUnavailable'
+  /** The redirect to a person failed: the bot apologises and goes on. */
+  | 'transferFailed';
 
 /** What the claim made of a finished bot turn: took a value, refused one, or got nothing. */
 /**
@@ -96,6 +112,13 @@ export interface CallTimings {
    */
   falseInterruptionMs: number;
   hangUpTimeoutMs: number;
+  /** Longest the carrier may take to redirect the call to a person before the transfer counts as failed. */
+  transferTimeoutMs: number;
+  /**
+   * Multiplies the claim state's endpointing patience (its value stays in the claim meta). 1 on a
+   * phone line; tests on a loaded machine stretch it so wall-clock stalls cannot outlast it.
+   */
+  endpointingPatienceScale: number;
 }
 
 /** Defaults suited to a phone line. */
@@ -110,6 +133,8 @@ export const DEFAULT_CALL_TIMINGS: CallTimings = {
   speakingWatchdogMs: 60_000,
   falseInterruptionMs: 1_000,
   hangUpTimeoutMs: 5_000,
+  transferTimeoutMs: 10_000,
+  endpointingPatienceScale: 1,
 };
 
 /** Facts about the call given by the transport at start. Phone numbers are kept for the dialogue only. */
@@ -127,6 +152,31 @@ export interface CallInput {
   channel: CallChannel;
   claim: ClaimInput;
   timings?: Partial<CallTimings>;
+  /**
+   * Whether the caller's speech can be transcribed (default true). False for a voice call with no
+   * speech-to-text: the reply to the first unheard utterance already offers the keypad.
+   */
+  transcribes?: boolean;
+  /** Transfer to a person (default: not available). */
+  transfer?: Partial<TransferPolicy>;
+  /**
+   * Preemptive generation: while the endpointing patience runs, prepare the reply to the words so
+   * far (held, unheard) and commit it if the caller says nothing more. Default true.
+   */
+  preemptive?: boolean;
+}
+
+/** Whether this call can be transferred to a person, and when the machine does it by itself. */
+export interface TransferPolicy {
+  /** The carrier can redirect the call (a phone call with TRANSFER_NUMBER set). */
+  available: boolean;
+  /** Misunderstood turns in a row after which the call is transferred; 0: never by itself. */
+  afterMisunderstandings: number;
+}
+
+/** What the `transfer` actor is asked to do: redirect the live call to a person. */
+export interface TransferInput {
+  cause: TransferCause;
 }
 
 /** What the `respond` actor is asked to do for one bot turn. */
@@ -143,6 +193,11 @@ export interface RespondInput {
   dialogue: 'primary' | 'fallback';
   /** Reason `resume`: the cut turn whose unheard rest is spoken again; else null. */
   resumeTurn: number | null;
+  /**
+   * The machine takes over the reply the `prepare` actor prepared for this very input during the
+   * endpointing patience (the caller said nothing more). False or absent: a fresh turn.
+   */
+  prepared?: boolean;
 }
 
 /** What the call machine tells clients (browser UI, terminal, tests), through `emit()`. */
@@ -150,6 +205,8 @@ export type CallNotice =
   | { type: 'transcript.partial'; text: string }
   | { type: 'transcript.final'; text: string }
   | { type: 'keypad.offered'; turn: number; reason: KeypadOfferReason }
+  /** The caller asked for a person (or was not understood too often); `available`: a transfer follows. */
+  | { type: 'transfer.requested'; turn: number; cause: TransferCause; available: boolean }
   | {
       type: 'provider.fallback';
       provider: ProviderRole;
@@ -182,6 +239,8 @@ export type CallEvent =
   | { type: 'bot.turn.failed'; turn: number; message: string }
   /** The dialogue heard the caller leave (local: "goodbye"; LLM: the `caller_goodbye_said` tool). */
   | { type: 'caller.goodbye.said'; turn: number }
+  /** The dialogue heard the caller ask for a person (local: "an agent, please"; LLM: `caller_transfer_requested`). */
+  | { type: 'caller.transfer.requested'; turn: number }
   | {
       type: 'provider.failed';
       provider: ProviderRole;
@@ -218,6 +277,8 @@ export interface CallContext {
   keypadOffer: KeypadOfferReason | null;
   /** Speech recognition is gone for the call: every prompt offers the keypad. */
   sttLost: boolean;
+  /** The caller's speech can be transcribed (see `CallInput.transcribes`). */
+  transcribes: boolean;
   /** The LLM is gone for the call: the fallback dialogue answers every turn. */
   llmLost: boolean;
   /** The voice fell back to the fallback TTS. */
@@ -230,10 +291,67 @@ export interface CallContext {
   callerTalking: boolean;
   /** The bot turn the last provisional barge-in cut (what a `resume` turn continues). */
   resumeTurn: number | null;
+  /** Transfer to a person: available on this call? after how many misunderstood turns? */
+  transfer: TransferPolicy;
+  /** Why the call is being transferred (set when it enters `transferring`). */
+  transferCause: TransferCause | null;
+  /** Preemptive generation is on for the call (see `CallInput.preemptive`). */
+  preemptive: boolean;
+  /** The patience ended with the prepared reply still current: the next turn takes it over. */
+  takePrepared: boolean;
+  /** The current bot turn took over the prepared reply. */
+  turnPrepared: boolean;
   endReason: string | null;
 }
 
 const appendText = (a: string, b: string) => (a && b ? `${a} ${b}` : a || b).trim();
+
+/** What entering `responding` makes of the context: the next bot turn's number, input and flags. */
+function nextTurnOf(context: CallContext) {
+  return {
+    turn: context.turn + 1,
+    keypadOffer: context.sttLost
+      ? ('sttLost' as const)
+      : context.misunderstandings >= KEYPAD_OFFER_AFTER ||
+          (context.reason === 'unheard' && !context.transcribes)
+        ? ('misunderstood' as const)
+        : null,
+    // A resume turn answers nobody: words queued meanwhile wait for the turn after it.
+    turnUserText: context.reason === 'resume' ? '' : context.userText,
+    userText: context.reason === 'resume' ? context.userText : '',
+    turnDtmf: context.dtmfEntry,
+    dtmfEntry: null,
+    reason:
+      context.reason === 'user' && context.userText.trim() === '' && context.dtmfEntry !== null
+        ? ('dtmf' as const)
+        : context.reason,
+    turnPrepared: context.takePrepared,
+    takePrepared: false,
+  };
+}
+
+/** The `respond` actor's input for the current turn. */
+function respondInputOf(context: CallContext): RespondInput {
+  return {
+    turn: context.turn,
+    reason: context.reason,
+    userText: context.turnUserText,
+    dtmf: context.turnDtmf,
+    keypadOffer: context.keypadOffer,
+    dialogue: context.llmLost ? 'fallback' : 'primary',
+    resumeTurn: context.reason === 'resume' ? context.resumeTurn : null,
+    prepared: context.turnPrepared,
+  };
+}
+
+/**
+ * The input the caller's turn will get if the patience ends now (what `prepare` prepares): the
+ * same computation as entering `responding` after `markUserTurn`, so a committed turn matches it.
+ */
+export function preparedInputOf(context: CallContext): RespondInput {
+  const user = { ...context, reason: 'user' as const, takePrepared: false };
+  return { ...respondInputOf({ ...user, ...nextTurnOf(user) }), prepared: false };
+}
 
 /**
  * Applies one keypad digit to the buffer: `#` completes an entry; in `answer` mode a lone 1/2 is
@@ -267,6 +385,15 @@ export const callMachine = setup({
     respond: fromCallback<CallEvent, RespondInput>(({ sendBack, input }) => {
       sendBack({ type: 'bot.turn.completed', turn: input.turn, outcome: 'none' });
     }),
+    /** Redirects the live call to a person (Twilio REST `<Dial>`); rejects when it cannot. */
+    transfer: fromPromise<void, TransferInput>(async () => {}),
+    /**
+     * Preemptive generation: prepares the reply to the caller's words so far while the endpointing
+     * patience runs, held (nothing reaches the caller, the conversation or the claim). `respond`
+     * takes it over when the turn is confirmed unchanged; stopping it unclaimed discards it
+     * (LLM request aborted, TTS cancelled). Sends nothing back.
+     */
+    prepare: fromCallback<CallEvent, RespondInput>(() => () => {}),
     /** Ends the call on the transport (Twilio REST hang-up, socket close). */
     hangUp: fromPromise<void, { reason: string }>(async () => {}),
   },
@@ -298,23 +425,9 @@ export const callMachine = setup({
       const r = applyDtmfDigit(context.dtmfBuffer, event.digit, context.turnPolicy.keypad ?? 'answer');
       return { dtmfBuffer: r.buffer, dtmfEntry: r.complete ?? context.dtmfEntry };
     }),
-    beginTurn: assign(({ context }) => ({
-      turn: context.turn + 1,
-      keypadOffer: context.sttLost
-        ? ('sttLost' as const)
-        : context.misunderstandings >= KEYPAD_OFFER_AFTER
-          ? ('misunderstood' as const)
-          : null,
-      // A resume turn answers nobody: words queued meanwhile wait for the turn after it.
-      turnUserText: context.reason === 'resume' ? '' : context.userText,
-      userText: context.reason === 'resume' ? context.userText : '',
-      turnDtmf: context.dtmfEntry,
-      dtmfEntry: null,
-      reason:
-        context.reason === 'user' && context.userText.trim() === '' && context.dtmfEntry !== null
-          ? ('dtmf' as const)
-          : context.reason,
-    })),
+    beginTurn: assign(({ context }) => nextTurnOf(context)),
+    /** The patience ended while the prepared reply was current: the turn about to begin takes it. */
+    takePrepared: assign({ takePrepared: true }),
     markUserTurn: assign({ reason: 'user' as const, idleReprompts: 0, recoveries: 0 }),
     markUnheard: assign({ reason: 'unheard' as const }),
     recordSpeechLength: assign({
@@ -388,6 +501,36 @@ export const callMachine = setup({
     /** A partial cut the bot off: remember the turn, in case the interruption proves false. */
     rememberCutTurn: assign({ resumeTurn: ({ context }) => context.turn }),
     markResume: assign({ reason: 'resume' as const }),
+    /** The call goes to a person; the cause comes from what asked for it. */
+    markTransfer: assign(({ event }) => ({
+      reason: 'transfer' as const,
+      transferCause: (event.type === 'caller.transfer.requested'
+        ? 'caller'
+        : event.type === 'dtmf.received'
+          ? 'keypad'
+          : 'misunderstood') as TransferCause,
+      misunderstandings: 0,
+      dtmfBuffer: '',
+    })),
+    markTransferUnavailable: assign({ reason: 'transferUnavailable' as const, dtmfBuffer: '' }),
+    /** The redirect failed: not retried on this call (a later request hears "not available"). */
+    markTransferFailed: assign(({ context }) => ({
+      reason: 'transferFailed' as const,
+      endReason: null,
+      transferCause: null,
+      transfer: { ...context.transfer, available: false },
+    })),
+    /** Tells clients a person was asked for, and whether a transfer follows. */
+    emitTransferRequested: emit(({ context, event }) => ({
+      type: 'transfer.requested' as const,
+      turn: context.turn,
+      cause: (event.type === 'caller.transfer.requested'
+        ? 'caller'
+        : event.type === 'dtmf.received'
+          ? 'keypad'
+          : (context.transferCause ?? 'misunderstood')) as TransferCause,
+      available: context.transfer.available,
+    })),
     setEndReason: assign({
       endReason: ({ context, event }) =>
         context.endReason ??
@@ -400,6 +543,18 @@ export const callMachine = setup({
   },
   guards: {
     hasUserText: ({ context }) => context.userText.trim() !== '',
+    /** A transfer can start now: the carrier can redirect and the call is not already over. */
+    canTransfer: ({ context }) =>
+      context.transfer.available &&
+      !(context.claimDone || context.reason === 'goodbye' || context.reason === 'callerGoodbye'),
+    /** This keypad digit asks for a person (see `keypadAsksForPerson`). */
+    keypadAsksForPerson: ({ context, event }) =>
+      event.type === 'dtmf.received' &&
+      keypadAsksForPerson(context.dtmfBuffer, event.digit, context.turnPolicy.keypad ?? 'answer'),
+    /** The caller was misunderstood too many turns in a row for this call's transfer policy. */
+    misunderstoodTooOften: ({ context }) =>
+      context.transfer.afterMisunderstandings > 0 &&
+      context.misunderstandings >= context.transfer.afterMisunderstandings,
     hasQueuedInput: ({ context }) => context.userText.trim() !== '' || context.dtmfEntry !== null,
     hasDtmfEntry: ({ context }) => context.dtmfEntry !== null,
     finalEndsTurn: ({ event }) => event.type === 'stt.transcript.final' && event.speechFinal,
@@ -416,6 +571,7 @@ export const callMachine = setup({
     interruptible: ({ context }) => context.turnPolicy.interruptible,
     substantialSpeech: ({ context }) => context.lastSpeechMs >= context.timings.unheardMinSpeechMs,
     noPatience: ({ context }) => context.turnPolicy.endpointingPatienceMs <= 0,
+    preemptive: ({ context }) => context.preemptive,
     /** A final transcript with a real word (not only backchannels or fillers). */
     finalHasWords: ({ event }) => event.type === 'stt.transcript.final' && isBargeInUtterance(event.text),
     callerTalking: ({ context }) => context.callerTalking,
@@ -435,7 +591,8 @@ export const callMachine = setup({
       (event.type === 'bot.turn.completed' ||
         event.type === 'bot.turn.failed' ||
         event.type === 'bot.speech.started' ||
-        event.type === 'caller.goodbye.said') &&
+        event.type === 'caller.goodbye.said' ||
+        event.type === 'caller.transfer.requested') &&
       event.turn === context.turn,
   },
   delays: {
@@ -447,7 +604,9 @@ export const callMachine = setup({
     speakingWatchdog: ({ context }) => context.timings.speakingWatchdogMs,
     falseInterruption: ({ context }) => context.timings.falseInterruptionMs,
     hangUpTimeout: ({ context }) => context.timings.hangUpTimeoutMs,
-    endpointingPatience: ({ context }) => context.turnPolicy.endpointingPatienceMs,
+    transferTimeout: ({ context }) => context.timings.transferTimeoutMs,
+    endpointingPatience: ({ context }) =>
+      context.turnPolicy.endpointingPatienceMs * context.timings.endpointingPatienceScale,
   },
 }).createMachine({
   id: 'call',
@@ -472,12 +631,22 @@ export const callMachine = setup({
     misunderstandings: 0,
     keypadOffer: null,
     sttLost: false,
+    transcribes: input.transcribes ?? true,
     llmLost: false,
     ttsLost: false,
     claimDone: false,
     lastSpeechMs: 0,
     callerTalking: false,
     resumeTurn: null,
+    transfer: {
+      available: input.transfer?.available ?? false,
+      afterMisunderstandings:
+        input.transfer?.afterMisunderstandings ?? DEFAULT_TRANSFER_AFTER_MISUNDERSTANDINGS,
+    },
+    transferCause: null,
+    preemptive: input.preemptive ?? true,
+    takePrepared: false,
+    turnPrepared: false,
     endReason: null,
   }),
   states: {
@@ -510,7 +679,28 @@ export const callMachine = setup({
       on: {
         'call.stopped': { target: 'ended', actions: 'setEndReason' },
         'call.hang_up': { target: 'ending', actions: 'setEndReason' },
-        'dtmf.received': { actions: 'bufferDtmf' },
+        'dtmf.received': [
+          {
+            // The bot may be speaking: what is still queued at the caller is dropped first.
+            guard: and(['keypadAsksForPerson', 'canTransfer']),
+            target: '.transferring',
+            actions: ['interruptPlayback', 'markTransfer'],
+          },
+          {
+            guard: 'keypadAsksForPerson',
+            target: '.responding',
+            actions: ['markTransferUnavailable', 'emitTransferRequested'],
+          },
+          { actions: 'bufferDtmf' },
+        ],
+        'caller.transfer.requested': [
+          { guard: and(['currentTurn', 'canTransfer']), target: '.transferring', actions: 'markTransfer' },
+          {
+            guard: 'currentTurn',
+            target: '.responding',
+            actions: ['markTransferUnavailable', 'emitTransferRequested'],
+          },
+        ],
         'caller.goodbye.said': {
           guard: not('callOver'),
           target: '.responding',
@@ -524,6 +714,12 @@ export const callMachine = setup({
       initial: 'responding',
       states: {
         listening: {
+          // Misunderstood too often on a line that can transfer: a person takes over.
+          always: {
+            guard: and(['misunderstoodTooOften', 'canTransfer']),
+            target: 'transferring',
+            actions: 'markTransfer',
+          },
           on: {
             'user.speech.started': 'userSpeaking',
             'stt.transcript.partial': {
@@ -541,7 +737,12 @@ export const callMachine = setup({
             ],
             'stt.utterance.ended': { guard: 'hasUserText', target: 'endOfTurn' },
             'user.text.received': { target: 'responding', actions: ['setTypedTurn', 'markUserTurn'] },
-            'dtmf.received': { actions: 'bufferDtmf', target: 'checkingDtmf' },
+            // The key for a person is taken by `active` (as in every state).
+            'dtmf.received': {
+              guard: not('keypadAsksForPerson'),
+              actions: 'bufferDtmf',
+              target: 'checkingDtmf',
+            },
           },
           after: {
             idleTimeout: [
@@ -613,11 +814,42 @@ export const callMachine = setup({
                 target: 'responding',
                 actions: ['appendFinal', 'emitFinal', 'markUserTurn'],
               },
-              { actions: ['appendFinal', 'emitFinal'] },
+              // More words, still unfinished: prepare again for the longer text (patience goes on).
+              { guard: 'eventHasText', target: '.preparing', actions: ['appendFinal', 'emitFinal'] },
+              { actions: 'emitFinal' },
             ],
             'user.text.received': { target: 'responding', actions: ['setTypedTurn', 'markUserTurn'] },
           },
-          after: { endpointingPatience: { target: 'responding', actions: 'markUserTurn' } },
+          after: {
+            endpointingPatience: [
+              // The turn is confirmed as prepared: the reply held during the patience goes out.
+              {
+                guard: stateIn('#call.active.endOfTurn.preparing'),
+                target: 'responding',
+                actions: ['markUserTurn', 'takePrepared'],
+              },
+              { target: 'responding', actions: 'markUserTurn' },
+            ],
+          },
+          initial: 'preparing',
+          states: {
+            /**
+             * Preemptive generation: the reply to the words so far is prepared, held, while the
+             * patience runs. Leaving `endOfTurn` any other way than by the patience ending (the caller
+             * goes on, a final completes the answer) discards it.
+             */
+            preparing: {
+              always: { guard: not('preemptive'), target: 'unprepared' },
+              invoke: {
+                id: 'prepare',
+                src: 'prepare',
+                input: ({ context }) => preparedInputOf(context),
+                onError: { target: 'unprepared' },
+              },
+            },
+            /** Waiting out the patience with nothing prepared (switched off, or the preparation failed). */
+            unprepared: {},
+          },
         },
         /**
          * A partial transcript cut the bot off. The interruption stands once a final brings a real
@@ -671,15 +903,7 @@ export const callMachine = setup({
           invoke: {
             id: 'respond',
             src: 'respond',
-            input: ({ context }) => ({
-              turn: context.turn,
-              reason: context.reason,
-              userText: context.turnUserText,
-              dtmf: context.turnDtmf,
-              keypadOffer: context.keypadOffer,
-              dialogue: context.llmLost ? ('fallback' as const) : ('primary' as const),
-              resumeTurn: context.reason === 'resume' ? context.resumeTurn : null,
-            }),
+            input: ({ context }) => respondInputOf(context),
             onError: [
               { guard: 'leaving', target: '#call.ending' },
               { guard: 'canRecover', target: 'responding', reenter: true, actions: 'markRecover' },
@@ -762,6 +986,56 @@ export const callMachine = setup({
                   },
                   { target: '#call.active.listening', actions: 'interruptPlayback' },
                 ],
+              },
+            },
+          },
+        },
+        /**
+         * The call goes to a person: the bot says so (not interruptible: the caller asked for this),
+         * then, once that sentence has played, the carrier redirects the live call (Twilio REST
+         * `<Dial>`). Done: the call is `transferred` and leaves us (no hang-up of the caller). A
+         * failed or stuck redirect: the bot apologises and the claim goes on here.
+         */
+        transferring: {
+          entry: ['beginTurn', 'emitTransferRequested'],
+          // Keys and words are the agent's business now; transcripts still reach clients (above).
+          on: { 'dtmf.received': { actions: [] }, 'user.text.received': { actions: [] } },
+          initial: 'announcing',
+          states: {
+            announcing: {
+              invoke: {
+                id: 'respond',
+                src: 'respond',
+                input: ({ context }) => ({
+                  turn: context.turn,
+                  reason: 'transfer' as const,
+                  userText: context.turnUserText,
+                  dtmf: null,
+                  keypadOffer: null,
+                  dialogue: 'fallback' as const,
+                  resumeTurn: null,
+                }),
+                onError: { target: 'redirecting' },
+              },
+              on: {
+                'bot.turn.completed': { guard: 'currentTurn', target: 'redirecting' },
+                // Not heard in full is better than not transferred at all.
+                'bot.turn.failed': { guard: 'currentTurn', target: 'redirecting' },
+              },
+              after: { thinkingWatchdog: { target: 'redirecting', actions: 'interruptPlayback' } },
+            },
+            redirecting: {
+              // Set first: the carrier may stop the stream before the redirect's answer arrives.
+              entry: assign({ endReason: 'transferred' }),
+              invoke: {
+                id: 'transfer',
+                src: 'transfer',
+                input: ({ context }) => ({ cause: context.transferCause ?? 'caller' }),
+                onDone: { target: '#call.ending' },
+                onError: { target: '#call.active.responding', actions: 'markTransferFailed' },
+              },
+              after: {
+                transferTimeout: { target: '#call.active.responding', actions: 'markTransferFailed' },
               },
             },
           },

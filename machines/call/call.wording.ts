@@ -6,7 +6,8 @@
  * Each entry has `say` (the local voice's template) and `instruction` (one line of the LLM prompt).
  * Placeholders: `{question}` (the state's question), `{keypadOffer}` (the keypad offer, or nothing),
  * `{hint}` (the state's keypad hint), `{claimNumber}`, `{companyName}`, `{callerNumber}` (the
- * `callerNumber` sentence, or nothing), `{callerLast4}`, `{acknowledgement}`, `{error}`, `{why}` and
+ * `callerNumber` sentence, or nothing), `{recordingNotice}` (the `recordingNotice` sentence when
+ * the call is recorded, or nothing), `{callerLast4}`, `{acknowledgement}`, `{error}`, `{why}` and
  * `{stall}` (the state's meta), `{choices}` (an unclear amount's readings).
  */
 
@@ -25,8 +26,13 @@ export interface TurnWording {
 /** Every kind of bot turn whose wording is not a state's question alone. */
 export const callTurnWording = {
   greeting: {
-    say: "Hello, and thank you for calling {companyName} claims. {callerNumber} I've opened a new claim for you. {question}",
+    say: "Hello, and thank you for calling {companyName} claims. {recordingNotice} {callerNumber} I've opened a new claim for you. {question}",
     instruction: 'The call just connected: greet the caller first.',
+  },
+  /** Said in the greeting when the call is recorded (RECORDING=on): the caller must be told. */
+  recordingNotice: {
+    say: 'This call is recorded.',
+    instruction: 'This call is recorded: say so in the greeting, right after the welcome.',
   },
   callerNumber: {
     say: "I see you're calling from the number ending in {callerLast4}.",
@@ -85,6 +91,24 @@ export const callTurnWording = {
   confirmationDeclined: {
     say: 'No problem. Which would you like to change, the date or the amount?',
     instruction: 'If the caller says the details are wrong, ask which one to change: the date or the amount.',
+  },
+  /** The caller is being connected to a person (`TurnReason` `transfer`); the redirect follows once it played. */
+  transfer: {
+    say: "I'll connect you with a member of our claims team now. Your claim number is {claimNumber}. Please stay on the line.",
+    instruction:
+      'The caller is being transferred to a person: say you are connecting them, remind them of their claim number, and ask them to stay on the line. Do not call tools.',
+  },
+  /** The caller asked for a person on a line without transfers (no TRANSFER_NUMBER, a browser call). */
+  transferUnavailable: {
+    say: "I'm sorry, I can't transfer you to a person on this line, but I can help you here. {question} {keypadOffer}",
+    instruction:
+      'The caller asked for a person, but transfers are not available on this line: say so briefly, offer to help and repeat the question.',
+  },
+  /** The transfer was tried and failed (the redirect was refused or timed out); the call goes on. */
+  transferFailed: {
+    say: "I'm sorry, I couldn't reach a member of our team right now. Let's continue here. {question} {keypadOffer}",
+    instruction:
+      'The transfer to a person failed: apologise briefly, say you will continue together and repeat the question.',
   },
   /** The keypad offer, by why it is made. `{hint}` is the state's keypad hint. */
   keypadOffer: {
@@ -150,10 +174,29 @@ export function turnWordingFor(reason: TurnReason): TurnWording {
       return callTurnWording.unheard;
     case 'resume':
       return callTurnWording.resume;
+    case 'transfer':
+      return callTurnWording.transfer;
+    case 'transferUnavailable':
+      return callTurnWording.transferUnavailable;
+    case 'transferFailed':
+      return callTurnWording.transferFailed;
     case 'user':
     case 'dtmf':
       return callTurnWording.answer;
   }
+}
+
+/**
+ * Turns whose words are the machines' fixed wording, never a model's: the caller's goodbye and the
+ * transfer turns (the words must match what the call does next).
+ */
+export function isScriptedTurn(reason: TurnReason): boolean {
+  return (
+    reason === 'callerGoodbye' ||
+    reason === 'transfer' ||
+    reason === 'transferUnavailable' ||
+    reason === 'transferFailed'
+  );
 }
 
 /** The wording entry of a keypad offer. */

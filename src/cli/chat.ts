@@ -5,8 +5,11 @@
  * free, it starts one in this process (never a second one on a held DATA_DIR). It prints the bot's turns, the claim card and the
  * machine states as they change.
  *
- * Typed lines are caller turns; `/dtmf 1`, `/dtmf 03032026#` send keypad digits; `/quit` hangs up.
- * Piped input (`printf 'got it\nMarch 3rd\n' | npm run chat`) is sent one line per bot turn.
+ * Typed lines are caller turns (after the `you: ` prompt); `/dtmf 1`, `/dtmf 03032026#` send
+ * keypad digits; `/quit` hangs up (both said at start). Piped input
+ * (`printf 'got it\nMarch 3rd\n' | npm run chat`) is sent one line per bot turn and echoed as
+ * `you: ...`. Each bot turn is printed whole on one line (a claim number read out as "C. L. M. ..."
+ * is never split across sentences). Colours only on a terminal (and never with NO_COLOR).
  */
 import readline from 'node:readline';
 import WebSocket from 'ws';
@@ -16,12 +19,14 @@ import { lockHolderOf } from '../store/data-dir-lock.js';
 import { createLogger } from '../logger.js';
 import { startServer, type RunningServer } from '../http/start-server.js';
 
+const useColour = process.stdout.isTTY === true && !process.env.NO_COLOR;
+const paint = (code: number) => (s: string) => (useColour ? `\x1b[${code}m${s}\x1b[0m` : s);
 const c = {
-  dim: (s: string) => `\x1b[2m${s}\x1b[0m`,
-  bot: (s: string) => `\x1b[36m${s}\x1b[0m`,
-  you: (s: string) => `\x1b[33m${s}\x1b[0m`,
-  card: (s: string) => `\x1b[32m${s}\x1b[0m`,
-  err: (s: string) => `\x1b[31m${s}\x1b[0m`,
+  dim: paint(2),
+  bot: paint(36),
+  you: paint(33),
+  card: paint(32),
+  err: paint(31),
 };
 
 async function reachable(url: string): Promise<boolean> {
@@ -77,6 +82,11 @@ async function main(): Promise<void> {
   let conversationId = '';
   let lastCard = '';
   const lastState = new Map<string, string>();
+  /** The bot's words of each turn, printed whole when the turn ends. */
+  const botWords = new Map<number, string[]>();
+  const prompt = () => {
+    if (!piped && ws.readyState === ws.OPEN) process.stdout.write(c.you('you: '));
+  };
 
   const sendLine = (line: string) => {
     const t = line.trim();
@@ -87,7 +97,7 @@ async function main(): Promise<void> {
     }
     if (t.startsWith('/dtmf ')) {
       for (const d of t.slice(6).replace(/\s/g, '')) ws.send(JSON.stringify({ event: 'dtmf', digit: d }));
-      console.log(c.you(`you (keypad): ${t.slice(6)}`));
+      if (piped) console.log(c.you(`you (keypad): ${t.slice(6)}`));
       return;
     }
     if (piped) console.log(c.you(`you: ${t}`));
@@ -106,16 +116,23 @@ async function main(): Promise<void> {
       case 'session.started':
         conversationId = String(m.conversationId);
         console.log(c.dim(`conversation ${conversationId} · claim ${String(m.claimId)}`));
+        console.log(c.dim('type your answers; /dtmf 03032026# sends keypad digits; /quit hangs up'));
         break;
-      case 'bot.text':
-        console.log(c.bot(`bot: ${String(m.text)}`));
+      case 'bot.text': {
+        const turn = Number(m.turn);
+        botWords.set(turn, [...(botWords.get(turn) ?? []), String(m.text)]);
         break;
+      }
       case 'state.changed': {
         // Self-transitions (e.g. a turn-policy update) are stored for replay; not worth a line here.
         const value = JSON.stringify(m.value);
-        if (lastState.get(String(m.actor)) === value) break;
-        lastState.set(String(m.actor), value);
-        console.log(c.dim(`  [${String(m.actor)}] ${value}  ← ${String(m.eventType)}`));
+        if (lastState.get(String(m.actor)) !== value) {
+          lastState.set(String(m.actor), value);
+          console.log(c.dim(`  [${String(m.actor)}] ${value}  ← ${String(m.eventType)}`));
+        }
+        // The caller has the floor once the bot's turn is over and the call machine listens.
+        if (m.actor === 'call' && m.eventType === 'bot.turn.completed' && value === '{"active":"listening"}')
+          prompt();
         break;
       }
       case 'claim.updated': {
@@ -125,10 +142,22 @@ async function main(): Promise<void> {
         lastCard = card;
         break;
       }
-      case 'bot.turn.ended':
+      case 'bot.turn.ended': {
+        const turn = Number(m.turn);
+        const words = String(m.text ?? '').trim() || (botWords.get(turn) ?? []).join(' ');
+        botWords.delete(turn);
+        if (words) console.log(c.bot(`bot: ${words}`));
         if (m.interrupted) console.log(c.dim(`  (interrupted; heard: "${String(m.heardText)}")`));
         ready = true;
-        setTimeout(pump, 50);
+        if (piped) setTimeout(pump, 50);
+        break;
+      }
+      case 'turn.prepared.discarded':
+        console.log(
+          c.dim(
+            `  (prepared reply to "${String(m.userText)}" discarded, ${String(m.reason)}: "${String(m.text)}")`,
+          ),
+        );
         break;
       case 'error':
         console.log(c.err(`error: ${String(m.message)}`));
@@ -146,10 +175,13 @@ async function main(): Promise<void> {
   });
   ws.on('error', (err) => console.error(c.err(`connection error: ${err.message}`)));
   ws.on('close', async () => {
+    // The API URL only while a server keeps answering there (not the one this process ran).
     if (conversationId)
       console.log(
         c.dim(
-          `\nconversation id: ${conversationId}\n  ${base}/api/conversations/${conversationId}\n  npm run replay -- ${conversationId}`,
+          `\nconversation id: ${conversationId}\n` +
+            (embedded ? '' : `  ${base}/api/conversations/${conversationId}\n`) +
+            `  npm run replay -- ${conversationId}`,
         ),
       );
     if (embedded) {

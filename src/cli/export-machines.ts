@@ -396,14 +396,22 @@ async function main(): Promise<void> {
     console.log('machine exports are up to date');
     return;
   }
-  for (const [rel, content] of await renderMachineFiles()) {
+  const files = await renderMachineFiles();
+  let written = 0;
+  for (const [rel, content] of files) {
     const abs = path.join(repoRoot, rel);
     const current = await readFile(abs, 'utf8').catch(() => null);
     if (current === content) continue;
     await mkdir(path.dirname(abs), { recursive: true });
     await writeFile(abs, content);
+    written += 1;
     console.log(`wrote ${rel}`);
   }
+  console.log(
+    written
+      ? `machine exports: ${written} of ${files.size} files updated`
+      : `machine exports: nothing changed (${files.size} files already match the machines)`,
+  );
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(path.resolve(process.argv[1])).href) {

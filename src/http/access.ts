@@ -17,6 +17,8 @@ export interface AccessConfig {
   publicUrl?: string | undefined;
   /** Extra web origins allowed to open `/client/stream` (ALLOWED_ORIGINS), e.g. `https://app.example`. */
   allowedOrigins?: readonly string[] | undefined;
+  /** Token `GET /metrics` requires (METRICS_TOKEN); default: the dashboard token. */
+  metricsToken?: string | undefined;
 }
 
 function tokenOf(req: IncomingMessage): string | null {
@@ -52,6 +54,23 @@ export function checkDashboardAccess(req: IncomingMessage, cfg: AccessConfig): A
     };
   }
   return { ok: true };
+}
+
+/**
+ * Access rule for `GET /metrics` (no personal data, but operational detail): METRICS_TOKEN when
+ * set, else DASHBOARD_TOKEN when set, as a Bearer header or `?token=`; with neither, open, so a
+ * Prometheus inside the cluster scrapes it without configuration.
+ */
+export function checkMetricsAccess(req: IncomingMessage, cfg: AccessConfig): AccessDecision {
+  const token = cfg.metricsToken ?? cfg.dashboardToken;
+  if (!token) return { ok: true };
+  const given = tokenOf(req);
+  if (given && same(given, token)) return { ok: true };
+  return {
+    ok: false,
+    status: 401,
+    message: `missing or wrong metrics token (Authorization: Bearer <${cfg.metricsToken ? 'METRICS_TOKEN' : 'DASHBOARD_TOKEN'}>)`,
+  };
 }
 
 function originOf(url: string): string | null {

@@ -1,13 +1,14 @@
 /**
  * The read API over stored conversations. Rows are returned as stored (snake_case columns).
- *   GET /api/conversations?limit=&state=&since=&before=   newest first, `{conversations, next}`
- *   GET /api/conversations/:id             {conversation, messages, transitions, metrics}
+ *   GET /api/conversations?limit=&state=&end_reason=&since=&before=   newest first, `{conversations, next}`
+ *   GET /api/conversations/:id             {conversation, messages, transitions, metrics, recording}
+ *   GET /api/conversations/:id/recording   the call's recording, audio/wav (Range requests work)
  * `next` is the cursor of the following page (pass it as `before=`), null after the last page.
  */
 import { Router, type Request, type Response, type NextFunction } from 'express';
 import { z } from 'zod';
 import { claimPhases } from '../../machines/claim/claim.view.js';
-import type { ConversationCursor, ConversationStore } from '../store/types.js';
+import type { ConversationCursor, ConversationDetail, ConversationStore } from '../store/types.js';
 import { cursorOf, parseCursor, sinceInstantOf } from '../store/list-filters.js';
 import { checkDashboardAccess, type AccessConfig } from './access.js';
 
@@ -37,6 +38,10 @@ const listQuery = z
       .optional()
       .default(50),
     state: z.enum(claimPhases).optional(),
+    end_reason: z
+      .string()
+      .regex(/^[a-z][a-z0-9_]{0,39}$/, 'must be an end reason such as caller_hung_up')
+      .optional(),
     since: since.optional(),
     before: before.optional(),
   })
@@ -44,8 +49,20 @@ const listQuery = z
 
 const uuid = z.uuid();
 
+/** What GET /api/conversations/:id returns: the stored detail, and its recording's path if any. */
+export type ConversationResponse = ConversationDetail & { recording: { url: string } | null };
+
+/** Finds a conversation's recording file (src/recording/recordings.ts). */
+export interface RecordingFinder {
+  find(conversationId: string): Promise<string | null>;
+}
+
 /** Builds the /api router. */
-export function createApiRouter(store: ConversationStore, access: AccessConfig): Router {
+export function createApiRouter(
+  store: ConversationStore,
+  access: AccessConfig,
+  recordings?: RecordingFinder,
+): Router {
   const r = Router();
   r.use((req: Request, res: Response, next: NextFunction) => {
     const decision = checkDashboardAccess(req, access);
@@ -66,9 +83,10 @@ export function createApiRouter(store: ConversationStore, access: AccessConfig):
       });
       return;
     }
-    const { since: from, before: cursor, ...filter } = parsed.data;
+    const { since: from, before: cursor, end_reason: endReason, ...filter } = parsed.data;
     const rows = await store.listConversations({
       ...filter,
+      ...(endReason !== undefined ? { endReason } : {}),
       ...(from !== undefined ? { since: from } : {}),
       ...(cursor !== undefined ? { before: cursor } : {}),
     });
@@ -87,7 +105,30 @@ export function createApiRouter(store: ConversationStore, access: AccessConfig):
       res.status(404).json({ error: `conversation ${id} not found` });
       return;
     }
-    res.json(detail);
+    const recorded = recordings ? await recordings.find(id) : null;
+    const body: ConversationResponse = {
+      ...detail,
+      recording: recorded ? { url: `/api/conversations/${id}/recording` } : null,
+    };
+    res.json(body);
+  });
+
+  r.get('/conversations/:id/recording', async (req, res) => {
+    const id = String(req.params.id);
+    if (!uuid.safeParse(id).success) {
+      res.status(400).json({ error: 'conversation id must be a UUID' });
+      return;
+    }
+    const file = recordings ? await recordings.find(id) : null;
+    if (!file) {
+      res.status(404).json({ error: `no recording for conversation ${id}` });
+      return;
+    }
+    // sendFile answers Range requests (206), so the player can seek without downloading it all.
+    res.sendFile(file, {
+      headers: { 'Content-Type': 'audio/wav', 'Cache-Control': 'private, no-store' },
+      dotfiles: 'deny',
+    });
   });
 
   r.use((_req, res) => {

@@ -4,7 +4,7 @@
  *
  * Routes: GET /healthz (liveness: the process answers; reports the store and the outbox),
  * GET /readyz (readiness: 200 or 503 with the checks: store reachable, not draining, a call slot
- * free), /api/* (conversation data), WS /client/stream (browser/terminal calls, src/transports/browser/browser-codec.ts).
+ * free), GET /metrics (Prometheus, when given), /api/* (conversation data), WS /client/stream (browser/terminal calls, src/transports/browser/browser-codec.ts).
  * The Twilio routes are mounted by `registerTwilioRoutes` when present.
  */
 import http from 'node:http';
@@ -12,13 +12,15 @@ import express, { type Express } from 'express';
 import { WebSocketServer } from 'ws';
 import type { Logger } from 'pino';
 import type { ConversationStore } from '../store/types.js';
-import { createApiRouter } from './api-routes.js';
-import { checkDashboardAccess, checkOrigin, type AccessConfig } from './access.js';
+import { createApiRouter, type RecordingFinder } from './api-routes.js';
+import { checkDashboardAccess, checkMetricsAccess, checkOrigin, type AccessConfig } from './access.js';
 import { runCall, type AudioProviders, type SessionStarter } from '../transports/call-orchestration.js';
 import { wsCallSocket } from '../transports/call-socket.js';
 import { createBrowserAudioCodec, createBrowserTextCodec } from '../transports/browser/browser-codec.js';
 import type { SessionRegistry } from './session-registry.js';
 import type { RouteHost, WsRoute } from '../transports/host.js';
+import type { LiveCallsFeed } from '../ops/live-calls/types.js';
+import { createLiveCallsRouter } from './live-calls-routes.js';
 
 /** What the app needs from the composition root. */
 export interface AppDeps {
@@ -41,6 +43,12 @@ export interface AppDeps {
   clientDir?: string;
   /** Providers for browser audio calls (`/client/stream?audio=1`); without them audio is refused. */
   audioProviders?: AudioProviders;
+  /** Prometheus metrics served at `GET /metrics` (behind {@link checkMetricsAccess}). */
+  metrics?: { contentType: string; render(): Promise<string> };
+  /** Calls in progress across instances (`GET /api/calls/live`); without it the route is absent. */
+  liveCalls?: LiveCallsFeed;
+  /** Call recordings, served at GET /api/conversations/:id/recording. */
+  recordings?: RecordingFinder;
 }
 
 /** What a store check found. */
@@ -196,7 +204,20 @@ export function createApp(deps: AppDeps): App {
     const ready = Object.values(checks).every((c) => c.ok);
     res.status(ready ? 200 : 503).json({ ready, checks });
   });
-  app.use('/api', createApiRouter(deps.store, deps.access));
+  const metrics = deps.metrics;
+  if (metrics) {
+    app.get('/metrics', async (req, res) => {
+      const decision = checkMetricsAccess(req, deps.access);
+      if (!decision.ok) {
+        res.status(decision.status).json({ error: decision.message });
+        return;
+      }
+      res.type(metrics.contentType).send(await metrics.render());
+    });
+  }
+  const liveCalls = deps.liveCalls ? createLiveCallsRouter(deps.liveCalls, deps.access, deps.logger) : null;
+  if (liveCalls) app.use('/api/calls', liveCalls.router);
+  app.use('/api', createApiRouter(deps.store, deps.access, deps.recordings));
   if (deps.clientDir) app.use(express.static(deps.clientDir, { index: 'index.html' }));
 
   let tailInstalled = false;
@@ -274,6 +295,7 @@ export function createApp(deps: AppDeps): App {
       });
     },
     close() {
+      liveCalls?.close();
       for (const { wss } of routes.values()) {
         for (const c of wss.clients) c.terminate();
         wss.close();

@@ -10,6 +10,7 @@ import path from 'node:path';
 import fs from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { randomInt } from 'node:crypto';
+import type { CallTimings } from '../../machines/call/call.machine.js';
 import { generateClaimNumber } from '../../machines/claim/claim-number.js';
 import type { Logger } from 'pino';
 import { inspectHostOf, type AppConfig } from '../config.js';
@@ -23,6 +24,8 @@ import type { ConversationStore } from '../store/types.js';
 import { createProviders, type Providers } from '../providers/create-providers.js';
 import type { DialogueProvider } from '../providers/types.js';
 import { createTwilioHangUp } from '../transports/twilio/rest-client.js';
+import { createTransferDesk, type TransferDesk } from '../transports/twilio/transfer-desk.js';
+import { maskPhoneNumber } from '../privacy/phone-number.js';
 import { registerTwilioRoutes } from '../transports/twilio/twilio-routes.js';
 import { startCallSession, type CallSession, type SessionDeps } from '../session/call-session.js';
 import { createOutboxWriter } from '../session/outbox-writer.js';
@@ -30,6 +33,15 @@ import type { SessionOptions, SessionTransport } from '../session/session-types.
 import { createApp, type App } from './app.js';
 import { createInspector, type StatecallInspector } from '../inspect/inspector.js';
 import { createSessionRegistry } from './session-registry.js';
+import { createServerMetrics } from '../telemetry/metrics.js';
+import { startTracing } from '../telemetry/tracing.js';
+import { combineObservers } from '../telemetry/observers.js';
+import { createLiveCallTracker } from '../ops/live-calls/tracker.js';
+import { createLiveCallsFeed } from '../ops/live-calls/create-feed.js';
+import { observedTransport } from './live-call-observer.js';
+import { createRecordings } from '../recording/recordings.js';
+import { createPostCallWebhook } from '../reports/post-call-webhook.js';
+import { startupWarnings } from './startup-warnings.js';
 
 /** Optional replacements, mostly for tests. */
 export interface ServerOverrides {
@@ -38,6 +50,8 @@ export interface ServerOverrides {
   /** Replaces providers built from config (tests). */
   providers?: Partial<Omit<Providers, 'describe'>>;
   today?: () => string;
+  /** Call-machine timers for every session (tests), under the session's own. */
+  sessionTimings?: Partial<CallTimings>;
   /** Extra wiring (e.g. Twilio routes) before listening. */
   extend?: (app: App, ctx: { startSession: StartSession; deps: SessionDeps }) => void;
 }
@@ -51,6 +65,8 @@ export interface RunningServer {
   port: number;
   store: ConversationStore;
   app: App;
+  /** Whether the browser client (client/dist) is served at `/`. */
+  clientBuilt: boolean;
   /** Waits until every queued write reached the store (or the journal). */
   flush(): Promise<void>;
   /**
@@ -92,6 +108,31 @@ function settledWithin(promises: Promise<unknown>[], ms: number, signal?: AbortS
 }
 
 const todayIso = () => new Date().toISOString().slice(0, 10);
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** Transfers to a person, when TRANSFER_NUMBER is set (config makes sure the credentials are). */
+function transferDeskOf(
+  config: AppConfig,
+  rest: Parameters<typeof createTransferDesk>[0]['redirect'],
+  store: ConversationStore,
+  logger: Logger,
+): TransferDesk | null {
+  if (!config.TRANSFER_NUMBER || !config.PUBLIC_URL) return null;
+  logger.info({ transferTo: maskPhoneNumber(config.TRANSFER_NUMBER) }, 'transfers to a person: on');
+  return createTransferDesk({
+    number: config.TRANSFER_NUMBER,
+    publicUrl: config.PUBLIC_URL,
+    redirect: rest,
+    companyName: config.COMPANY_NAME,
+    logger: logger.child({ component: 'transfer' }),
+    // A whisper for a transfer another instance made: the claim as stored.
+    lookup: async (id) => {
+      const c = UUID.test(id) ? (await store.getConversation(id))?.conversation : undefined;
+      return c ? { claimId: c.claim_id, claimDate: c.claim_date, claimAmount: c.claim_amount } : null;
+    },
+  });
+}
 
 /** `client/dist` found by walking up from this file (works from `src/` with tsx and from `dist/src/`). */
 function findClientDist(): string | undefined {
@@ -153,6 +194,8 @@ async function startServerLocked(
     store,
     journalPath: path.join(config.DATA_DIR, 'outbox-journal.jsonl'),
     logger: logger.child({ component: 'outbox' }),
+    journalIn: 'worker', // the journal's JSON, writes and fdatasyncs off the audio path
+    journalGroupMs: 20, // one append per 20 ms at most, however many calls write
   });
   await outbox.start();
   const sweep = startCrashSweep({
@@ -203,10 +246,55 @@ async function startServerLocked(
     }
   }
   const live = new Set<CallSession>();
+  const metrics = createServerMetrics({
+    activeCalls: () => sessions.stats().active,
+    outboxPending: () => outbox.stats().pending,
+  });
+  const tracing = await startTracing(config, logger);
+  // Calls in progress across instances (GET /api/calls/live): published off the audio path.
+  const liveTracker = createLiveCallTracker({ instanceId, streamUrl: config.PUBLIC_STREAM_URL ?? null });
+  const liveCalls = createLiveCallsFeed(
+    overrides.store
+      ? { heartbeatMs: config.LIVE_HEARTBEAT_S * 1000 }
+      : {
+          databaseUrl: config.DATABASE_URL,
+          supabaseUrl: config.SUPABASE_URL,
+          supabaseKey: config.SUPABASE_KEY,
+          heartbeatMs: config.LIVE_HEARTBEAT_S * 1000,
+        },
+    liveTracker,
+    logger,
+  );
+  await liveCalls.start();
+  const recordings = createRecordings({
+    dir: config.RECORDING_DIR ?? path.join(config.DATA_DIR, 'recordings'),
+    retentionDays: config.RECORDING_RETENTION_DAYS,
+    logger: logger.child({ component: 'recordings' }),
+  });
+  recordings.startRetention();
+  /** The server's public base URL (PUBLIC_URL, else the address it listens on), for report links. */
+  let baseUrl = config.PUBLIC_URL?.replace(/\/+$/, '') ?? '';
+  const postCall =
+    config.POST_CALL_WEBHOOK_URL && config.POST_CALL_WEBHOOK_SECRET
+      ? createPostCallWebhook({
+          url: config.POST_CALL_WEBHOOK_URL,
+          secret: config.POST_CALL_WEBHOOK_SECRET,
+          dir: path.join(config.DATA_DIR, 'post-call'),
+          waitForWrites: () => outbox.flush(),
+          load: (id) => store.getConversation(id),
+          recordingUrl: async (id) =>
+            (await recordings.find(id)) ? `${baseUrl}/api/conversations/${id}/recording` : null,
+          logger: logger.child({ component: 'post-call-webhook' }),
+        })
+      : null;
+  await postCall?.start();
 
   const deps: SessionDeps = {
     store,
-    writer: createOutboxWriter(outbox),
+    writer: createOutboxWriter(
+      outbox,
+      postCall ? { onConversationEnded: (id) => postCall.conversationEnded(id) } : {},
+    ),
     dialogue,
     fallbackDialogue: local,
     logger,
@@ -217,13 +305,27 @@ async function startServerLocked(
     instanceId,
     ...(inspector ? { inspect: inspector.inspect } : {}),
     providerNames: { stt: providers.stt?.name ?? null, llm: dialogue.name, tts: null },
+    observer: combineObservers([metrics.observer, tracing?.observer], logger),
+    transferAfterMisunderstandings: config.TRANSFER_AFTER_MISUNDERSTANDINGS,
+    preemptive: config.PREEMPTIVE_GENERATION === 'on',
   };
   const startSession: StartSession = async (transport, opts) => {
-    const s = await startCallSession(deps, transport, opts);
+    const timings = { ...overrides.sessionTimings, ...opts?.timings };
+    const s = await startCallSession(deps, observedTransport(liveTracker, transport, opts?.from), {
+      ...opts,
+      timings,
+    });
     live.add(s);
-    void s.done.then(() => live.delete(s));
+    void s.done.then(() => {
+      live.delete(s);
+      liveTracker.callEnded(s.conversationId);
+    });
     return s;
   };
+
+  const audioProviders = config.RECORDING
+    ? { ...providers, openRecorder: (id: string) => recordings.open(id) }
+    : providers;
 
   const clientDir = findClientDist();
   const app = createApp({
@@ -233,10 +335,15 @@ async function startServerLocked(
       dashboardToken: config.DASHBOARD_TOKEN,
       publicUrl: config.PUBLIC_URL,
       allowedOrigins: config.ALLOWED_ORIGINS,
+      metricsToken: config.METRICS_TOKEN,
     },
     sessions,
     startSession,
-    health: () => ({ outbox: outbox.stats(), providers: config.providers }),
+    health: () => ({
+      outbox: outbox.stats(),
+      providers: config.providers,
+      ...(postCall ? { postCallWebhook: postCall.stats() } : {}),
+    }),
     // Reachable = it answers now and the outbox is not spilling to its journal.
     checkStore: async () => {
       await store.ping();
@@ -246,21 +353,26 @@ async function startServerLocked(
         : { reachable: true };
     },
     clientDir,
-    audioProviders: providers,
+    audioProviders,
+    metrics,
+    liveCalls,
+    recordings,
   });
+  const twilioRest =
+    config.TWILIO_ACCOUNT_SID && config.TWILIO_AUTH_TOKEN
+      ? createTwilioHangUp({
+          accountSid: config.TWILIO_ACCOUNT_SID,
+          authToken: config.TWILIO_AUTH_TOKEN,
+          ...(config.TWILIO_API_URL ? { apiUrl: config.TWILIO_API_URL } : {}),
+        })
+      : null;
   registerTwilioRoutes(app, {
     config,
     sessions,
     startSession,
-    providers,
-    hangUp:
-      config.TWILIO_ACCOUNT_SID && config.TWILIO_AUTH_TOKEN
-        ? createTwilioHangUp({
-            accountSid: config.TWILIO_ACCOUNT_SID,
-            authToken: config.TWILIO_AUTH_TOKEN,
-            ...(config.TWILIO_API_URL ? { apiUrl: config.TWILIO_API_URL } : {}),
-          })
-        : null,
+    providers: audioProviders,
+    hangUp: twilioRest,
+    transferDesk: twilioRest ? transferDeskOf(config, twilioRest, store, logger) : null,
     logger,
   });
   overrides.extend?.(app, { startSession, deps });
@@ -273,8 +385,11 @@ async function startServerLocked(
   });
   const port = (server.address() as { port: number }).port;
   const host = config.HOST === '0.0.0.0' || config.HOST === '::' ? 'localhost' : config.HOST;
+  baseUrl ||= `http://${host}:${port}`;
   logger.info({ store: built.description }, `providers: ${providers.describe()}`);
   logger.info({ store: built.description, providers: config.providers }, 'statecall ready');
+  for (const warning of startupWarnings(config, { clientBuilt: clientDir !== undefined }))
+    logger.warn(warning);
 
   let stopping: Promise<void> | null = null;
   return {
@@ -282,9 +397,11 @@ async function startServerLocked(
     port,
     store,
     app,
+    clientBuilt: clientDir !== undefined,
     flush: () => outbox.flush(),
     async drain({ timeoutMs, signal }) {
       sessions.startDraining();
+      liveTracker.setDraining();
       const atStart = [...live];
       logger.info(
         { live: atStart.length, timeoutS: Math.round(timeoutMs / 1000) },
@@ -315,12 +432,16 @@ async function startServerLocked(
         for (const s of live) s.stop('server_shutdown');
         app.close();
         await new Promise<void>((r) => server.close(() => r()));
+        await recordings.stop();
+        await postCall?.close();
         try {
           await outbox.close();
         } catch (err) {
           logger.error({ err: (err as Error).message }, 'outbox close failed');
         }
         await inspector?.stop().catch(() => {});
+        await tracing?.shutdown();
+        await liveCalls.stop();
         try {
           await store.close();
         } catch (err) {

@@ -19,6 +19,8 @@ export interface TurnTiming {
   sttTtfbMs?: number;
   sttProcessingMs?: number;
   llmTtfbMs?: number;
+  /** The dialogue whose first chunk `llmTtfbMs` timed (`openai`, or `local` for the fast path). */
+  llmProvider?: string;
   llmProcessingMs?: number;
   ttsTtfbMs?: number;
   ttsProcessingMs?: number;
@@ -46,6 +48,7 @@ export interface MetricsProviders {
 export class ConversationMetrics {
   private readonly turns: TurnTiming[] = [];
   private interruptions = 0;
+  private readonly prepared = { committed: 0, discarded: 0 };
 
   constructor(
     readonly conversationId: string,
@@ -58,16 +61,34 @@ export class ConversationMetrics {
     if (t.interrupted) this.interruptions += 1;
   }
 
+  /**
+   * Preemptive generation: a reply prepared during the endpointing patience was committed (the
+   * caller said nothing more) or discarded (the caller went on; its LLM and TTS work was wasted).
+   */
+  notePreparedTurn(outcome: 'committed' | 'discarded'): void {
+    this.prepared[outcome] += 1;
+  }
+
+  /** Prepared replies committed and discarded so far (logged when the call ends). */
+  preparedTurns(): { committed: number; discarded: number } {
+    return { ...this.prepared };
+  }
+
   /** All turns recorded so far (copies). */
   all(): TurnTiming[] {
     return this.turns.map((t) => ({ ...t }));
   }
 
+  /** The provider names as they stand (copies). */
+  providerNames(): MetricsProviders {
+    return { ...this.providers };
+  }
+
   /** Updates the provider names (e.g. after a fallback switched a role to `local`). */
   setProvider(role: keyof MetricsProviders, name: string): void {
     const current = this.providers[role];
-    if (current && current !== name && !current.includes(name)) this.providers[role] = `${current}+${name}`;
-    else if (!current) this.providers[role] = name;
+    if (!current) this.providers[role] = name;
+    else if (!current.split('+').includes(name)) this.providers[role] = `${current}+${name}`;
   }
 
   /** The aggregate row as stored in `conversation_metrics`. */

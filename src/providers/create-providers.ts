@@ -46,6 +46,7 @@ export function createProviders(config: AppConfig, today: () => string): Provide
     ? createDeepgramStt({
         apiKey: config.DEEPGRAM_API_KEY,
         ...(config.DEEPGRAM_URL ? { url: config.DEEPGRAM_URL } : {}),
+        endpointingMs: config.DEEPGRAM_ENDPOINTING_MS,
       })
     : null;
   const tts = config.CARTESIA_API_KEY

@@ -3,6 +3,7 @@
  * Each vendor folder (deepgram/, openai/, cartesia/, local/) implements one or more of them.
  */
 import type { ClaimToolEvent } from '../../machines/claim/claim.events.js';
+import type { CallToolEvent } from '../../machines/call/call.events.js';
 import type { ClaimView } from '../../machines/claim/claim.view.js';
 import type { TurnReason } from '../../machines/call/call.machine.js';
 import type { KeypadOfferReason } from '../../machines/call/call.wording.js';
@@ -25,6 +26,8 @@ export interface DialogueCallInfo {
   channel: 'phone' | 'browser' | 'terminal';
   fromMasked: string | null;
   companyName: string;
+  /** The call is being recorded (RECORDING=on): the greeting must say so. */
+  recorded?: boolean;
 }
 
 /** One request to the dialogue for a bot step. */
@@ -60,7 +63,7 @@ export interface DialogueProvider {
    * state's question gives, read without a model, or null when the words need the full dialogue.
    * Synchronous and never throws.
    */
-  readAnswer?(claim: ClaimView, text: string): ClaimToolEvent[] | null;
+  readAnswer?(claim: ClaimView, text: string): (ClaimToolEvent | CallToolEvent)[] | null;
   /**
    * Where a dialogue can tell (the local one): the caller's words are a question or a stall the
    * dialogue answers ("what's my claim number?", "why?", "hang on", an unclear amount), not a
@@ -99,6 +102,11 @@ export interface SpeechTimings {
   doneAt: number | null;
   /** When the caller heard the first audio (echo of the first mark), if known. */
   firstHeardAt: number | null;
+  /**
+   * When the voice delivered its first audio. Equals `firstAudioAt` for a live turn; a held turn
+   * receives audio before it sends any (TTS TTFB is measured from this one).
+   */
+  firstSynthesizedAt?: number | null;
 }
 
 /** One bot turn of speech: text goes in sentence by sentence; audio goes out to the caller. */
@@ -107,17 +115,38 @@ export interface TurnSpeech {
   push(text: string): void;
   /** No more text this turn. */
   end(): void;
-  /** Stop now (barge-in): drop queued text and audio. Idempotent. */
+  /**
+   * Stop now (barge-in): drop queued text and audio. Idempotent. On a held turn that was never
+   * released this discards it: nothing of it ever reached the caller.
+   */
   cancel(): void;
+  /**
+   * A held turn goes live: the audio (and marks) it buffered go out in order, then the rest
+   * streams as on a live turn; `onFirstAudio` fires now if audio was buffered. No-op otherwise.
+   */
+  release(): void;
   /** Resolves when all audio was played (or the turn was cancelled). Never rejects. */
   readonly done: Promise<SpeechResult>;
   readonly timings: SpeechTimings;
+}
+
+/** Options of {@link Speaker.startTurn}. */
+export interface SpeechTurnHooks {
+  /** The first audio of the turn was sent to the caller (for a held turn: at its release). */
+  onFirstAudio: () => void;
+  /** Buffer the turn's output until `release()` (see {@link Speaker.startTurn}). Default false. */
+  held?: boolean;
 }
 
 /** Produces speech for bot turns on one call (TTS + playback, or plain text for text channels). */
 export interface Speaker {
   /** Name stored in metrics (`cartesia`, `local`, `text`). */
   readonly name: string;
-  startTurn(turn: number, hooks: { onFirstAudio: () => void }): TurnSpeech;
+  /**
+   * Starts a bot turn. `held`: synthesize as usual but buffer the output (nothing reaches the
+   * caller, no mark is sent) until `release()`; `cancel()` before that discards it (preemptive
+   * generation).
+   */
+  startTurn(turn: number, hooks: SpeechTurnHooks): TurnSpeech;
   close(): void;
 }

@@ -13,17 +13,30 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import { createActor, fromPromise, type ActorRefFrom, type InspectionEvent } from 'xstate';
-import { callMachine, type CallEvent, type CallNotice } from '../../machines/call/call.machine.js';
+import {
+  callMachine,
+  type CallEvent,
+  type CallNotice,
+  type TransferInput,
+} from '../../machines/call/call.machine.js';
+import { DEFAULT_TRANSFER_AFTER_MISUNDERSTANDINGS } from '../../machines/call/transfer.js';
 import type { claimMachine } from '../../machines/claim/claim.machine.js';
 import { claimViewOf, type ClaimView } from '../../machines/claim/claim.view.js';
 import { ConversationMetrics } from '../metrics/conversation-metrics.js';
 import { maskPhoneNumber } from '../privacy/phone-number.js';
 import type { DialogueMessage, DialogueProvider } from '../providers/types.js';
 import type { ConversationStore } from '../store/types.js';
-import type { ConversationWriter, SessionOptions, SessionTransport } from './session-types.js';
+import type {
+  CallObservation,
+  ConversationWriter,
+  SessionNotice,
+  SessionObserver,
+  SessionOptions,
+  SessionTransport,
+} from './session-types.js';
 import { machineVersion } from './machine-version.js';
 import { createConversationLog } from './conversation-log.js';
-import { createRespondActor } from './respond-actor.js';
+import { createTurnActors } from './respond-actor.js';
 import { createTurnClock } from './turn-clock.js';
 
 /** Dependencies shared by all sessions (built once in the composition root). */
@@ -48,6 +61,15 @@ export interface SessionDeps {
   inspect?: (ev: InspectionEvent) => void;
   /** Names of the providers recorded in metrics. */
   providerNames: { stt: string | null; llm: string; tts: string | null };
+  /** Operations' observer (metrics, traces): gets every call's notices. */
+  observer?: SessionObserver;
+  /**
+   * Misunderstood turns in a row after which a call that can be transferred goes to a person
+   * (TRANSFER_AFTER_MISUNDERSTANDINGS; 0: never by itself). Default 3.
+   */
+  transferAfterMisunderstandings?: number;
+  /** Preemptive generation during the endpointing patience (`PREEMPTIVE_GENERATION`). Default true. */
+  preemptive?: boolean;
 }
 
 /** A claim number for a new call, and whether the database reserved it (false: generated locally). */
@@ -82,11 +104,14 @@ export async function startCallSession(
 ): Promise<CallSession> {
   const conversationId = opts.conversationId ?? randomUUID();
   const logger = deps.logger.child({ conversationId, channel: transport.channel });
-  const log = createConversationLog({
-    conversationId,
-    writer: deps.writer,
-    notify: (n) => transport.notify(n),
-  });
+  /** Operations' observation of this call (set once the metrics know the providers). */
+  const observed: { call?: CallObservation } = {};
+  /** The transport's observers and operations' observer see the same notices. */
+  const notify = (n: SessionNotice) => {
+    transport.notify(n);
+    observed.call?.notice(n);
+  };
+  const log = createConversationLog({ conversationId, writer: deps.writer, notify });
   const { claimId, reserved } = deps.claimNumbers.take();
   if (!reserved) logger.warn({ claimId }, 'claim number not reserved in the database (store unreachable?)');
   log.created({
@@ -97,6 +122,7 @@ export async function startCallSession(
     from_number: maskPhoneNumber(opts.from),
     to_number: maskPhoneNumber(opts.to),
     channel: transport.channel,
+    ...(transport.carriesVoice !== undefined ? { voice: transport.carriesVoice } : {}),
     machine_version: machineVersion,
   });
 
@@ -105,48 +131,73 @@ export async function startCallSession(
   let claimRef: ActorRefFrom<typeof claimMachine> | null = null;
   const clock = createTurnClock();
   // The transport's speech side reports to these from its first frame (no attach, nothing dropped).
-  const speech = transport.openSpeech({
-    userStarted: (atMs) => clock.userStarted(atMs),
-    userStopped: (atMs) => clock.userStopped(atMs),
-    sttTiming: (t) => clock.sttTiming(t),
-    providerChanged(role, name) {
-      metrics.setProvider(role, name);
-      // A role that fell back is a provider failure the call machine routes (and shows).
-      if (!ended && started)
-        actor.send({
-          type: 'provider.failed',
-          provider: role,
-          retryable: false,
-          message: `fell back to ${name}`,
-        });
+  const speech = transport.openSpeech(
+    {
+      userStarted: (atMs) => clock.userStarted(atMs),
+      userStopped: (atMs) => clock.userStopped(atMs),
+      sttTiming: (t) => clock.sttTiming(t),
+      providerChanged(role, name) {
+        metrics.setProvider(role, name);
+        observed.call?.providerChanged(role, name);
+        // A role that fell back is a provider failure the call machine routes (and shows).
+        if (!ended && started)
+          actor.send({
+            type: 'provider.failed',
+            provider: role,
+            retryable: false,
+            message: `fell back to ${name}`,
+          });
+      },
     },
-  });
+    { conversationId },
+  );
   const metrics = new ConversationMetrics(conversationId, {
     stt: deps.providerNames.stt,
     llm: deps.providerNames.llm,
     tts: deps.providerNames.tts ?? speech.speaker.name,
   });
+  observed.call = deps.observer?.callStarted({
+    conversationId,
+    claimId,
+    channel: transport.channel,
+    callerMasked: maskPhoneNumber(opts.from),
+    vendors: metrics.providerNames(),
+  });
   const history: DialogueMessage[] = [];
 
+  const turns = createTurnActors({
+    dialogue: deps.dialogue,
+    fallbackDialogue: deps.fallbackDialogue,
+    speaker: speech.speaker,
+    callInfo: {
+      channel: transport.channel,
+      fromMasked: maskPhoneNumber(opts.from),
+      companyName: deps.companyName,
+      recorded: speech.recording === true,
+    },
+    history,
+    clock,
+    log,
+    metrics,
+    notify,
+    transcribes: deps.providerNames.stt !== null,
+    logger,
+  });
   const machine = callMachine.provide({
     actors: {
-      respond: createRespondActor({
-        dialogue: deps.dialogue,
-        fallbackDialogue: deps.fallbackDialogue,
-        speaker: speech.speaker,
-        callInfo: {
-          channel: transport.channel,
-          fromMasked: maskPhoneNumber(opts.from),
-          companyName: deps.companyName,
-        },
-        history,
-        clock,
-        log,
-        metrics,
-        notify: (n) => transport.notify(n),
-        logger,
-      }),
+      respond: turns.respond,
+      prepare: turns.prepare,
       hangUp: fromPromise<void, { reason: string }>(async ({ input }) => transport.hangUp(input.reason)),
+      transfer: fromPromise<void, TransferInput>(async ({ input }) => {
+        if (!transport.transfer) throw new Error('this call cannot be transferred');
+        const c = claimRef ? claimViewOf(claimRef.getSnapshot()).context : null;
+        logger.info({ cause: input.cause }, 'transferring the call to a person');
+        await transport.transfer({
+          conversationId,
+          cause: input.cause,
+          claim: c ? { claimId: c.claimId, claimDate: c.claimDate, claimAmount: c.claimAmount } : null,
+        });
+      }),
       ...(speech.sttLogic ? { stt: speech.sttLogic as never } : {}),
     },
     actions: {
@@ -167,6 +218,13 @@ export async function startCallSession(
       channel: transport.channel,
       claim: { claimId, today: deps.today(), maxAmount: deps.maxClaimAmount },
       timings: opts.timings,
+      transcribes: deps.providerNames.stt !== null,
+      transfer: {
+        available: transport.transfer !== undefined,
+        afterMisunderstandings:
+          deps.transferAfterMisunderstandings ?? DEFAULT_TRANSFER_AFTER_MISUNDERSTANDINGS,
+      },
+      preemptive: deps.preemptive ?? true,
     },
     inspect: (ev) => {
       log.inspect(ev);
@@ -177,7 +235,7 @@ export async function startCallSession(
   actor.on('*', (notice: CallNotice) => {
     if (notice.type === 'provider.fallback')
       logger.warn({ provider: notice.provider, scope: notice.scope }, 'provider fallback');
-    transport.notify(notice);
+    notify(notice);
   });
 
   let resolveDone!: (v: { endReason: string }) => void;
@@ -188,8 +246,8 @@ export async function startCallSession(
     const claim = claimRef ? claimViewOf(claimRef.getSnapshot()) : null;
     log.ended(endReason, claim?.phase ?? null, metrics);
     speech.speaker.close();
-    transport.notify({ type: 'session.ended', reason: endReason });
-    logger.info({ endReason, claimState: claim?.path }, 'call ended');
+    notify({ type: 'session.ended', reason: endReason });
+    logger.info({ endReason, claimState: claim?.path, preparedTurns: metrics.preparedTurns() }, 'call ended');
     resolveDone({ endReason });
   };
 
@@ -205,7 +263,7 @@ export async function startCallSession(
   });
 
   // Observers learn the conversation id before the machines' first state changes.
-  transport.notify({ type: 'session.started', conversationId, claimId, channel: transport.channel });
+  notify({ type: 'session.started', conversationId, claimId, channel: transport.channel });
   actor.start();
   started = true;
   // A transport that creates the session before its carrier said the call started sends

@@ -17,7 +17,15 @@ export interface ToolOutcome {
 
 /** Wraps the claim actor for the respond loop. */
 export class ClaimGateway {
-  constructor(private readonly ref: ActorRefFrom<typeof claimMachine>) {}
+  /**
+   * @param ref the claim actor events are applied to.
+   * @param onSent called with every event sent to `ref` (a held turn applies events to a copy of
+   *   the claim and forwards them to the live claim once the turn is committed).
+   */
+  constructor(
+    private readonly ref: ActorRefFrom<typeof claimMachine>,
+    private readonly onSent: (event: ClaimToolEvent) => void = () => {},
+  ) {}
 
   /** The dialogue's view of the current claim state. */
   view(): ClaimView {
@@ -47,6 +55,7 @@ export class ClaimGateway {
       };
     }
     this.ref.send(event);
+    this.onSent(event);
     const after = this.ref.getSnapshot();
     const rejection = after.context.lastRejection;
     if (rejection && rejection !== before.context.lastRejection) {

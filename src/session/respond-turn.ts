@@ -14,7 +14,12 @@
  * get nothing; did the caller say goodbye) and the call machine decides what follows.
  */
 import type { RespondInput, TurnOutcome } from '../../machines/call/call.machine.js';
-import { callEventTypeOfTool, type CallToolEventType } from '../../machines/call/call.events.js';
+import {
+  callEventTypeOfTool,
+  type CallToolEvent,
+  type CallToolEventType,
+} from '../../machines/call/call.events.js';
+import { isScriptedTurn } from '../../machines/call/call.wording.js';
 import type { ClaimToolEvent } from '../../machines/claim/claim.events.js';
 import { toolNameOf } from '../../machines/claim/claim.events.js';
 import type { ClaimGateway } from './claim-gateway.js';
@@ -55,8 +60,11 @@ export interface RespondContext {
 /** What a finished (or interrupted) turn reports. */
 export interface RespondResult {
   speech: SpeechResult;
-  /** What the claim made of the turn, or `goodbye`: the caller is leaving (nothing was spoken). */
-  outcome: TurnOutcome | 'goodbye';
+  /**
+   * What the claim made of the turn, or what the caller asked of the call (nothing was spoken):
+   * `goodbye` (leaving), `transfer` (a person).
+   */
+  outcome: TurnOutcome | 'goodbye' | 'transfer';
   timing: TurnTiming;
   acceptedEvents: number;
   /** The reply was written to its end (not cut mid-generation): what a resume can say again. */
@@ -85,7 +93,8 @@ export async function runRespondTurn(
   const timing: TurnTiming = { turn: input.turn, interrupted: false };
   let accepted = 0;
   let rejected = 0;
-  let callerLeaving = false;
+  /** The call-level tool of this turn (the caller leaving, or asking for a person), if any. */
+  let callLevel: CallToolEventType | null = null;
 
   if (input.userText) {
     ctx.history.push({ role: 'user', content: input.userText });
@@ -96,13 +105,13 @@ export async function runRespondTurn(
   const stopSpeech = () => speech.cancel();
   signal.addEventListener('abort', stopSpeech, { once: true });
 
-  /** Claim tools go to the claim; a call-level tool (the caller's goodbye) is noted for the machine. */
+  /** Claim tools go to the claim; a call-level tool (goodbye, a person) is noted for the machine. */
   const applyCalls = (calls: readonly { id: string; name: string; arguments: string }[]) => {
     for (const call of calls) {
       const callEvent = callEventTypeOfTool(call.name);
       let content: string;
       if (callEvent) {
-        callerLeaving = true;
+        callLevel ??= callEvent;
         content = callToolResult(callEvent);
       } else {
         const outcome = ctx.gateway.apply(call);
@@ -116,7 +125,7 @@ export async function runRespondTurn(
   };
 
   /** Applies events the engine read itself (keypad, fast path); true when there were any. */
-  const applyEvents = (events: ClaimToolEvent[], idPrefix: string): boolean => {
+  const applyEvents = (events: (ClaimToolEvent | CallToolEvent)[], idPrefix: string): boolean => {
     if (events.length === 0) return false;
     const calls = events.map((e, i) => {
       const { type, ...args } = e;
@@ -141,9 +150,7 @@ export async function runRespondTurn(
   let spokenAny = false;
   // Turns whose events are applied, and the scripted goodbye, are worded by the local voice.
   let dialogue =
-    input.dialogue === 'fallback' || preApplied || input.reason === 'callerGoodbye'
-      ? ctx.fallback
-      : ctx.dialogue;
+    input.dialogue === 'fallback' || preApplied || isScriptedTurn(input.reason) ? ctx.fallback : ctx.dialogue;
   /** The reply was written to its end (not aborted, not broken off): a resume can re-speak it. */
   let generationComplete = false;
   let llmStartedAt: number | null = null;
@@ -153,7 +160,8 @@ export async function runRespondTurn(
     ctx.onBotText(piece);
   };
 
-  for (let round = 0; round < MAX_TOOL_ROUNDS && !signal.aborted; round++) {
+  // A call-level event read by the fast path: the machine gives what follows its own turn.
+  for (let round = 0; round < MAX_TOOL_ROUNDS && !signal.aborted && callLevel === null; round++) {
     const view = ctx.gateway.view();
     const toolCalls: { id: string; name: string; arguments: string }[] = [];
     const splitter = new SentenceSplitter();
@@ -179,7 +187,10 @@ export async function runRespondTurn(
         if (signal.aborted) break;
         if (firstChunk && chunk.type !== 'usage') {
           firstChunk = false;
-          if (timing.llmTtfbMs === undefined) timing.llmTtfbMs = performance.now() - requestAt;
+          if (timing.llmTtfbMs === undefined) {
+            timing.llmTtfbMs = performance.now() - requestAt;
+            timing.llmProvider = dialogue.name;
+          }
         }
         if (chunk.type === 'text') {
           text += chunk.text;
@@ -212,8 +223,8 @@ export async function runRespondTurn(
       // Held text and the unfinished sentence are dropped: the machine's verdict is spoken instead.
       ctx.history.push({ role: 'assistant', content: text || null, toolCalls });
       applyCalls(toolCalls);
-      // The caller is leaving: the machine gives the goodbye its own turn.
-      if (callerLeaving) break;
+      // The caller is leaving or asks for a person: the machine gives that its own turn.
+      if (callLevel) break;
       // One round trip: the words for the applied events come from the machines' meta (the
       // next state's acknowledgement and question, or the refusal and the question again).
       dialogue = ctx.fallback;
@@ -242,18 +253,23 @@ export async function runRespondTurn(
   const latencyFrom = stoppedAt !== null && stoppedAt <= turnStartedAt ? stoppedAt : turnStartedAt;
   if (t.firstAudioAt !== null) timing.latencyMs = t.firstAudioAt - latencyFrom;
   if (t.firstHeardAt !== null) timing.heardLatencyMs = t.firstHeardAt - latencyFrom;
-  if (t.firstTextAt !== null && t.firstAudioAt !== null) timing.ttsTtfbMs = t.firstAudioAt - t.firstTextAt;
+  // A held turn's first audio is sent at its release: the voice's own TTFB is when it arrived.
+  const synthesizedAt = t.firstSynthesizedAt ?? t.firstAudioAt;
+  if (t.firstTextAt !== null && synthesizedAt !== null) timing.ttsTtfbMs = synthesizedAt - t.firstTextAt;
   if (t.firstTextAt !== null && t.doneAt !== null) timing.ttsProcessingMs = t.doneAt - t.firstTextAt;
 
   const aside = !!input.userText && !!ctx.fallback.readAside?.(ctx.gateway.view(), input.userText);
-  const outcome = callerLeaving
-    ? 'goodbye'
-    : accepted > 0
-      ? 'accepted'
-      : rejected > 0
-        ? 'rejected'
-        : aside
-          ? 'answered'
-          : 'none';
+  const outcome =
+    callLevel === 'caller.goodbye.said'
+      ? 'goodbye'
+      : callLevel === 'caller.transfer.requested'
+        ? 'transfer'
+        : accepted > 0
+          ? 'accepted'
+          : rejected > 0
+            ? 'rejected'
+            : aside
+              ? 'answered'
+              : 'none';
   return { speech: result, outcome, timing, acceptedEvents: accepted, generationComplete };
 }

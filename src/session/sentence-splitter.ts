@@ -3,7 +3,8 @@
  * clause instead of waiting for the whole reply.
  *
  * Rules: a sentence ends at . ! ? followed by whitespace (not after a known abbreviation, a single
- * initial, or inside a number like 1,250.50). The very first piece may be cut earlier at a clause
+ * initial, or inside a number like 1,250.50; "No." is an abbreviation only before a number, as in
+ * "No. 5": "No. It was March." is two sentences). The very first piece may be cut earlier at a clause
  * boundary (, ; :) once it has at least `firstClauseMinChars` characters: that is where the
  * time-to-first-audio is won. Later pieces wait for whole sentences, which sound more natural.
  */
@@ -16,7 +17,6 @@ const ABBREVIATIONS = new Set([
   'st',
   'jr',
   'sr',
-  'no',
   'vs',
   'etc',
   'e.g',
@@ -80,6 +80,11 @@ export class SentenceSplitter {
       if (ch === '.') {
         const word = /([A-Za-z.]+)$/.exec(b.slice(0, i))?.[1]?.toLowerCase() ?? '';
         if (ABBREVIATIONS.has(word) || /^[a-z]$/i.test(word)) continue;
+        if (word === 'no') {
+          const after = b.slice(i + 1).trimStart();
+          if (after === '') return -1; // "No. " and nothing yet: the next delta decides.
+          if (/^\d/.test(after)) continue;
+        }
         return i + 1;
       }
       if (

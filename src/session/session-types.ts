@@ -4,6 +4,7 @@
  */
 import type { AnyActorLogic } from 'xstate';
 import type { CallChannel, CallNotice, CallTimings } from '../../machines/call/call.machine.js';
+import type { TransferCause, TransferClaimSummary } from '../../machines/call/transfer.js';
 import type {
   ConversationPatch,
   MessageRow,
@@ -47,6 +48,11 @@ export type SessionNotice =
   | { type: 'bot.turn.started'; turn: number }
   | { type: 'bot.text'; turn: number; text: string }
   | { type: 'bot.turn.ended'; turn: number; text: string; heardText: string; interrupted: boolean }
+  /**
+   * Preemptive generation: the reply prepared for `userText` during the endpointing patience was
+   * dropped unheard (`reason`: the caller went on...); `text` is what it had written so far.
+   */
+  | { type: 'turn.prepared.discarded'; turn: number; userText: string; text: string; reason: string }
   | { type: 'tool.called'; turn: number; name: string; arguments: string; result: string }
   | { type: 'metrics.turn'; timing: TurnTiming }
   | { type: 'session.ended'; reason: string };
@@ -79,20 +85,39 @@ export interface CallSpeech {
    * out); text channels leave it out and get a no-op actor.
    */
   readonly sttLogic?: AnyActorLogic;
+  /** True when this call's audio is being recorded (RECORDING=on): the greeting announces it. */
+  readonly recording?: boolean;
 }
 
 /** The channel-specific side of a call: its speech, how it hangs up, who observes it. */
 export interface SessionTransport {
   readonly channel: CallChannel;
+  /** The caller speaks (audio in) rather than types; stored as `conversations.voice`. Unknown when absent. */
+  readonly carriesVoice?: boolean;
   /**
    * Builds the speech side around the session's hooks. Called once, while the session is
    * constructed and before its machine starts; must not throw.
    */
-  openSpeech(hooks: SpeechHooks): CallSpeech;
+  openSpeech(hooks: SpeechHooks, call: { conversationId: string }): CallSpeech;
   /** Ends the call on the transport (REST hang-up, socket close). Must settle; errors are logged. */
   hangUp(reason: string): Promise<void>;
+  /**
+   * Redirects the live call to a person (Twilio: REST `<Dial>` to TRANSFER_NUMBER). Present only
+   * where the carrier can do it; resolves once the carrier took the redirect, rejects when it
+   * refused (the call then goes on with the bot). After it resolves the session ends as
+   * `transferred` without hanging the caller up.
+   */
+  transfer?(request: TransferRequest): Promise<void>;
   /** Observers' feed. Synchronous, never throws. */
   notify(notice: SessionNotice): void;
+}
+
+/** What a transfer carries to the carrier: who, why, and the claim the agent is told about. */
+export interface TransferRequest {
+  conversationId: string;
+  cause: TransferCause;
+  /** The claim as it stands (null when the claim child is gone). */
+  claim: TransferClaimSummary | null;
 }
 
 /** Per-session options. */
@@ -110,4 +135,32 @@ export interface SessionOptions {
    * Default false: the session sends it at once.
    */
   awaitCallStart?: boolean;
+}
+
+/** What an observer learns about a call when it starts (nothing personal: the caller is masked). */
+export interface ObservedCall {
+  conversationId: string;
+  claimId: string;
+  channel: CallChannel;
+  /** The caller's number as `maskPhoneNumber` shows it (last 4 digits), or null. */
+  callerMasked: string | null;
+  /** The vendor serving each role at the start (null: the channel has no such role). */
+  vendors: { stt: string | null; llm: string | null; tts: string | null };
+}
+
+/** One call as an observer (metrics, tracing) follows it. Synchronous; must never throw. */
+export interface CallObservation {
+  /** Every notice the session sends its transport, in order, ending with `session.ended`. */
+  notice(notice: SessionNotice): void;
+  /** A role switched vendor for the rest of the call (e.g. TTS to espeak-ng after a failure). */
+  providerChanged(role: 'stt' | 'llm' | 'tts', name: string): void;
+}
+
+/**
+ * Operations' view of the sessions (Prometheus metrics, OpenTelemetry traces): the session
+ * reports each call here and never calls a metrics or tracing library itself.
+ */
+export interface SessionObserver {
+  /** A call session started; what it returns receives the call's notices. */
+  callStarted(call: ObservedCall): CallObservation;
 }

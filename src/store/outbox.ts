@@ -29,8 +29,10 @@
  */
 import { randomUUID } from 'node:crypto';
 import { appendFileSync, mkdirSync } from 'node:fs';
-import { appendFile, mkdir, open, readFile, rename, truncate } from 'node:fs/promises';
+import { appendFile, mkdir, open, readFile, rename } from 'node:fs/promises';
 import { dirname } from 'node:path';
+import { createJournalFile, type JournalFile } from './journal-file.js';
+import { openJournalWorker } from './journal-worker-client.js';
 import {
   ClaimIdConflictError,
   type ConversationPatch,
@@ -97,6 +99,18 @@ export interface OutboxOptions {
   closeTimeoutMs?: number;
   /** fdatasync each journal group (default true). Off only for benchmarks of the difference. */
   fsync?: boolean;
+  /**
+   * Where the journal's JSON, writes and fdatasyncs run: `'worker'` (a worker thread,
+   * journal-worker.ts: off the audio path; what the server uses) or `'thread'` (this thread;
+   * the default, no thread to start).
+   */
+  journalIn?: 'worker' | 'thread';
+  /**
+   * Group-commit window: ops accepted within this many ms share one journal append (default 0:
+   * the ops of one tick). A few ms on a busy server turn hundreds of appends (each a thread
+   * hand-off and an fdatasync) into a handful; `flush()` and `close()` never wait for it.
+   */
+  journalGroupMs?: number;
 }
 
 /** Handle returned by {@link createOutbox}. */
@@ -261,7 +275,15 @@ export function createOutbox(opts: OutboxOptions): Outbox {
   const maxAttempts = Math.max(1, opts.maxAttempts ?? 6);
   const closeTimeoutMs = opts.closeTimeoutMs ?? 5_000;
   const fsync = opts.fsync ?? true;
+  const journalGroupMs = opts.journalGroupMs ?? 0;
   const rejectedPath = journalPath.replace(/\.jsonl$/, '') + '.rejected.jsonl';
+  let journalFile: JournalFile | undefined;
+  /** The journal file, opened on first use (and again after close, for a late replay). */
+  const journal = (): JournalFile =>
+    (journalFile ??=
+      opts.journalIn === 'worker'
+        ? openJournalWorker(journalPath, { fsync })
+        : createJournalFile(journalPath, { fsync }));
 
   /** Accepted, not yet in the journal. */
   const unjournaled: Entry[] = [];
@@ -298,6 +320,7 @@ export function createOutbox(opts: OutboxOptions): Outbox {
   let fileChain: Promise<unknown> = Promise.resolve();
   let journaling: Promise<void> | undefined;
   let journalScheduled = false;
+  let journalTimer: NodeJS.Timeout | undefined;
 
   function onFile<T>(fn: () => Promise<T>): Promise<T> {
     const p = fileChain.then(fn, fn);
@@ -321,22 +344,14 @@ export function createOutbox(opts: OutboxOptions): Outbox {
   function scheduleJournal(): void {
     if (journalScheduled || journaling) return;
     journalScheduled = true;
-    // setImmediate: every op enqueued in this tick shares one write and one fdatasync.
-    setImmediate(() => {
+    // Every op enqueued in this tick (or window) shares one write and one fdatasync.
+    const run = () => {
       journalScheduled = false;
+      journalTimer = undefined;
       void journalGroup();
-    });
-  }
-
-  async function appendSynced(lines: string): Promise<void> {
-    await mkdir(dirname(journalPath), { recursive: true });
-    const fh = await open(journalPath, 'a');
-    try {
-      await fh.write(lines);
-      if (fsync) await fh.datasync();
-    } finally {
-      await fh.close();
-    }
+    };
+    if (journalGroupMs > 0) journalTimer = setTimeout(run, journalGroupMs);
+    else setImmediate(run);
   }
 
   /** The group being appended to the journal right now (still pending, in neither list). */
@@ -348,9 +363,9 @@ export function createOutbox(opts: OutboxOptions): Outbox {
       while (unjournaled.length > 0) {
         const group = unjournaled.splice(0);
         inJournalWrite = group;
-        const lines = group.map((e) => JSON.stringify({ n: e.n, op: e.op })).join('\n') + '\n';
+        const entries = group.map((e) => ({ n: e.n, op: e.op }));
         try {
-          await onFile(() => appendSynced(lines));
+          await onFile(() => journal().append(entries));
           inJournalWrite = []; // the rest of this pass is synchronous: they are counted below
           journaledThrough = group[group.length - 1]?.n ?? journaledThrough;
           for (const e of group) e.durable = true;
@@ -389,14 +404,9 @@ export function createOutbox(opts: OutboxOptions): Outbox {
   function markWritten(n: number): void {
     writtenThrough = Math.max(writtenThrough, n);
     void onFile(async () => {
-      if (writtenThrough >= journaledThrough && !journaling) {
-        await truncate(journalPath).catch((err: unknown) => {
-          if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-        });
-      } else {
-        // No fsync: a lost mark only means replaying ops that were written (idempotent).
-        await appendFile(journalPath, JSON.stringify({ w: writtenThrough }) + '\n');
-      }
+      if (writtenThrough >= journaledThrough && !journaling) await journal().truncate();
+      // No fsync: a lost mark only means replaying ops that were written (idempotent).
+      else await journal().mark(writtenThrough);
     }).catch((err: unknown) => log.error({ err }, 'outbox could not record its progress in the journal'));
   }
 
@@ -647,11 +657,7 @@ export function createOutbox(opts: OutboxOptions): Outbox {
       if (last !== undefined) writtenThrough = Math.max(writtenThrough, last);
       // Ops journaled while we were reading or writing: read again. Otherwise it is all written.
       if (journaledThrough === through && !journaling && unjournaled.length === 0) {
-        await onFile(async () => {
-          await truncate(journalPath).catch((err: unknown) => {
-            if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-          });
-        });
+        await onFile(() => journal().truncate());
         return true;
       }
     }
@@ -779,10 +785,15 @@ export function createOutbox(opts: OutboxOptions): Outbox {
       await journalGroup().catch(() => {});
     }
     closed = true;
+    if (journalTimer) clearTimeout(journalTimer); // its ops went with the flush above
+    journalTimer = undefined;
+    journalScheduled = false;
     if (kickTimer) clearTimeout(kickTimer);
     kickTimer = undefined;
     wakeSleep?.();
     await fileChain;
+    await journalFile?.close().catch(() => {});
+    journalFile = undefined;
     // Release anyone still waiting (their ops are in the journal or, if the disk failed, logged).
     settle(0);
     for (const w of waiters.splice(0)) w.resolve();
@@ -818,6 +829,8 @@ export function createOutbox(opts: OutboxOptions): Outbox {
       }
       for (const e of early) e.n = nextSeq++;
       unjournaled.unshift(...early);
+      // After the adoption (which replaces the file): a journal worker boots now, not on the first call's write.
+      await journal().ready();
       started = true;
       probeDue = true;
       await runDrain();

@@ -31,6 +31,7 @@ export const CONVERSATION_COLUMNS = columns<ConversationRow>()([
   'ended_at',
   'end_reason',
   'instance_id',
+  'voice',
 ]);
 
 export const TRANSITION_COLUMNS = columns<TransitionRow>()([
@@ -159,6 +160,7 @@ export function toConversationRow(r: Raw): ConversationRow {
     ended_at: toIsoOrNull(r.ended_at),
     end_reason: strOrNull(r.end_reason),
     instance_id: strOrNull(r.instance_id),
+    voice: typeof r.voice === 'boolean' ? r.voice : null,
   };
 }
 

@@ -62,6 +62,7 @@ const NEW_CONVERSATION_COLUMNS = [
   'machine_version',
   'created_at',
   'instance_id',
+  'voice',
 ] as const satisfies readonly (keyof NewConversation)[];
 
 const updateSet = (cols: readonly string[], keys: readonly string[]) =>
@@ -277,6 +278,7 @@ function listQuerySql(query: ListConversationsQuery): { sql: string; params: unk
   const where: string[] = [];
   const param = (v: unknown) => `$${params.push(v)}`;
   if (query.state !== undefined) where.push(`state = ${param(query.state)}`);
+  if (query.endReason !== undefined) where.push(`end_reason = ${param(query.endReason)}`);
   if (query.since !== undefined) where.push(`created_at >= ${param(query.since)}::timestamptz`);
   if (query.before !== undefined) {
     const at = param(query.before.createdAt);

@@ -115,6 +115,7 @@ function conversationBody(row: NewConversation) {
     created_at: row.created_at,
     updated_at: row.created_at,
     instance_id: row.instance_id ?? null,
+    voice: row.voice ?? null,
   });
 }
 
@@ -321,6 +322,7 @@ export function createSupabaseStore(opts: SupabaseStoreOptions): ConversationSto
       const filtered = () => {
         let q = client.from('conversations').select('*');
         if (query.state !== undefined) q = q.eq('state', query.state);
+        if (query.endReason !== undefined) q = q.eq('end_reason', query.endReason);
         if (query.since !== undefined) q = q.gte('created_at', query.since);
         return q;
       };

@@ -28,6 +28,8 @@ export interface ConversationRow {
   end_reason: string | null;
   /** The server instance that served the call (see INSTANCE_ID); null for rows written without one. */
   instance_id: string | null;
+  /** The caller spoke (true) or typed (false); null for rows written without it. */
+  voice: boolean | null;
 }
 
 /** Fields set when a conversation is created. */
@@ -38,6 +40,8 @@ export type NewConversation = Pick<
   created_at: string;
   /** The serving instance (optional: a row without it is never closed by a start-up sweep). */
   instance_id?: string | null;
+  /** Whether the call carries the caller's voice (optional: unknown without it). */
+  voice?: boolean | null;
 };
 
 /** Fields that may change after creation (claim fields as they are accepted, end of call). */
@@ -146,6 +150,8 @@ export interface ConversationCursor {
 export interface ListConversationsQuery {
   limit: number; // 1..200
   state?: ConversationState;
+  /** Only conversations that ended for this reason (`end_reason`, e.g. `caller_hung_up`). */
+  endReason?: string;
   /** Only conversations created at or after this instant (ISO-8601). */
   since?: string;
   /** Only conversations after this one in the listing order (see {@link ConversationCursor}). */

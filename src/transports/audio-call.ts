@@ -20,6 +20,7 @@ import type { SttProvider, SttStream } from '../providers/stt-types.js';
 import type { TtsProvider } from '../providers/tts-types.js';
 import { createAudioSpeaker, type AudioSink, type AudioSpeaker } from './audio-speaker.js';
 import type { CallSpeech, SpeechHooks } from '../session/session-types.js';
+import type { CallRecorder } from '../recording/call-recorder.js';
 
 /** Where the transport sends outbound audio, marks and `clear`. */
 export interface AudioOutput extends AudioSink {
@@ -46,6 +47,8 @@ export interface AudioCallOptions {
   onSpeechFailed?: () => void;
   /** Another VAD (e.g. Silero); default: the energy VAD with `vad` options. */
   makeVad?: ((opts: { hangoverMs?: number }) => Vad) | undefined;
+  /** Call recording (RECORDING=on): taps both directions of the data plane; never the machines. */
+  recorder?: CallRecorder | null;
 }
 
 /** One call's audio plumbing. */
@@ -72,13 +75,27 @@ export function createAudioCall(opts: AudioCallOptions): AudioCall {
     ? opts.makeVad({ ...(opts.vad?.hangoverMs !== undefined ? { hangoverMs: opts.vad.hangoverMs } : {}) })
     : createEnergyVad(opts.vad);
   const tracker = createPlaybackTracker();
+  const recorder = opts.recorder ?? null;
+  // The recorder sees bot audio and marks exactly as they leave for the far end.
+  const sink: AudioSink = recorder
+    ? {
+        sendAudio(mulaw) {
+          recorder.botAudio(mulaw);
+          opts.output.sendAudio(mulaw);
+        },
+        sendMark(name) {
+          recorder.botMark(name);
+          opts.output.sendMark(name);
+        },
+      }
+    : opts.output;
   const speaker = createAudioSpeaker({
     name: opts.tts.name,
     tts: opts.tts.connect(),
     ...(opts.fallbackTts && opts.fallbackTts !== opts.tts
       ? { fallback: { name: opts.fallbackTts.name, tts: opts.fallbackTts.connect() } }
       : {}),
-    sink: opts.output,
+    sink,
     tracker,
     onTtsError: (err, usingFallback) => {
       log.warn({ vendor: err.vendor, err: err.message, usingFallback }, 'tts failed');
@@ -153,8 +170,10 @@ export function createAudioCall(opts: AudioCallOptions): AudioCall {
   return {
     speaker,
     sttLogic,
+    recording: recorder !== null,
     interrupt() {
       tracker.clear();
+      recorder?.cleared();
       try {
         opts.output.clear();
       } catch (err) {
@@ -166,6 +185,7 @@ export function createAudioCall(opts: AudioCallOptions): AudioCall {
       const atMs = bytesIn / 8;
       bytesIn += mulaw.length;
       framesIn += 1;
+      recorder?.callerAudio(mulaw);
       stream?.sendAudio(mulaw);
       const events = vad.push(mulaw, atMs);
       if (events.length === 0) return;
@@ -191,6 +211,7 @@ export function createAudioCall(opts: AudioCallOptions): AudioCall {
       }
     },
     markReceived(name) {
+      recorder?.markEchoed(name);
       speaker.markReceived(name);
     },
     stats: () => ({ framesIn, bytesIn, sttReconnects }),
@@ -201,6 +222,7 @@ export function createAudioCall(opts: AudioCallOptions): AudioCall {
       stream = null;
       void s?.close().catch(() => {});
       speaker.close();
+      void recorder?.close();
     },
   };
 }

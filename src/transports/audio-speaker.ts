@@ -9,6 +9,12 @@
  * turn to the fallback voice (text not yet voiced is spoken again by it); if that fails too the
  * turn ends with what was heard. If marks stop coming back (a broken far end), a watchdog ends the
  * turn once the audio sent should have played.
+ *
+ * A held turn (preemptive generation) synthesizes as usual but keeps its audio and word timings in
+ * memory: nothing is sent, no mark, nothing in the playback tracker, until `release()` sends them
+ * in order and the turn goes live. Cancelled before that, it is dropped: the caller heard nothing.
+ * Each held turn gets its own TTS context id, so late chunks of a discarded one can never be taken
+ * for the turn (same number) that replaces it.
  */
 import type { PlaybackTracker } from '../audio/playback-tracker.js';
 import type { Speaker, SpeechResult, SpeechTimings, TurnSpeech } from '../providers/types.js';
@@ -53,6 +59,8 @@ export function createAudioSpeaker(opts: AudioSpeakerOptions): AudioSpeaker {
   const stallMs = opts.ttsStallMs ?? 8000;
   /** The turn waiting for its marks, to wake it up on echoes. */
   const live = new Map<string, () => void>();
+  /** Numbers the TTS contexts of held turns. */
+  let heldSeq = 0;
 
   return {
     name: opts.name,
@@ -80,6 +88,10 @@ export function createAudioSpeaker(opts: AudioSpeakerOptions): AudioSpeaker {
       let usingFallback = false;
       let watchdog: NodeJS.Timeout | null = null;
       let stall: NodeJS.Timeout | null = null;
+      let held = hooks.held === true;
+      /** What a held turn received, in order, to send at its release. */
+      let buffered: Array<(() => void) | undefined> = [];
+      let synthesized = false;
       let resolve!: (r: SpeechResult) => void;
       const done = new Promise<SpeechResult>((r) => (resolve = r));
 
@@ -89,7 +101,13 @@ export function createAudioSpeaker(opts: AudioSpeakerOptions): AudioSpeaker {
         finished = true;
         if (watchdog) clearTimeout(watchdog);
         if (stall) clearTimeout(stall);
-        live.delete(turnId);
+        if (live.get(turnId) === wake) live.delete(turnId);
+        buffered = [];
+        if (held) {
+          // Never released: nothing reached the caller or the tracker (another turn may own the id).
+          resolve({ spokenText: '', heardText: '', interrupted });
+          return;
+        }
         const spokenText = texts.join(' ').trim();
         const heardText = cutShort ? tracker.heardText(turnId) : spokenText;
         tracker.forgetTurn(turnId);
@@ -102,17 +120,18 @@ export function createAudioSpeaker(opts: AudioSpeakerOptions): AudioSpeaker {
           timings.firstHeardAt = performance.now();
         if (tracker.sentMs(turnId) === 0 || tracker.allPlayed(turnId)) finish(false);
       };
-      live.set(turnId, () => {
+      const wake = () => {
         if (timings.firstHeardAt === null) timings.firstHeardAt = performance.now();
         checkPlayed();
-      });
+      };
+      if (!held) live.set(turnId, wake);
 
       /** Watches a TTS that owes audio (see `ttsStallMs`); mid-turn, the LLM paces the text instead. */
       const armStall = () => {
         if (stall) clearTimeout(stall);
         stall = null;
         if (finished || ttsDone || texts.length === 0) return;
-        if (!ended && timings.firstAudioAt !== null) return;
+        if (!ended && synthesized) return;
         stall = setTimeout(
           () => onError(new ProviderError('tts', opts.name, `no audio for ${stallMs} ms`, true)),
           stallMs,
@@ -120,19 +139,38 @@ export function createAudioSpeaker(opts: AudioSpeakerOptions): AudioSpeaker {
         stall.unref?.();
       };
 
-      const onAudio = (mulaw: Uint8Array) => {
-        if (finished || mulaw.length === 0) return;
+      /** Sends one chunk and its mark (a held turn: at its release). */
+      const sendChunk = (mulaw: Uint8Array, text: string) => {
         if (timings.firstAudioAt === null) {
           timings.firstAudioAt = performance.now();
           hooks.onFirstAudio();
         }
-        const text = unattributed.join(' ');
-        unattributed = [];
-        firstUnvoiced = texts.length;
         const mark = tracker.chunkSent({ turnId, bytes: mulaw.length, ...(text ? { text } : {}) });
         sink.sendAudio(mulaw);
         sink.sendMark(mark);
+      };
+
+      const onAudio = (mulaw: Uint8Array) => {
+        if (finished || mulaw.length === 0) return;
+        if (!synthesized) {
+          synthesized = true;
+          timings.firstSynthesizedAt = performance.now();
+        }
+        const text = unattributed.join(' ');
+        unattributed = [];
+        firstUnvoiced = texts.length;
+        if (held) buffered.push(() => sendChunk(mulaw, text));
+        else sendChunk(mulaw, text);
         armStall();
+      };
+
+      /** Playback bookkeeping once the voice is done and the audio is out (live turns). */
+      const audioEnded = () => {
+        tracker.turnAudioEnded(turnId);
+        const waitMs = Math.max(0, tracker.sentMs(turnId) - tracker.playedMs(turnId)) + graceMs;
+        watchdog = setTimeout(() => finish(false), waitMs);
+        watchdog.unref?.();
+        checkPlayed();
       };
 
       const onDone = () => {
@@ -140,11 +178,8 @@ export function createAudioSpeaker(opts: AudioSpeakerOptions): AudioSpeaker {
         ttsDone = true;
         if (stall) clearTimeout(stall);
         timings.doneAt = performance.now();
-        tracker.turnAudioEnded(turnId);
-        const waitMs = Math.max(0, tracker.sentMs(turnId) - tracker.playedMs(turnId)) + graceMs;
-        watchdog = setTimeout(() => finish(false), waitMs);
-        watchdog.unref?.();
-        checkPlayed();
+        if (held) buffered.push(audioEnded);
+        else audioEnded();
       };
 
       /** The TTS failed or stalled: the fallback voice says what was not voiced yet, else the turn ends. */
@@ -154,7 +189,7 @@ export function createAudioSpeaker(opts: AudioSpeakerOptions): AudioSpeaker {
           usingFallback = true;
           opts.onTtsError?.(err, true);
           current.cancel(); // late chunks of the failed synthesis are dropped
-          current = open(opts.fallback.tts, `${turnId}-fallback`);
+          current = open(opts.fallback.tts, `${contextId}-fallback`);
           unattributed = texts.slice(firstUnvoiced);
           for (const t of unattributed) current.push(t);
           if (ended) current.end();
@@ -163,22 +198,31 @@ export function createAudioSpeaker(opts: AudioSpeakerOptions): AudioSpeaker {
         }
         opts.onTtsError?.(err, false);
         ttsDone = true;
-        tracker.turnAudioEnded(turnId);
-        // Not a barge-in, but the turn was cut short: keep only what the caller heard.
-        finish(false, true);
+        const cutShort = () => {
+          tracker.turnAudioEnded(turnId);
+          // Not a barge-in, but the turn was cut short: keep only what the caller heard.
+          finish(false, true);
+        };
+        // A held turn plays what it has at its release, then ends.
+        if (held) buffered.push(cutShort);
+        else cutShort();
       };
 
       const open = (tts: TtsConnection, id: string): TtsTurn =>
         tts.startTurn(id, {
           onAudio,
           onWordTimestamps: (words, start, end) => {
-            if (!usingFallback) tracker.wordTimestamps(turnId, { words, start, end });
+            if (usingFallback) return;
+            const note = () => tracker.wordTimestamps(turnId, { words, start, end });
+            if (held) buffered.push(note);
+            else note();
           },
           onDone,
           onError,
         });
 
-      let current = open(opts.tts, turnId);
+      const contextId = held ? `${turnId}-held${++heldSeq}` : turnId;
+      let current = open(opts.tts, contextId);
 
       return {
         timings,
@@ -208,6 +252,18 @@ export function createAudioSpeaker(opts: AudioSpeakerOptions): AudioSpeaker {
           if (finished) return;
           current.cancel();
           finish(true);
+        },
+        release() {
+          if (!held || finished) return;
+          held = false;
+          live.set(turnId, wake);
+          const queued = buffered;
+          buffered = [];
+          for (const send of queued) {
+            if (finished) break;
+            send?.();
+          }
+          armStall();
         },
       };
     },

@@ -18,6 +18,7 @@
  * too). A carrier with a call of its own (Twilio) hangs that call up before the socket closes;
  * otherwise the socket closes once the session has ended.
  */
+import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import { createAudioCall, type AudioCall } from './audio-call.js';
 import type { CallSession } from '../session/call-session.js';
@@ -27,6 +28,7 @@ import type {
   SessionOptions,
   SessionTransport,
   SpeechHooks,
+  TransferRequest,
 } from '../session/session-types.js';
 import { createTextSpeaker } from './text-speaker.js';
 import type { Providers } from '../providers/create-providers.js';
@@ -34,6 +36,7 @@ import { maskPhoneNumber } from '../privacy/phone-number.js';
 import type { CallSocket, InboundFrame } from './call-socket.js';
 import type { CallCodec, TransportCommand, TransportEvent } from './codec.js';
 import type { Slot } from './host.js';
+import type { CallRecorder } from '../recording/call-recorder.js';
 
 /** Bad messages tolerated on one socket before it is closed (Twilio and browser alike). */
 export const MAX_BAD_MESSAGES = 20;
@@ -43,12 +46,17 @@ export const CLOSE_POLICY_VIOLATION = 1008;
 export const CLOSE_TRY_AGAIN_LATER = 1013;
 /** Events kept while the session starts (a few ms; 5 s of 20 ms audio frames is plenty). */
 export const MAX_EARLY_EVENTS = 250;
+/** How long a carrier's socket may stay open without its `start` message (Twilio sends it at once). */
+export const START_TIMEOUT_MS = 10_000;
 
 /** Starts a session for a transport. */
 export type SessionStarter = (transport: SessionTransport, opts?: SessionOptions) => Promise<CallSession>;
 
 /** Providers of the audio side. */
-export type AudioProviders = Pick<Providers, 'stt' | 'tts' | 'localTts' | 'makeVad'>;
+export type AudioProviders = Pick<Providers, 'stt' | 'tts' | 'localTts' | 'makeVad'> & {
+  /** Call recording (RECORDING=on): a recorder for a conversation, or null (not recorded). */
+  openRecorder?: ((conversationId: string) => CallRecorder | null) | undefined;
+};
 
 /** What a carrier's own call needs (a call-scoped logger included). */
 export interface CarrierCallInfo {
@@ -63,6 +71,11 @@ export interface CarrierCall {
   hangUp(reason: string, call: CarrierCallInfo): Promise<void>;
   /** Our speech is down for good: last words in the carrier's own voice, then the hang-up. Never rejects. */
   apologize(call: CarrierCallInfo): Promise<void>;
+  /**
+   * Redirects the carrier's call to a person, where the carrier can (see
+   * `SessionTransport.transfer`). Rejects when the carrier refused; then the call goes on.
+   */
+  transfer?(request: TransferRequest, call: CarrierCallInfo): Promise<void>;
 }
 
 /** What a call needs from the server. */
@@ -81,6 +94,8 @@ export interface CallRunDeps {
   carrier?: CarrierCall;
   /** Session observers (tests, live dashboards). */
   onNotice?: (n: SessionNotice) => void;
+  /** Closes a socket that never sends its start message after this long (default START_TIMEOUT_MS). */
+  startTimeoutMs?: number;
 }
 
 /** Counters of one call, for logs and tests. */
@@ -152,7 +167,7 @@ export function runCall(socket: CallSocket, codec: CallCodec, deps: CallRunDeps)
     void deps.carrier.apologize(carrierInfo()).then(() => close(1000, 'speech unavailable'));
   };
 
-  const openSpeech = (hooks: SpeechHooks): CallSpeech => {
+  const openSpeech = (hooks: SpeechHooks, call: { conversationId: string }): CallSpeech => {
     if (!codec.carriesAudio || !deps.audio)
       return { speaker: createTextSpeaker(), interrupt: () => send({ type: 'clear' }) };
     audio = createAudioCall({
@@ -160,6 +175,7 @@ export function runCall(socket: CallSocket, codec: CallCodec, deps: CallRunDeps)
       tts: deps.audio.tts,
       fallbackTts: deps.audio.localTts,
       makeVad: deps.audio.makeVad,
+      recorder: deps.audio.openRecorder?.(call.conversationId) ?? null,
       hooks,
       onSpeechFailed: speechFailed,
       logger: log,
@@ -174,6 +190,7 @@ export function runCall(socket: CallSocket, codec: CallCodec, deps: CallRunDeps)
 
   const transport: SessionTransport = {
     channel: codec.channel,
+    carriesVoice: codec.carriesAudio && deps.audio !== undefined,
     openSpeech,
     hangUp: async (reason) => {
       if (!deps.carrier) {
@@ -185,6 +202,9 @@ export function runCall(socket: CallSocket, codec: CallCodec, deps: CallRunDeps)
       await deps.carrier.hangUp(reason, carrierInfo());
       close(1000, 'call ended');
     },
+    ...(deps.carrier?.transfer
+      ? { transfer: (request: TransferRequest) => deps.carrier!.transfer!(request, carrierInfo()) }
+      : {}),
     notify: (n) => {
       send({ type: 'tell', notice: n });
       deps.onNotice?.(n);
@@ -195,8 +215,11 @@ export function runCall(socket: CallSocket, codec: CallCodec, deps: CallRunDeps)
 
   const start = (opts?: SessionOptions) => {
     starting = true;
+    // The call's id is chosen here, so every line this transport logs for the call carries it.
+    const conversationId = opts?.conversationId ?? randomUUID();
+    log = log.child({ conversationId });
     deps
-      .startSession(transport, opts)
+      .startSession(transport, { ...opts, conversationId })
       .then((s) => {
         session = s;
         if (pendingStop) return s.stop(pendingStop);
@@ -211,6 +234,7 @@ export function runCall(socket: CallSocket, codec: CallCodec, deps: CallRunDeps)
 
   const streamStarted = (e: Extract<TransportEvent, { type: 'stream.started' }>) => {
     if (starting) return bad('second start');
+    clearTimeout(startTimer);
     const admitted = deps.admit ? deps.admit(e.callSid) : { release() {} };
     if (!admitted) {
       deaf = true;
@@ -291,8 +315,19 @@ export function runCall(socket: CallSocket, codec: CallCodec, deps: CallRunDeps)
     }
   };
 
+  // A socket that never says which call it carries holds no slot, but it must not stay open forever.
+  const startTimer = codec.startsOnOpen
+    ? undefined
+    : setTimeout(() => {
+        deaf = true;
+        log.warn(`${codec.name}: no start message in time; closing`);
+        close(CLOSE_POLICY_VIOLATION, 'no start message');
+      }, deps.startTimeoutMs ?? START_TIMEOUT_MS);
+  startTimer?.unref();
+
   socket.onMessage(onFrame);
   socket.onClose((code) => {
+    clearTimeout(startTimer);
     log.info({ code, stats: { ...stats, ...audio?.stats() } }, `${codec.name} closed`);
     slot?.release();
     stopSession(endedBy ?? 'caller_hung_up');

@@ -1,7 +1,8 @@
 /**
  * A speaker for text channels (terminal chat, typed browser turns): each piece of bot text is
  * "played" the moment it is pushed, so heard text = pushed text. The text itself reaches the
- * client as the session's `bot.text` notice, like on every channel.
+ * client as the session's `bot.text` notice, like on every channel. A held turn (preemptive
+ * generation) keeps its pieces unplayed until `release()`; cancelled before that, none was heard.
  */
 import type { Speaker, SpeechResult, SpeechTimings, TurnSpeech } from '../providers/types.js';
 
@@ -17,6 +18,8 @@ export function createTextSpeaker(): Speaker {
         doneAt: null,
         firstHeardAt: null,
       };
+      let held = hooks.held === true;
+      let ended = false;
       let finished = false;
       let cancelled = false;
       let resolve!: (r: SpeechResult) => void;
@@ -25,27 +28,39 @@ export function createTextSpeaker(): Speaker {
         if (finished) return;
         finished = true;
         timings.doneAt = performance.now();
-        const text = pieces.join(' ');
+        // A held turn cancelled before its release was never heard.
+        const text = held ? '' : pieces.join(' ');
         resolve({ spokenText: text, heardText: text, interrupted: cancelled });
+      };
+      const played = () => {
+        if (pieces.length === 0 || timings.firstAudioAt !== null) return;
+        const now = performance.now();
+        timings.firstAudioAt = now;
+        timings.firstHeardAt = now;
+        hooks.onFirstAudio();
       };
       return {
         timings,
         done,
         push(text) {
-          if (finished || cancelled) return;
-          const now = performance.now();
-          if (timings.firstTextAt === null) {
-            timings.firstTextAt = now;
-            timings.firstAudioAt = now;
-            timings.firstHeardAt = now;
-            hooks.onFirstAudio();
-          }
+          if (finished || cancelled || ended) return;
+          timings.firstTextAt ??= performance.now();
           pieces.push(text);
+          if (!held) played();
         },
-        end: finish,
+        end() {
+          ended = true;
+          if (!held) finish();
+        },
         cancel() {
           cancelled = true;
           finish();
+        },
+        release() {
+          if (!held || finished) return;
+          held = false;
+          played();
+          if (ended) finish();
         },
       };
     },

@@ -18,11 +18,9 @@ import {
 /** Generous limit for each wait, so a broken page fails with a message (not a timing assertion). */
 const WAIT_MS = 20_000;
 
+/** Waits until the claim card's step is the claim state `path` (shown in words, kept in data-path). */
 async function waitForStep(page: Page, path: string): Promise<void> {
-  await page
-    .locator('[data-field="path"]')
-    .filter({ hasText: new RegExp(`^${path.replace(/\./g, '\\.')}$`) })
-    .waitFor({ timeout: WAIT_MS });
+  await page.locator(`[data-field="path"][data-path="${path}"]`).waitFor({ timeout: WAIT_MS });
 }
 
 async function say(page: Page, text: string): Promise<void> {
@@ -116,10 +114,10 @@ describeBrowser('browser client', () => {
       const row = page.locator('table.calls tbody tr').filter({ hasText: claimId });
       await row.waitFor();
       const cells = await row.locator('th, td').allTextContents();
-      expect(cells[1]).toBe('done');
-      expect(cells[2]).toBe('$1,250.00');
-      expect(cells[3]).toMatch(/Mar 3, 2026/);
-      expect(cells[6]).toBe('browser');
+      expect(cells.slice(1, 4)).toEqual(['filed', 'Pending', 'claim filed']);
+      expect(cells[4]).toBe('$1,250.00');
+      expect(cells[5]).toMatch(/Mar 3, 2026/);
+      expect(cells[8]).toBe('browser (typed)');
       await screenshot(page, 'history-list');
 
       // Keyboard: the claim number is a link; Enter opens the detail page.

@@ -58,10 +58,7 @@ describeBrowser('spoken call from the browser', () => {
           .waitFor();
         await page.getByRole('button', { name: 'Mute microphone' }).waitFor();
 
-        await page
-          .locator('[data-field="path"]')
-          .filter({ hasText: /^done$/ })
-          .waitFor();
+        await page.locator('[data-field="path"][data-path="done"]').waitFor();
         await page
           .locator('#call-status')
           .filter({ hasText: /^Call ended/ })

@@ -43,10 +43,31 @@ describe('configuration', () => {
     [{ DATABASE_URL: 'mysql://x' }, 'DATABASE_URL'],
     [{ SUPABASE_URL: 'https://x.supabase.co' }, 'SUPABASE_URL'],
     [{ TWILIO_AUTH_TOKEN: 'secret-token-value' }, 'PUBLIC_URL'],
+    [{ POST_CALL_WEBHOOK_URL: 'https://hooks.example/secret-path' }, 'POST_CALL_WEBHOOK_SECRET'],
+    [{ RECORDING_RETENTION_DAYS: 'minus-three' }, 'RECORDING_RETENTION_DAYS'],
   ])('names the bad variable in %j (never its value)', (env, name) => {
     const problems = problemsOf(env as Record<string, string>);
     expect(problems.join('\n')).toContain(name);
     for (const v of Object.values(env)) expect(problems.join('\n')).not.toContain(v);
+  });
+
+  it('records nothing and reports nothing by default; RECORDING=on and the webhook pair switch them on', () => {
+    const off = loadConfig({});
+    expect(off).toMatchObject({ RECORDING: false, RECORDING_RETENTION_DAYS: 0 });
+    expect(off.POST_CALL_WEBHOOK_URL).toBeUndefined();
+    const on = loadConfig({
+      RECORDING: 'on',
+      RECORDING_DIR: '/var/lib/statecall/recordings',
+      RECORDING_RETENTION_DAYS: '30',
+      POST_CALL_WEBHOOK_URL: 'https://hooks.example/statecall',
+      POST_CALL_WEBHOOK_SECRET: 'whsec',
+    });
+    expect(on).toMatchObject({
+      RECORDING: true,
+      RECORDING_DIR: '/var/lib/statecall/recordings',
+      RECORDING_RETENTION_DAYS: 30,
+      POST_CALL_WEBHOOK_URL: 'https://hooks.example/statecall',
+    });
   });
 
   it('stops start-up with a message naming the variable and exit code 1', () => {
@@ -70,5 +91,24 @@ describe('configuration', () => {
     expect(inspectHostOf(loadConfig({ HOST: '::' }))).toBe('127.0.0.1');
     expect(inspectHostOf(loadConfig({ HOST: '10.1.2.3' }))).toBe('10.1.2.3');
     expect(inspectHostOf(loadConfig({ INSPECT_HOST: '0.0.0.0' }))).toBe('0.0.0.0');
+  });
+
+  it('takes an E.164 TRANSFER_NUMBER only with the Twilio credentials that can redirect and sign', () => {
+    const twilio = { TWILIO_ACCOUNT_SID: 'AC1', TWILIO_AUTH_TOKEN: 't', PUBLIC_URL: 'https://x.test' };
+    expect(loadConfig({ ...twilio, TRANSFER_NUMBER: '+15551230000' })).toMatchObject({
+      TRANSFER_NUMBER: '+15551230000',
+      TRANSFER_AFTER_MISUNDERSTANDINGS: 3,
+    });
+    expect(loadConfig({}).TRANSFER_NUMBER).toBeUndefined();
+    expect(() => loadConfig({ ...twilio, TRANSFER_NUMBER: '555-123-0000' })).toThrow(
+      /TRANSFER_NUMBER: must be an E\.164/,
+    );
+    expect(() => loadConfig({ TRANSFER_NUMBER: '+15551230000' })).toThrow(
+      /TRANSFER_NUMBER: needs TWILIO_ACCOUNT_SID/,
+    );
+    expect(() => loadConfig({ TRANSFER_AFTER_MISUNDERSTANDINGS: '-1' })).toThrow(
+      /TRANSFER_AFTER_MISUNDERSTANDINGS/,
+    );
+    expect(loadConfig({ TRANSFER_AFTER_MISUNDERSTANDINGS: '0' }).TRANSFER_AFTER_MISUNDERSTANDINGS).toBe(0);
   });
 });

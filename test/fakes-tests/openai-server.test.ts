@@ -229,7 +229,11 @@ describe('OpenAI fake with the real SDK', () => {
       { model: 'm', messages, stream: true },
       { signal: controller.signal },
     );
-    setTimeout(() => controller.abort(), 30);
+    // Abort once the fake holds the request (a fixed delay races the request on a loaded machine).
+    void (async () => {
+      while (fake.requests.length === 0) await new Promise((r) => setTimeout(r, 5));
+      controller.abort();
+    })();
     await expect(pending).rejects.toBeInstanceOf(OpenAI.APIUserAbortError);
     await fake.requests[0]!.settled;
     expect(fake.requests[0]!.aborted).toBe(true);

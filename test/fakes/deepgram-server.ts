@@ -42,7 +42,15 @@ import { mulawRms, pcm16Rms } from './mulaw.js';
  * concurrent calls that each follow their own script can share one fake (benchmarks).
  */
 export type DeepgramUtteranceScript =
-  string[] | ((segmentIndex: number, session: DeepgramSessionRecord, segmentInSession: number) => string);
+  | DeepgramUtterance[]
+  | ((segmentIndex: number, session: DeepgramSessionRecord, segmentInSession: number) => DeepgramUtterance);
+
+/**
+ * What one speech segment is transcribed as: its text, or an interim guess that the final revises
+ * (as the real service does): `{interim: 'Wait', text: ''}` is noise first heard as a word whose
+ * final comes back empty.
+ */
+export type DeepgramUtterance = string | { interim: string; text: string };
 
 /** Options of {@link startDeepgramFake}. */
 export interface DeepgramFakeOptions {
@@ -143,6 +151,8 @@ const WINDOW_MS = 20;
 interface Segment {
   index: number;
   text: string;
+  /** What interim results show (the final says `text`). */
+  interim: string;
   startSec: number;
   lastVoicedEndSec: number;
   lastInterimSec: number;
@@ -176,10 +186,11 @@ export async function startDeepgramFake(options: DeepgramFakeOptions = {}): Prom
   const open = new Map<WebSocket, (code: number, reason: string) => void>();
 
   const sessionSegments = new WeakMap<DeepgramSessionRecord, number>();
-  const textFor = (index: number, session: DeepgramSessionRecord): string => {
+  const utteranceFor = (index: number, session: DeepgramSessionRecord): { text: string; interim: string } => {
     const inSession = sessionSegments.get(session) ?? 0;
     sessionSegments.set(session, inSession + 1);
-    return typeof script === 'function' ? script(index, session, inSession) : (script[index] ?? '');
+    const u = typeof script === 'function' ? script(index, session, inSession) : (script[index] ?? '');
+    return typeof u === 'string' ? { text: u, interim: u } : u;
   };
 
   const http = await listenEphemeral((_req, res) => {
@@ -375,7 +386,7 @@ export async function startDeepgramFake(options: DeepgramFakeOptions = {}): Prom
           const index = segmentCounter++;
           segment = {
             index,
-            text: textFor(index, record),
+            ...utteranceFor(index, record),
             startSec: t0,
             lastVoicedEndSec: t1,
             lastInterimSec: t0,
@@ -385,7 +396,7 @@ export async function startDeepgramFake(options: DeepgramFakeOptions = {}): Prom
         segment.lastVoicedEndSec = t1;
         if (interim && t1 - segment.lastInterimSec >= interimIntervalSec) {
           segment.lastInterimSec = t1;
-          const all = segment.text.split(/\s+/).filter(Boolean);
+          const all = segment.interim.split(/\s+/).filter(Boolean);
           const shown = Math.min(all.length, Math.max(1, Math.ceil((t1 - segment.startSec) / 0.3)));
           const text = all.slice(0, shown).join(' ');
           send(

@@ -120,29 +120,4 @@ export function delay(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, Math.max(0, ms)));
 }
 
-/**
- * Waits until `check()` returns a value other than undefined, re-checking whenever `subscribe`'s
- * callback fires (and once immediately). Rejects after `timeoutMs` with `what` in the message.
- */
-export function waitUntil<T>(
-  check: () => T | undefined,
-  subscribe: (onChange: () => void) => () => void,
-  timeoutMs: number,
-  what: string,
-): Promise<T> {
-  const first = check();
-  if (first !== undefined) return Promise.resolve(first);
-  return new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(() => {
-      unsubscribe();
-      reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what}`));
-    }, timeoutMs);
-    const unsubscribe = subscribe(() => {
-      const value = check();
-      if (value === undefined) return;
-      clearTimeout(timer);
-      unsubscribe();
-      resolve(value);
-    });
-  });
-}
+export { waitUntil } from '../../src/loadtest/wait-until.js';

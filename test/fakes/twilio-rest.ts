@@ -8,6 +8,11 @@
  * Twilio only knows calls that exist. A completed hang-up emits `'hangup'` so a simulated caller
  * can end its media stream the way Twilio does.
  *
+ * Every accepted update of a call (`Status`, `Twiml`) is recorded in `callUpdates`, in order. A
+ * `Twiml` update ends the call's `<Connect><Stream>` like Twilio does (the stream stops); a
+ * `<Dial>` in it leaves the call in progress. {@link answerDial} then plays the dialled person
+ * answering: Twilio's signed request to the `<Number url>` (the whisper), as documented.
+ *
  * Also exports {@link FakeTwilioRequestClient}: a `twilio.RequestClient` subclass that points the
  * real `twilio` client at the fake (test helper; the engine has its own in src/transports).
  */
@@ -51,6 +56,8 @@ export interface TwilioRestFake {
   readonly accountSid: string;
   readonly authToken: string;
   readonly requests: readonly TwilioRestRequestRecord[];
+  /** Every accepted update of a call resource (the form as posted), in order. */
+  readonly callUpdates: readonly { callSid: string; form: Readonly<Record<string, string>>; at: number }[];
   /** Live-call TwiML updates (`Twiml=<Response>...`), in order. */
   readonly twimlUpdates: readonly { callSid: string; twiml: string; at: number }[];
   /** Successful `Status=completed|canceled` updates, in order. */
@@ -85,6 +92,7 @@ export async function startTwilioRestFake(options: TwilioRestFakeOptions = {}): 
   const requests: TwilioRestRequestRecord[] = [];
   const hangUps: TwilioHangUpRecord[] = [];
   const twimlUpdates: { callSid: string; twiml: string; at: number }[] = [];
+  const callUpdates: { callSid: string; form: Record<string, string>; at: number }[] = [];
   const events = new EventEmitter<{ hangup: [callSid: string] }>();
   let failCount = 0;
   let failStatus = 500;
@@ -167,6 +175,7 @@ export async function startTwilioRestFake(options: TwilioRestFakeOptions = {}): 
       if (!/^\s*(<\?xml[^>]*>\s*)?<Response>[\s\S]*<\/Response>\s*$/.test(form.Twiml)) {
         return fail(400, 12100, 'Document parse failure');
       }
+      callUpdates.push({ callSid, form, at: performance.now() });
       twimlUpdates.push({ callSid, twiml: form.Twiml, at: performance.now() });
       if (/<Hangup\s*\/>/.test(form.Twiml)) {
         call.status = 'completed';
@@ -178,6 +187,7 @@ export async function startTwilioRestFake(options: TwilioRestFakeOptions = {}): 
       return;
     }
     if (status) {
+      callUpdates.push({ callSid, form, at: performance.now() });
       call.status = status;
       call.updated = new Date();
       hangUps.push({ callSid, status, at: performance.now() });
@@ -196,6 +206,7 @@ export async function startTwilioRestFake(options: TwilioRestFakeOptions = {}): 
     requests,
     hangUps,
     twimlUpdates,
+    callUpdates,
     addCall,
     endCall(callSid) {
       const call = calls.get(callSid);
@@ -227,6 +238,56 @@ export async function startTwilioRestFake(options: TwilioRestFakeOptions = {}): 
       await http.close();
     },
   };
+}
+
+/** What {@link answerDial} needs to reach our server as Twilio would. */
+export interface AnswerDialOptions {
+  /** Where our server really listens (`http://127.0.0.1:PORT`). */
+  serverBaseUrl: string;
+  /** PUBLIC_URL: the `<Number url>` starts with it, and the signature is computed over it. */
+  publicUrl: string;
+  /** The auth token to sign with; omitted: an unsigned request (what a stranger would send). */
+  authToken?: string;
+  accountSid: string;
+  /** The parent call (the caller's). */
+  parentCallSid: string;
+}
+
+/**
+ * The dialled person answers a `<Dial><Number url>` of `twiml`: like Twilio, POSTs the documented
+ * form (the child call's CallSid, ParentCallSid, From, To, CallStatus=in-progress,
+ * Direction=outbound-dial...) to the url, signed with `X-Twilio-Signature` over the url as
+ * written. Returns the answer (status and TwiML text).
+ */
+export async function answerDial(
+  twiml: string,
+  o: AnswerDialOptions,
+): Promise<{ status: number; body: string; url: string }> {
+  const m = /<Number[^>]*\burl="([^"]+)"[^>]*>([^<]+)<\/Number>/.exec(twiml);
+  if (!m) throw new Error('no <Number url> in the TwiML');
+  const url = m[1]!.replace(/&amp;/g, '&');
+  const params: Record<string, string> = {
+    AccountSid: o.accountSid,
+    ApiVersion: '2010-04-01',
+    CallSid: `CA${'d'.repeat(32)}`,
+    ParentCallSid: o.parentCallSid,
+    CallStatus: 'in-progress',
+    Direction: 'outbound-dial',
+    From: '+15550001111',
+    To: m[2]!,
+    Called: m[2]!,
+  };
+  const base = o.publicUrl.replace(/\/+$/, '');
+  if (!url.startsWith(base)) throw new Error(`the whisper url ${url} is not under ${base}`);
+  const headers: Record<string, string> = { 'content-type': 'application/x-www-form-urlencoded' };
+  if (o.authToken)
+    headers['x-twilio-signature'] = twilio.getExpectedTwilioSignature(o.authToken, url, params);
+  const res = await fetch(`${o.serverBaseUrl.replace(/\/+$/, '')}${url.slice(base.length)}`, {
+    method: 'POST',
+    headers,
+    body: new URLSearchParams(params).toString(),
+  });
+  return { status: res.status, body: await res.text(), url };
 }
 
 function callResource(accountSid: string, call: CallState): Record<string, unknown> {

@@ -59,7 +59,11 @@ describe('conversation API on a plain local run', () => {
     for (const [i, state] of states.entries()) {
       const row = newConversation({ created_at: new Date(Date.UTC(2026, 10, 1 + i)).toISOString() });
       await server.store.createConversation(row);
-      await server.store.updateConversation(row.id, { state, updated_at: row.created_at });
+      await server.store.updateConversation(row.id, {
+        state,
+        updated_at: row.created_at,
+        ...(state === 'ongoing' ? { ended_at: row.created_at, end_reason: 'caller_hung_up' } : {}),
+      });
       seeded.push({ id: row.id, state });
     }
     const first = seeded[0]!.id;
@@ -108,6 +112,15 @@ describe('conversation API on a plain local run', () => {
     expect((r.body.conversations as ConversationRow[]).map((c) => c.id)).toEqual([seeded[2]!.id]);
   });
 
+  it('filters by ?end_reason=, alone or with ?state=', async () => {
+    const r = await get(server, '/api/conversations?end_reason=caller_hung_up');
+    expect(r.status).toBe(200);
+    const hungUp = seeded.filter((s) => s.state === 'ongoing').map((s) => s.id);
+    expect((r.body.conversations as ConversationRow[]).map((c) => c.id)).toEqual(hungUp);
+    const none = await get(server, '/api/conversations?end_reason=caller_hung_up&state=done');
+    expect(none.body.conversations).toEqual([]);
+  });
+
   it('pages with the ?before= cursor each page returns as next, until next is null', async () => {
     const ids: string[] = [];
     let query = '/api/conversations?limit=3';
@@ -143,6 +156,8 @@ describe('conversation API on a plain local run', () => {
     ['limit=16abc', /limit/],
     ['limit=+16', /limit/],
     ['state=finished', /state/],
+    ['end_reason=Caller%20Hung%20Up', /end_reason/],
+    ['end_reason=' + 'x'.repeat(41), /end_reason/],
     ['sort=asc', /sort|unrecognized/i],
     ['since=2026-02-30', /since/],
     ['since=2026-1-3', /since/],

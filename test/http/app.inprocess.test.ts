@@ -24,6 +24,7 @@ function row(createdAt: string): ConversationRow {
     ended_at: null,
     end_reason: null,
     instance_id: null,
+    voice: null,
   };
 }
 

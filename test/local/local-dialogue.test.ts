@@ -69,6 +69,20 @@ describe('local dialogue (meta-driven)', () => {
     );
   });
 
+  it('tells the caller the call is recorded in the greeting, and only when it is', () => {
+    const initial = viewAfter([]);
+    const greeting = (recorded: boolean) =>
+      speechFor(
+        request(initial, {
+          reason: 'greeting',
+          callInfo: { channel: 'phone', fromMasked: null, companyName: 'Acme', recorded },
+        }),
+        TODAY,
+      );
+    expect(greeting(true)).toContain(`Acme claims. ${callTurnWording.recordingNotice.say} I've opened`);
+    expect(greeting(false)).toContain("Acme claims. I've opened");
+  });
+
   it('says whatever a designer writes in the meta: no wording of its own per state', () => {
     const view = { ...atDate(), question: 'When did it happen?', acknowledgement: 'Lovely.' };
     expect(speechFor(request(view, { reason: 'reprompt' }), TODAY)).toBe(

@@ -3,39 +3,26 @@
  * `transition()`, effects as data (spawned actors, emitted notices, delayed events), no actors and
  * no clock. A timer "fires" by sending the delayed event the machine scheduled.
  */
-import { initialTransition, transition, type AnyStateNode, type SnapshotFrom } from 'xstate';
+import { initialTransition, transition, type AnyStateNode } from 'xstate';
 import {
   callMachine,
   DEFAULT_CALL_TIMINGS,
   KEYPAD_OFFER_AFTER,
-  type CallEvent,
   type CallNotice,
   type RespondInput,
   type TurnOutcome,
 } from '../../machines/call/call.machine.js';
 import { claimMachine } from '../../machines/claim/claim.machine.js';
+import { step, type CallStep, type StepAction } from '../support/call-steps.js';
 import { claimMetaOfPath, claimPathOfValue, turnPolicyOfMeta } from '../../machines/claim/claim.view.js';
 
-type Snap = SnapshotFrom<typeof callMachine>;
-interface Action {
-  type: string;
-  params?: Record<string, unknown>;
-}
-interface Step {
-  snap: Snap;
-  actions: Action[];
-}
+type Step = CallStep;
 
 const input = {
   conversationId: 'c1',
   channel: 'terminal' as const,
   claim: { claimId: 'CLM-1000-0006', today: '2026-11-24' },
 };
-
-function step(snap: Snap, event: CallEvent | { type: string; [k: string]: unknown }): Step {
-  const [next, actions] = transition(callMachine, snap, event as CallEvent);
-  return { snap: next, actions: actions as unknown as Action[] };
-}
 
 /** Connected: the greeting turn is being produced. */
 function connected(): Step {
@@ -108,6 +95,22 @@ describe('call machine decisions (pure transitions)', () => {
       expect(s.snap.context.misunderstandings).toBe(1);
       s = completed(callerSays(s, 'March 3rd'), 'accepted');
       expect(s.snap.context.misunderstandings).toBe(0);
+    });
+
+    it('offers the keypad on the first unheard utterance when the call has no speech-to-text', () => {
+      const [start] = initialTransition(callMachine, { ...input, transcribes: false });
+      let s = completed(step(start, { type: 'call.started' }));
+      expect(s.snap.context.transcribes).toBe(false);
+      s = step(s.snap, { type: 'user.speech.started' });
+      s = step(s.snap, { type: 'user.speech.stopped', durationMs: 2000 });
+      s = fire(s, 'transcriptWait');
+      expect(respondInput(s)).toMatchObject({ reason: 'unheard', keypadOffer: 'misunderstood' });
+      // With speech-to-text the first miss gets no offer yet.
+      let t = completed(connected());
+      t = step(t.snap, { type: 'user.speech.started' });
+      t = step(t.snap, { type: 'user.speech.stopped', durationMs: 2000 });
+      t = fire(t, 'transcriptWait');
+      expect(respondInput(t)).toMatchObject({ reason: 'unheard', keypadOffer: null });
     });
 
     it('does not count a question or a stall the bot answered ("why?", "hang on") as a misunderstanding', () => {
@@ -303,7 +306,7 @@ describe('call machine decisions (pure transitions)', () => {
     it('takes the interruption as real once a final brings a word, and answers the caller', () => {
       let s = cutOff();
       s = step(s.snap, { type: 'stt.transcript.final', text: 'so the date is wrong', speechFinal: true });
-      expect(value(s)).toBe('{"active":"endOfTurn"}');
+      expect(value(s)).toBe('{"active":{"endOfTurn":"preparing"}}');
       s = fire(s, 'endpointingPatience');
       expect(respondInput(s)).toMatchObject({
         reason: 'user',
@@ -328,7 +331,7 @@ describe('call machine decisions (pure transitions)', () => {
 
     it('connecting: connectTimeout hangs up (no_start)', () => {
       const [snap, actions] = initialTransition(callMachine, input);
-      const s0 = { snap, actions: actions as unknown as Action[] };
+      const s0 = { snap, actions: actions as unknown as StepAction[] };
       expect(timers(s0)).toEqual([
         { event: 'xstate.after.connectTimeout.call.connecting', delay: t.connectTimeoutMs },
       ]);
@@ -404,7 +407,7 @@ describe('call machine decisions (pure transitions)', () => {
         snapshot: claimSnapshot([{ type: 'claim.number.acknowledged' }]),
       });
       s = step(s.snap, { type: 'stt.transcript.final', text: 'March', speechFinal: true });
-      expect(value(s)).toBe('{"active":"endOfTurn"}');
+      expect(value(s)).toBe('{"active":{"endOfTurn":"preparing"}}');
       expect(timers(s)).toEqual([
         expect.objectContaining({ delay: s.snap.context.turnPolicy.endpointingPatienceMs }),
       ]);
@@ -437,7 +440,7 @@ describe('call machine decisions (pure transitions)', () => {
         text: 'it was on March',
         speechFinal: true,
       });
-      expect(value(s)).toBe('{"active":"endOfTurn"}');
+      expect(value(s)).toBe('{"active":{"endOfTurn":"preparing"}}');
       expect(timers(s)).toEqual([
         expect.objectContaining({ delay: s.snap.context.turnPolicy.endpointingPatienceMs }),
       ]);
@@ -445,7 +448,7 @@ describe('call machine decisions (pure transitions)', () => {
 
     it('endOfTurn: the caller finishing the answer during the patience ends the wait at once', () => {
       let s = step(collectingDate().snap, { type: 'stt.transcript.final', text: 'March', speechFinal: true });
-      expect(value(s)).toBe('{"active":"endOfTurn"}');
+      expect(value(s)).toBe('{"active":{"endOfTurn":"preparing"}}');
       s = step(s.snap, { type: 'stt.transcript.final', text: 'third', speechFinal: true });
       expect(respondInput(s)).toMatchObject({ reason: 'user', userText: 'March third' });
     });
@@ -464,7 +467,7 @@ describe('call machine decisions (pure transitions)', () => {
         text: 'twelve hundred and',
         speechFinal: true,
       });
-      expect(value(cut)).toBe('{"active":"endOfTurn"}');
+      expect(value(cut)).toBe('{"active":{"endOfTurn":"preparing"}}');
       s = step(s.snap, { type: 'stt.transcript.final', text: 'twelve hundred fifty', speechFinal: true });
       expect(respondInput(s)).toMatchObject({ userText: 'twelve hundred fifty' });
     });

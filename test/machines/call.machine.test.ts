@@ -66,7 +66,7 @@ describe('call machine', () => {
     t.botSays();
     t.botDone();
     t.actor.send({ type: 'stt.transcript.final', text: 'it was March', speechFinal: true });
-    expect(t.state()).toBe('{"active":"endOfTurn"}');
+    expect(t.state()).toBe('{"active":{"endOfTurn":"preparing"}}');
     t.actor.send({ type: 'stt.transcript.partial', text: 'third' });
     expect(t.state()).toBe('{"active":{"userSpeaking":"talking"}}');
     t.actor.send({ type: 'stt.transcript.final', text: 'third', speechFinal: true });
@@ -131,6 +131,7 @@ describe('call machine', () => {
     t.botDone();
     t.actor.send({ type: 'dtmf.received', digit: '1' });
     expect(t.respondInputs[1]).toMatchObject({ reason: 'dtmf', dtmf: '1' });
+    t.claim({ type: 'claim.number.acknowledged' }); // what the real respond actor applies for the 1
     t.botDone();
     for (const d of '03032026#') t.actor.send({ type: 'dtmf.received', digit: d });
     expect(t.respondInputs[2]).toMatchObject({ reason: 'dtmf', dtmf: '03032026' });

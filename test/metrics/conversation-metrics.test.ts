@@ -138,6 +138,12 @@ describe('conversation metrics', () => {
     ],
     ['keeps the name when the same provider is reported again', providers(), ['openai'], 'openai'],
     [
+      'adds a provider whose name is part of one already recorded',
+      { stt: null, llm: 'openai-realtime', tts: null },
+      ['openai', 'openai'],
+      'openai-realtime+openai',
+    ],
+    [
       'takes the name as it is when none was recorded for the role',
       { stt: null, llm: null, tts: null },
       ['local'],

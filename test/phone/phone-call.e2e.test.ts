@@ -9,14 +9,15 @@ import type { TwilioCall } from '../fakes/twilio-caller.js';
 import {
   sayAndWait,
   pressKeys,
-  startPhoneHarness,
   waitForBotToFinish,
+  withPhoneHarness,
   type PhoneHarness,
   type PhoneHarnessOptions,
 } from '../support/phone-harness.js';
 import { scriptedClaimModel } from '../support/scripted-llm.js';
 import { createLocalTts } from '../../src/providers/local/local-tts.js';
 import { createToneTts } from '../fakes/tone-tts.js';
+import { keypadTurnText, unheardTurnText } from '../../src/session/caller-turn-text.js';
 
 const SPEEDUP = 8;
 const TODAY = '2026-11-25';
@@ -37,14 +38,8 @@ const UP_TO_READ_BACK = FULL_CLAIM.slice(0, 3);
 const scriptOf = (names: AudioFixtureName[]) => names.map((n) => AUDIO_FIXTURE_TEXT[n]);
 
 /** Runs `body` against a fresh stack. */
-async function withStack(opts: PhoneHarnessOptions, body: (h: PhoneHarness) => Promise<void>) {
-  const h = await startPhoneHarness({ today: TODAY, ...opts });
-  try {
-    await body(h);
-  } finally {
-    await h.close();
-  }
-}
+const withStack = (opts: PhoneHarnessOptions, body: (h: PhoneHarness) => Promise<void>) =>
+  withPhoneHarness({ today: TODAY, ...opts }, body);
 
 /** Says each fixture in turn, waiting for the bot's answer (the last one ends the call). */
 async function talk(call: TwilioCall, names: AudioFixtureName[]) {
@@ -176,6 +171,24 @@ describe('a phone call over the Twilio media stream', () => {
       expect(d.metrics).toMatchObject({ stt_provider: null, llm_provider: 'local' });
       expect(['espeak-ng', 'silence']).toContain(d.metrics!.tts_provider);
       expect(call.receivedBytes).toBeGreaterThan(0);
+    });
+  }, 120_000);
+
+  it('without speech-to-text: an unheard utterance is a caller turn in the transcript, and the keypad is offered at once', async () => {
+    await withStack({ deepgram: false, cartesia: false }, async (h) => {
+      const call = await h.call({ speedup: SPEEDUP });
+      await waitForBotToFinish(call, 0);
+      await say(call, 'okay-got-it'); // heard as speech, never as words
+      await pressKeys(call, '1', true); // the keypad still works
+      await call.hangUp();
+      const d = await h.conversationByCallSid(call.callSid, { ended: true });
+      const turns = d.messages.map((m) => ({ role: m.role, text: m.text }));
+      const unheard = turns.findIndex((m) => m.text === unheardTurnText(false));
+      expect(turns[unheard]?.role).toBe('user');
+      // The very next bot turn (the first miss) offers the keypad.
+      const reply = turns.slice(unheard + 1).find((m) => m.role === 'assistant');
+      expect(reply?.text).toMatch(/press 1/i);
+      expect(turns).toContainEqual({ role: 'user', text: keypadTurnText('1') });
     });
   }, 120_000);
 

@@ -47,12 +47,13 @@ describe('OpenAI prompt (from the machines)', () => {
     expect(p).toContain('Speech recognition is down');
   });
 
-  it('offers the claim tools of the state plus the caller-goodbye tool, and no tools while saying goodbye', () => {
+  it('offers the claim tools of the state plus the call-level tools (goodbye, a person), and no tools while saying goodbye', () => {
     const names = toolsFor(req()).map((t) => (t as { function: { name: string } }).function.name);
     expect(names).toEqual([
       'claim_number_acknowledged',
       'claim_number_repeat_requested',
       'caller_goodbye_said',
+      'caller_transfer_requested',
     ]);
     expect(toolsFor(req({ reason: 'callerGoodbye' }))).toEqual([]);
     expect(toolsFor(req({ reason: 'goodbye' }))).toEqual([]);

@@ -77,6 +77,7 @@ function recordingSpeaker() {
           rec.cancelled = true;
           resolve({ spokenText: spoken(), heardText: '', interrupted: true });
         },
+        release: () => {},
         done,
         timings: { firstTextAt: null, firstAudioAt: null, doneAt: null, firstHeardAt: null },
       };

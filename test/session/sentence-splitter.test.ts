@@ -55,6 +55,13 @@ describe('the sentence splitter', () => {
     ]);
   });
 
+  it('ends a sentence at "No." unless a number follows it, in whole text and in small deltas', () => {
+    const text = 'No. That is claim No. 5 on file. No. ';
+    const expected = ['No.', 'That is claim No. 5 on file.', 'No.'];
+    expect(split([text])).toEqual(expected);
+    expect(split(chunks(text, 1))).toEqual(expected);
+  });
+
   it('releases the first clause at a comma once it is long enough, and only the first', () => {
     expect(split(['Thank you for calling today, I have opened a claim. Next, with a comma, here. '])).toEqual(
       ['Thank you for calling today,', 'I have opened a claim.', 'Next, with a comma, here.'],

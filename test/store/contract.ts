@@ -50,6 +50,7 @@ export function storeContract(name: string, open: () => Promise<ContractTarget>)
           ended_at: null,
           end_reason: null,
           instance_id: null,
+          voice: null,
         },
         messages: [],
         transitions: [],

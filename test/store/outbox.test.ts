@@ -20,9 +20,11 @@ let db: ConversationStore;
 let dir: string;
 let journalPath: string;
 const open: Outbox[] = [];
+/** Where the suite being run keeps the journal's file work (the server uses the worker). */
+let journalIn: OutboxOptions['journalIn'] = 'thread';
 
 function outbox(store: ConversationStore, over: Partial<OutboxOptions> = {}): Outbox {
-  const o = createOutbox({ store, journalPath, ...FAST, ...over });
+  const o = createOutbox({ store, journalPath, journalIn, ...FAST, ...over });
   open.push(o);
   return o;
 }
@@ -51,7 +53,11 @@ afterEach(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-describe('outbox', () => {
+describe.each(['thread', 'worker'] as const)('outbox (journal file work in a %s)', (mode) => {
+  beforeAll(() => {
+    journalIn = mode;
+  });
+
   it('returns from enqueue before touching the store', async () => {
     const { store, calls } = recordingStore();
     const box = outbox(store);
@@ -338,9 +344,25 @@ describe('outbox', () => {
     expect(await journalLines()).toHaveLength(6);
   });
 
+  it('lets ops accepted within the group window share one journal append', async () => {
+    const rec = recordingStore(db);
+    rec.controls.hang = true; // nothing leaves the journal stage for the store
+    const box = outbox(rec.store, { journalGroupMs: 60_000 });
+    await box.start();
+    const a = newConversation();
+    box.enqueue({ type: 'createConversation', row: a });
+    await new Promise((r) => setTimeout(r, 5)); // a later tick, well inside the window
+    box.enqueue({ type: 'appendTransitions', rows: [transition(a.id, 0)] });
+    expect(box.stats()).toMatchObject({ journaled: 0, pending: 2 });
+    void box.flush(); // a flush does not wait for the window
+    await waitFor(() => box.stats().journaled === 2);
+    expect(box.stats().journalSyncs).toBe(1);
+    expect(await journalLines()).toHaveLength(2);
+  });
+
   it('loses nothing when the process dies while the store hangs: a new outbox replays all, in order, once', async () => {
     const rec = recordingStore(db);
-    const crashed = createOutbox({ store: rec.store, journalPath, ...FAST });
+    const crashed = createOutbox({ store: rec.store, journalPath, journalIn, ...FAST });
     await crashed.start();
     const a = newConversation();
     crashed.enqueue({ type: 'createConversation', row: a });

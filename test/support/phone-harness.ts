@@ -9,6 +9,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import type { CallTimings } from '../../machines/call/call.machine.js';
 import { loadConfig, type AppConfig } from '../../src/config.js';
 import { createLogger } from '../../src/logger.js';
 import { startServer, type RunningServer, type ServerOverrides } from '../../src/http/start-server.js';
@@ -18,6 +19,7 @@ import { startDeepgramFake, type DeepgramFake, type DeepgramFakeOptions } from '
 import { startOpenAIFake, type OpenAIFake, type OpenAIFakeOptions } from '../fakes/openai-server.js';
 import { startTwilioRestFake, type TwilioRestFake } from '../fakes/twilio-rest.js';
 import { startTwilioCall, type StartTwilioCallOptions, type TwilioCall } from '../fakes/twilio-caller.js';
+import { waitForBotToFinish } from '../../src/loadtest/bot-turns.js';
 
 /** Which fakes to run (a role left out uses the local provider, as with a missing key). */
 export interface PhoneHarnessOptions {
@@ -29,7 +31,9 @@ export interface PhoneHarnessOptions {
   /** Extra env for loadConfig. */
   env?: Record<string, string>;
   overrides?: ServerOverrides;
-  /** Call-machine timers for every session (e.g. shorter idle timeouts). */
+  /** Call-machine timers for every session (e.g. a stretched endpointing patience). */
+  timings?: Partial<CallTimings>;
+  /** Today's date for the claim guards (YYYY-MM-DD). */
   today?: string;
   /** pino level for the server. Default 'silent'. */
   logLevel?: AppConfig['LOG_LEVEL'];
@@ -93,6 +97,7 @@ export async function startPhoneHarness(opts: PhoneHarnessOptions = {}): Promise
   const server = await startServer(config, logger, {
     ...(opts.store ? { store: opts.store } : {}),
     ...(today ? { today: () => today } : {}),
+    ...(opts.timings ? { sessionTimings: opts.timings } : {}),
     ...opts.overrides,
   });
 
@@ -137,30 +142,27 @@ export async function startPhoneHarness(opts: PhoneHarnessOptions = {}): Promise
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/**
- * Resolves once the bot has answered: media arrived past `sinceBytes`, then playback drained and no
- * new audio came for `quietMs` (a turn's sentences may arrive with gaps).
- */
+/** Resolves once the bot has answered (the load tester's own wait, shared). */
+export { waitForBotToFinish };
+
+/** Runs `body` against a fresh stack, closed afterwards whatever happens. */
+export async function withPhoneHarness(
+  opts: PhoneHarnessOptions,
+  body: (h: PhoneHarness) => Promise<void>,
+): Promise<void> {
+  const h = await startPhoneHarness(opts);
+  try {
+    await body(h);
+  } finally {
+    await h.close();
+  }
+}
+
 /** Presses keys on the caller's keypad; with `wait`, until the bot has answered them. */
 export async function pressKeys(call: TwilioCall, digits: string, wait = true): Promise<void> {
   const since = call.receivedBytes;
   for (const d of digits) call.sendDtmf(d);
   if (wait) await waitForBotToFinish(call, since);
-}
-
-export async function waitForBotToFinish(
-  call: TwilioCall,
-  sinceBytes: number,
-  timeoutMs = 30_000,
-  quietMs = 500,
-): Promise<void> {
-  await call.waitForMedia(sinceBytes + 1, timeoutMs);
-  for (;;) {
-    await call.waitForPlaybackIdle(timeoutMs);
-    const bytes = call.receivedBytes;
-    await sleep(quietMs);
-    if (call.receivedBytes === bytes && call.pendingPlaybackBytes === 0) return;
-  }
 }
 
 /** The caller says `audio` once the bot is quiet, then waits for the bot's answer to finish. */

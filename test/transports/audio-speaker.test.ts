@@ -218,3 +218,81 @@ describe('the audio speaker', () => {
     await expect(turn.done).resolves.toMatchObject({ spokenText: 'Hello.', heardText: '' });
   });
 });
+
+describe('a held turn of the audio speaker (preemptive generation)', () => {
+  it('synthesizes on its own context but sends nothing until released, then all of it in order', async () => {
+    const { tts, far, speaker } = setup();
+    let firstAudio = 0;
+    const turn = speaker.startTurn(3, { onFirstAudio: () => firstAudio++, held: true });
+    turn.push('Got it, March third.');
+    turn.push('How much are you claiming?');
+    turn.end();
+    const t = tts.turns[0]!;
+    expect(t.id).toBe('t3-held1');
+    t.h.onAudio(audio(300));
+    t.h.onWordTimestamps?.(['Got', 'it'], [0, 0.2], [0.2, 0.3]);
+    t.h.onAudio(audio(300));
+    t.h.onDone();
+    expect(far.sent).toEqual([]);
+    expect(firstAudio).toBe(0);
+    expect(turn.timings.firstSynthesizedAt).not.toBeNull();
+    expect(turn.timings.firstAudioAt).toBeNull();
+
+    turn.release();
+    expect(firstAudio).toBe(1);
+    expect(far.sent).toEqual([
+      { audio: 2400 },
+      { mark: far.marks()[0] },
+      { audio: 2400 },
+      { mark: far.marks()[1] },
+    ]);
+    for (const m of far.marks()) speaker.markReceived(m);
+    await expect(turn.done).resolves.toEqual({
+      spokenText: 'Got it, March third. How much are you claiming?',
+      heardText: 'Got it, March third. How much are you claiming?',
+      interrupted: false,
+    });
+  });
+
+  it('goes on live after its release: later audio is sent at once', () => {
+    const { tts, far, speaker } = setup();
+    const turn = speaker.startTurn(3, { onFirstAudio: () => {}, held: true });
+    turn.push('One.');
+    const t = tts.turns[0]!;
+    t.h.onAudio(audio(100));
+    turn.release();
+    expect(far.sent).toHaveLength(2);
+    turn.push('Two.');
+    t.h.onAudio(audio(100));
+    expect(far.sent).toHaveLength(4);
+    turn.release(); // a second release changes nothing
+    expect(far.sent).toHaveLength(4);
+  });
+
+  it('is dropped by a cancel before its release: its context cancelled, nothing sent, nothing heard', async () => {
+    const { tts, far, speaker } = setup();
+    const held = speaker.startTurn(3, { onFirstAudio: () => {}, held: true });
+    held.push('Sorry, could you say that again?');
+    tts.turns[0]!.h.onAudio(audio(400));
+    held.cancel();
+    await expect(held.done).resolves.toEqual({ spokenText: '', heardText: '', interrupted: true });
+    expect(tts.turns[0]!.cancelled).toBe(true);
+    held.release();
+    tts.turns[0]!.h.onAudio(audio(400)); // a late chunk of the cancelled context
+    expect(far.sent).toEqual([]);
+
+    // The fresh turn with the same number gets its own context and plays normally.
+    const fresh = speaker.startTurn(3, { onFirstAudio: () => {} });
+    fresh.push('Got it, March third.');
+    fresh.end();
+    const t = tts.turns[1]!;
+    expect(t.id).toBe('t3');
+    t.h.onAudio(audio(200));
+    t.h.onDone();
+    speaker.markReceived(far.marks()[0]!);
+    await expect(fresh.done).resolves.toMatchObject({
+      heardText: 'Got it, March third.',
+      interrupted: false,
+    });
+  });
+});

@@ -3,6 +3,7 @@
  * the real codecs, a fake session starter that builds the speech side the way the real session
  * does (at construction, with its hooks) and records what reaches the session.
  */
+import { jest } from '@jest/globals';
 import { createLogger } from '../../src/logger.js';
 import type { CallEvent } from '../../machines/call/call.machine.js';
 import type { CallSession } from '../../src/session/call-session.js';
@@ -55,12 +56,15 @@ function fakeSessions(opts: { hold?: boolean } = {}) {
   const startSession = async (transport: SessionTransport, o?: SessionOptions): Promise<CallSession> => {
     const rec: StartedSession = { transport, opts: o, speech: null!, events: [], stops: [], hooks: [] };
     // Like startCallSession: the speech side is built at construction, with the session's hooks.
-    rec.speech = transport.openSpeech({
-      userStarted: () => rec.hooks.push('userStarted'),
-      userStopped: () => rec.hooks.push('userStopped'),
-      sttTiming: () => rec.hooks.push('sttTiming'),
-      providerChanged: (role, name) => rec.hooks.push(`provider ${role} ${name}`),
-    });
+    rec.speech = transport.openSpeech(
+      {
+        userStarted: () => rec.hooks.push('userStarted'),
+        userStopped: () => rec.hooks.push('userStopped'),
+        sttTiming: () => rec.hooks.push('sttTiming'),
+        providerChanged: (role, name) => rec.hooks.push(`provider ${role} ${name}`),
+      },
+      { conversationId: 'conv-1' },
+    );
     started.push(rec);
     await gate;
     return {
@@ -138,6 +142,8 @@ describe('the call orchestration', () => {
       from: '+15551234567',
       to: '+15557654321',
       customParameters: { from: '+15551234567', to: '+15557654321' },
+      // Chosen by the transport, so its own log lines for the call carry it too.
+      conversationId: expect.stringMatching(/^[0-9a-f-]{36}$/),
     });
     expect(s.started[0]!.transport.channel).toBe('phone');
   });
@@ -220,6 +226,22 @@ describe('the call orchestration', () => {
     fake.receiveText(twilioStart());
     expect(fake.closedWith).toEqual({ code: 1013, reason: 'at capacity' });
     expect(s.started).toHaveLength(0);
+  });
+
+  it('closes a Twilio socket that never sends start, and keeps one that did', () => {
+    jest.useFakeTimers();
+    try {
+      const s = fakeSessions();
+      const silent = run(createTwilioCodec(), { startSession: s.startSession, startTimeoutMs: 1000 });
+      const started = run(createTwilioCodec(), { startSession: s.startSession, startTimeoutMs: 1000 });
+      started.receiveText(twilioStart());
+      jest.advanceTimersByTime(1000);
+      expect(silent.closedWith).toEqual({ code: 1008, reason: 'no start message' });
+      expect(started.closedWith).toBeNull();
+      expect(s.started).toHaveLength(1);
+    } finally {
+      jest.useRealTimers();
+    }
   });
 
   it('releases the admitted slot when the socket closes', async () => {

@@ -1,6 +1,10 @@
-/** The claim card: number, status, where the flow is, and each field as it is accepted. */
+/**
+ * The claim card: number, status, where the flow is (in the designer's words, from the claim
+ * machine's meta; the state path is kept in `data-path`), and each field as it is accepted.
+ */
 import { h, replaceChildren } from '../lib/dom';
 import { formatAmount, formatClaimDate } from '../lib/format';
+import { claimStepLabel } from '../machines';
 import type { ClaimCard } from './protocol';
 
 /** The card. */
@@ -59,7 +63,9 @@ export function createClaimCard(): ClaimCardView {
     update(c) {
       set('claimId', c.claimId, true);
       set('claimStatus', c.claimStatus, c.claimStatus === 'Pending');
-      set('path', c.path, false);
+      set('path', claimStepLabel(c.path), false);
+      f.path.dd.dataset.path = c.path;
+      f.path.dd.title = `claim state ${c.path}`;
       set('claimDate', formatClaimDate(c.claimDate), c.claimDate !== null);
       set('claimAmount', formatAmount(c.claimAmount), c.claimAmount !== null);
     },
@@ -69,6 +75,8 @@ export function createClaimCard(): ClaimCardView {
         replaceChildren(f[k].dd, '—');
         f[k].dd.classList.remove('filled', 'just-filled');
       }
+      delete f.path.dd.dataset.path;
+      f.path.dd.removeAttribute('title');
     },
   };
 }

@@ -1,10 +1,31 @@
 /**
  * The live transcript: caller turns (partial transcripts in progress, then the final turn), bot
  * turns sentence by sentence, and for an interrupted bot turn the part the caller actually heard,
- * with the rest struck through. Also small notes for tool calls and call events.
+ * with the rest struck through. Keypad digits build one caller entry as they are pressed
+ * (`03032026#`), confirmed when the server takes it as a turn. Also small notes for tool calls and
+ * call events.
  */
 import { h, replaceChildren } from '../lib/dom';
 import { describeToolCall, type ToolText } from '../lib/tool-text';
+import { isUnheardTurnText, keypadEntryOf } from '../../../src/session/caller-turn-text';
+
+/** The text of a caller turn as shown: a keypad entry with its key symbol, else the words. */
+export function callerTurnBody(text: string): { cls: string; body: HTMLElement } {
+  const entry = keypadEntryOf(text);
+  if (entry !== null)
+    return {
+      cls: 'msg-keypad',
+      body: h(
+        'p',
+        { class: 'msg-text' },
+        h('span', { class: 'keypad-tag' }, 'Keypad '),
+        h('span', { class: 'keypad-digits' }, entry),
+      ),
+    };
+  if (isUnheardTurnText(text))
+    return { cls: 'msg-unheard', body: h('p', { class: 'msg-text' }, h('em', null, text)) };
+  return { cls: '', body: h('p', { class: 'msg-text' }, text) };
+}
 
 /** The transcript panel. */
 export interface TranscriptView {
@@ -15,6 +36,8 @@ export interface TranscriptView {
   userPartial(text: string): void;
   userFinal(text: string): void;
   userTurn(text: string): void;
+  /** A keypad key pressed: added to the caller's keypad entry in progress. */
+  keypadDigit(digit: string): void;
   botStarted(turn: number): void;
   botText(turn: number, text: string): void;
   botEnded(turn: number, text: string, heardText: string, interrupted: boolean): void;
@@ -35,6 +58,7 @@ export function createTranscriptView(): TranscriptView {
   const bot = new Map<number, { li: HTMLElement; body: HTMLElement; text: string }>();
   let live: { li: HTMLElement; body: HTMLElement; finals: string } | null = null;
   const typed: HTMLElement[] = [];
+  let keypad: { li: HTMLElement; digits: HTMLElement; entry: string } | null = null;
 
   const scroll = () => {
     element.scrollTop = element.scrollHeight;
@@ -69,6 +93,7 @@ export function createTranscriptView(): TranscriptView {
       bot.clear();
       live = null;
       typed.length = 0;
+      keypad = null;
       empty.hidden = false;
     },
     userTyped(text) {
@@ -89,8 +114,31 @@ export function createTranscriptView(): TranscriptView {
       l.finals = `${l.finals} ${text}`.trim();
       replaceChildren(l.body, l.finals);
     },
+    keypadDigit(digit) {
+      if (!keypad) {
+        const digits = h('span', { class: 'keypad-digits' });
+        const li = add(
+          bubble(
+            'you',
+            'msg-keypad msg-pending',
+            h('p', { class: 'msg-text' }, h('span', { class: 'keypad-tag' }, 'Keypad '), digits),
+          ),
+        );
+        keypad = { li, digits, entry: '' };
+      }
+      keypad.entry += digit;
+      replaceChildren(keypad.digits, keypad.entry);
+      scroll();
+    },
     userTurn(text) {
       if (!text.trim()) return;
+      const shown = callerTurnBody(text);
+      if (keypadEntryOf(text) !== null && keypad) {
+        // The server took the entry (it may have dropped keys pressed after an earlier entry).
+        keypad.li.replaceWith(bubble('you', shown.cls, shown.body));
+        keypad = null;
+        return;
+      }
       if (live) {
         replaceChildren(live.body, text);
         live.li.classList.remove('msg-live');
@@ -104,7 +152,7 @@ export function createTranscriptView(): TranscriptView {
         for (const r of rest) r.remove();
         return;
       }
-      add(bubble('you', '', h('p', { class: 'msg-text' }, text)));
+      add(bubble('you', shown.cls, shown.body));
     },
     botStarted(turn) {
       if (bot.has(turn)) return;

@@ -29,6 +29,10 @@ const SEGMENTS = [
   { key: 'tts', label: 'TTS', long: 'speech synthesis to first audio', pick: (t: TurnTiming) => t.ttsTtfbMs },
 ] as const;
 
+/** What the grey "other" part of a bar is: the total minus the three providers' parts. */
+export const OTHER_EXPLAINED =
+  'other: the rest of the total — waiting to be sure you had finished (end-of-turn patience), the language model writing the rest of the first sentence after its first token, and the engine itself (machines, turn set-up, sending the first audio).';
+
 const pct = (v: number, max: number) => `${Math.max(0, Math.min(100, (v / max) * 100)).toFixed(2)}%`;
 
 /** Creates the chart. */
@@ -43,6 +47,12 @@ export function createLatencyChart(): LatencyChart {
     { class: 'card latency', 'aria-labelledby': 'latency-title' },
     h('h2', { id: 'latency-title' }, 'Latency per turn'),
     legend,
+    h(
+      'details',
+      { class: 'legend-note muted' },
+      h('summary', null, 'What is “other”?'),
+      h('p', null, OTHER_EXPLAINED.replace(/^other: /, 'The grey part is ')),
+    ),
     empty,
     list,
   );
@@ -58,7 +68,12 @@ export function createLatencyChart(): LatencyChart {
           `${s.label}${providers[s.key] ? ` (${providers[s.key]})` : ''}`,
         ),
       ),
-      h('li', null, h('span', { class: 'swatch seg-other', 'aria-hidden': 'true' }), 'other'),
+      h(
+        'li',
+        { title: OTHER_EXPLAINED },
+        h('span', { class: 'swatch seg-other', 'aria-hidden': 'true' }),
+        'other',
+      ),
       h('li', null, h('span', { class: 'swatch swatch-heard', 'aria-hidden': 'true' }), 'first heard'),
     );
   };
@@ -96,6 +111,7 @@ export function createLatencyChart(): LatencyChart {
           `total ${ms(t.latencyMs)}`,
           t.heardLatencyMs !== undefined ? `heard after ${ms(t.heardLatencyMs)}` : null,
           ...SEGMENTS.map((s) => (s.pick(t) !== undefined ? `${s.label} ${ms(s.pick(t))}` : null)),
+          other > 0 ? `other ${ms(other)}` : null,
           t.interrupted ? 'interrupted' : null,
         ].filter(Boolean);
         return h(
@@ -110,7 +126,7 @@ export function createLatencyChart(): LatencyChart {
               ? h('span', {
                   class: 'bar-seg seg-other',
                   style: `left:${pct(used, max)};width:${pct(other, max)}`,
-                  title: `other: ${ms(other)}`,
+                  title: `other: ${ms(other)} (end-of-turn wait, rest of the first sentence, engine)`,
                 })
               : null,
             t.heardLatencyMs !== undefined

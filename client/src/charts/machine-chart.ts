@@ -1,9 +1,10 @@
 /**
  * A live state chart of one machine: nested states as nested boxes (initial state marked, final
  * states double-bordered, invoked actors listed), transitions as arrows between the boxes, and the
- * active states highlighted from `state.changed` values. By default only the active states show
- * their transitions (what can happen next); "All transitions" shows every one, faintly. The
- * transition just taken stays marked until the next one.
+ * active states highlighted from `state.changed` values. Only the active states show their
+ * transitions as arrows (what can happen next); "All transitions" adds a readable table of every
+ * transition (state, event, guard, target) instead of a mass of arrows. A legend says what the
+ * badges, chips and arrows mean. The transition just taken stays marked until the next one.
  *
  * The arrows are a decorative SVG overlay (machine-arrows.ts); each state's transitions are also an
  * `event → target` list, which screen readers read, and which is shown instead of the arrows when
@@ -110,6 +111,68 @@ function renderState(id: string, key: string, state: MachineState, initial: bool
   );
 }
 
+/** What the chart's marks mean. */
+function legend(): HTMLElement {
+  const item = (mark: HTMLElement, text: string) => h('li', null, mark, text);
+  return h(
+    'ul',
+    { class: 'machine-legend', 'aria-label': 'Legend' },
+    item(h('span', { class: 'lg-box lg-active', 'aria-hidden': 'true' }), 'active state'),
+    item(h('span', { class: 'st-initial-dot', 'aria-hidden': 'true' }), 'initial state'),
+    item(h('span', { class: 'lg-box lg-final', 'aria-hidden': 'true' }), 'final state'),
+    item(h('span', { class: 'st-count', 'aria-hidden': 'true' }, '3'), 'transitions leaving the state'),
+    item(h('span', { class: 'lg-chip', 'aria-hidden': 'true' }, 'event'), 'an event the state handles'),
+    item(h('span', { class: 'lg-line lg-avail', 'aria-hidden': 'true' }), 'can happen next'),
+    item(h('span', { class: 'lg-line lg-taken', 'aria-hidden': 'true' }), 'just taken'),
+  );
+}
+
+/** A dotted name that may wrap after its dots and spaces only, never mid-word. */
+function breakable(text: string): Array<Node | string> {
+  return text.split(/(?<=[.\s])/).flatMap((part, i) => (i ? [h('wbr'), part] : [part]));
+}
+
+/** Every transition of the machine as a table: from state, trigger, guard, target. */
+function renderAllTransitions(machine: MachineJson, n: number): HTMLElement {
+  const rows: HTMLElement[] = [];
+  const walk = (id: string, state: MachineState) => {
+    for (const t of transitionsOf(state)) {
+      const target = t.targets.length ? t.targets.map((x) => shortTarget(id, x)).join(', ') : '(stays)';
+      rows.push(
+        h(
+          'tr',
+          { 'data-from': id },
+          h('td', null, breakable(id.split('.').slice(1).join('.') || id)),
+          h('td', null, h('code', null, breakable(t.trigger))),
+          h('td', null, t.guard ? h('code', null, breakable(t.guard)) : '—'),
+          h('td', null, breakable(target)),
+        ),
+      );
+    }
+    for (const [k, kid] of Object.entries(state.states ?? {})) walk(`${id}.${k}`, kid);
+  };
+  walk(machine.id, machine);
+  return h(
+    'div',
+    { class: 'all-transitions table-scroll', hidden: true, id: `machine-all-list-${n}` },
+    h(
+      'table',
+      null,
+      h('caption', null, `All ${rows.length} transitions of the ${machine.id} machine`),
+      h(
+        'thead',
+        null,
+        h(
+          'tr',
+          null,
+          ['From', 'Event', 'Only if', 'Goes to'].map((c) => h('th', { scope: 'col' }, c)),
+        ),
+      ),
+      h('tbody', null, rows),
+    ),
+  );
+}
+
 /** Renders a machine's chart. */
 export function createMachineChart(machine: MachineJson, opts: { title: string }): MachineChart {
   const n = ++chartCount;
@@ -119,6 +182,7 @@ export function createMachineChart(machine: MachineJson, opts: { title: string }
   const toggleId = `machine-all-${n}`;
   const toggle = h('input', { type: 'checkbox', id: toggleId });
   const root = h('div', { class: 'machine-body' }, renderState(machine.id, machine.id, machine, false));
+  const allList = renderAllTransitions(machine, n);
   const figure = h(
     'figure',
     { class: 'machine', 'aria-labelledby': `machine-title-${n}` },
@@ -130,7 +194,9 @@ export function createMachineChart(machine: MachineJson, opts: { title: string }
       h('span', { class: 'machine-toggle' }, toggle, h('label', { for: toggleId }, 'All transitions')),
     ),
     goal,
+    legend(),
     root,
+    allList,
   );
 
   const nodes = new Map<string, HTMLElement>();
@@ -140,7 +206,6 @@ export function createMachineChart(machine: MachineJson, opts: { title: string }
   const arrows = buildArrows(machine);
   const layer = createArrowLayer(root, nodes, n);
   root.append(layer.element);
-  let showAll = false;
   let taken = new Map<Arrow, ArrowLabel[]>();
   let takenAt = 0;
   let frame = 0;
@@ -156,7 +221,6 @@ export function createMachineChart(machine: MachineJson, opts: { title: string }
       if (labels)
         shown.push({ arrow, style: 'taken', labels: active.has(arrow.from) ? arrow.labels : labels });
       else if (active.has(arrow.from)) shown.push({ arrow, style: 'avail' });
-      else if (showAll) shown.push({ arrow, style: 'faint' });
     }
     const age = performance.now() - takenAt;
     layer.draw({ arrows: shown, flashAge: age < FLASH_MS ? age : null });
@@ -168,9 +232,8 @@ export function createMachineChart(machine: MachineJson, opts: { title: string }
   new ResizeObserver(schedule).observe(root);
 
   toggle.addEventListener('change', () => {
-    showAll = toggle.checked;
-    figure.classList.toggle('show-all', showAll);
-    schedule();
+    allList.hidden = !toggle.checked;
+    if (toggle.checked) allList.scrollIntoView({ block: 'nearest' });
   });
 
   const apply = (ids: Set<string>, eventType: string | null) => {

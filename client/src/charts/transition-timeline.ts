@@ -1,13 +1,14 @@
 /**
  * A conversation's stored transitions as a timeline: one lane per machine (call, claim), each a
- * row of coloured segments, one per state it was in, placed by the recorded timestamps. Below it
- * the full list (time, machine, event, resulting state).
+ * row of coloured segments, one per state it was in, placed by the recorded timestamps. Each
+ * state has one colour in every call (from its place in the machine, see `stateHue`). Hovering,
+ * tapping or focusing a segment tells its state, the event that entered it and when. Below it the
+ * full list (time, machine, event, resulting state).
  */
-import { h } from '../lib/dom';
+import { h, replaceChildren } from '../lib/dom';
 import { formatDurationMs, stateValueText } from '../lib/format';
 import type { TransitionRow } from '../lib/rows';
-
-const PALETTE = 8;
+import { CALL_MACHINE, CLAIM_MACHINE, stateHue } from '../machines';
 
 /** About six round tick positions (ms) covering `span`. */
 export function niceTicks(span: number): number[] {
@@ -37,11 +38,12 @@ export function renderTimeline(transitions: TransitionRow[], endedAt: string | n
   const t0 = Math.min(...transitions.map(at));
   const endT = Math.max(...transitions.map(at), endedAt ? new Date(endedAt).getTime() : 0);
   const span = Math.max(1, endT - t0);
-  const colours = new Map<string, number>();
-  const colourOf = (top: string) => {
-    if (!colours.has(top)) colours.set(top, colours.size % PALETTE);
-    return colours.get(top)!;
-  };
+  const detail = h(
+    'p',
+    { class: 'tl-detail', 'aria-live': 'polite' },
+    'Tap, hover or focus a segment for its state and the event that entered it.',
+  );
+  const machineId = (actor: 'call' | 'claim') => (actor === 'call' ? CALL_MACHINE.id : CLAIM_MACHINE.id);
 
   const lane = (actor: 'call' | 'claim') => {
     const rows = transitions.filter((t) => t.actor === actor);
@@ -60,17 +62,25 @@ export function renderTimeline(transitions: TransitionRow[], endedAt: string | n
           const next = changes[i + 1];
           const end = next ? at(next) - t0 : span;
           const text = stateValueText(r.state_value);
-          const top = text.split('.')[0] ?? text;
           const leaf = text.split('.').pop() ?? text;
-          return h(
-            'span',
+          const about = `${actor}: ${text} (after ${r.event_type}) from +${formatDurationMs(start)} for ${formatDurationMs(Math.max(end - start, 0))}`;
+          const seg = h(
+            'button',
             {
-              class: `tl-seg seg-c${colourOf(top)}`,
-              style: `left:${pct(start, span)};width:${pct(Math.max(end - start, 0), span)}`,
-              title: `${actor}: ${text} (after ${r.event_type}) from +${formatDurationMs(start)}`,
+              type: 'button',
+              class: 'tl-seg',
+              'data-state': text,
+              style: `left:${pct(start, span)};width:${pct(Math.max(end - start, 0), span)};--seg-h:${stateHue(machineId(actor), text)}`,
+              title: about,
+              'aria-label': about,
             },
-            h('span', { class: 'tl-seg-text' }, leaf),
+            h('span', { class: 'tl-seg-text', 'aria-hidden': 'true' }, leaf),
           );
+          const show = () => replaceChildren(detail, about);
+          seg.addEventListener('click', show);
+          seg.addEventListener('focus', show);
+          seg.addEventListener('mouseenter', show);
+          return seg;
         }),
       ),
     );
@@ -97,7 +107,7 @@ export function renderTimeline(transitions: TransitionRow[], endedAt: string | n
       ),
       lane('call'),
       lane('claim'),
-      h('figcaption', { class: 'muted' }, 'Hover a segment for its state and the event that entered it.'),
+      h('figcaption', { class: 'muted' }, detail),
     ),
   );
   section.appendChild(

@@ -53,12 +53,13 @@ async function getJson<T>(path: string, signal?: AbortSignal): Promise<T> {
 
 /** Lists conversations, newest first. */
 export async function listConversations(
-  query: { limit?: number; state?: ConversationState | '' },
+  query: { limit?: number; state?: ConversationState | ''; endReason?: string },
   signal?: AbortSignal,
 ): Promise<ConversationRow[]> {
   const q = new URLSearchParams();
   q.set('limit', String(query.limit ?? 50));
   if (query.state) q.set('state', query.state);
+  if (query.endReason) q.set('end_reason', query.endReason);
   const r = await getJson<{ conversations: ConversationRow[] }>(`/api/conversations?${q}`, signal);
   return r.conversations;
 }
@@ -93,4 +94,23 @@ export function callSocketUrl(audio: boolean): string {
   const token = pageToken();
   if (token) url.searchParams.set('token', token);
   return url.toString();
+}
+
+/**
+ * Why this page may not open calls or read history (the dashboard is locked: PUBLIC_URL without
+ * DASHBOARD_TOKEN, or a missing or wrong `?token=`), with how to open it; null when it may, or when
+ * the server cannot be reached (the call itself then says so).
+ */
+export async function dashboardLockedReason(signal?: AbortSignal): Promise<string | null> {
+  try {
+    await getJson('/api/conversations?limit=1', signal);
+    return null;
+  } catch (err) {
+    if (err instanceof ApiError && (err.status === 401 || err.status === 403)) {
+      return err.status === 403
+        ? 'This dashboard is locked: the server is public (PUBLIC_URL is set) and no DASHBOARD_TOKEN is set, so calls from this page and the call history are refused to protect callers’ personal data. To open it, set DASHBOARD_TOKEN on the server, restart it, and open this page as /?token=<DASHBOARD_TOKEN>.'
+        : 'This dashboard needs its token: open this page as /?token=<DASHBOARD_TOKEN> (the value set on the server). Without it, calls from this page and the call history are refused.';
+    }
+    return null;
+  }
 }

@@ -2,8 +2,8 @@
  * Row shapes the API returns, shared with the server (type-only imports: nothing of the server is
  * bundled), so a column rename breaks the client's typecheck instead of the page.
  */
+export type { ConversationResponse as ConversationDetail } from '../../../src/http/api-routes';
 export type {
-  ConversationDetail,
   ConversationRow,
   ConversationState,
   MessageRow,

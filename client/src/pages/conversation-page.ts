@@ -1,6 +1,8 @@
 /**
  * One stored conversation: summary, transcript (with what the caller heard of interrupted bot
- * turns), a timeline of both machines' transitions, and the metrics as charts.
+ * turns, keypad entries as one turn each), a timeline of both machines' transitions, and the
+ * metrics as charts. A transferred call says so above the transcript; the recording player
+ * (client/src/call/recording-player.ts) mounts into the `#recording-slot` element.
  */
 import { h, replaceChildren } from '../lib/dom';
 import { ApiError, getConversation } from '../lib/api';
@@ -8,8 +10,10 @@ import { durationBetween, formatAmount, formatClaimDate, formatDurationMs, forma
 import type { ConversationDetail, MessageRow } from '../lib/rows';
 import { renderTimeline } from '../charts/transition-timeline';
 import { renderMetrics } from '../charts/metrics-chart';
-import { renderToolCall } from '../call/transcript-view';
+import { callerTurnBody, renderToolCall } from '../call/transcript-view';
+import { callKindOf, callOutcomeOf, endReasonText } from '../lib/call-outcome';
 import { describeStoredTool } from '../lib/tool-text';
+import { renderRecordingPlayer } from '../call/recording-player';
 
 function message(m: MessageRow): HTMLElement {
   if (m.role === 'tool' || m.role === 'system') {
@@ -19,6 +23,15 @@ function message(m: MessageRow): HTMLElement {
       : h('li', { class: 'msg-tool' }, h('span', { class: 'tool-name' }, m.role), ` ${m.text}`);
   }
   const who = m.role === 'user' ? 'you' : 'bot';
+  if (m.role === 'user') {
+    const shown = callerTurnBody(m.text);
+    return h(
+      'li',
+      { class: `msg msg-you ${shown.cls}` },
+      h('span', { class: 'msg-who' }, 'Caller'),
+      shown.body,
+    );
+  }
   const body = h('p', { class: 'msg-text' });
   if (m.role === 'assistant' && m.interrupted) {
     const heard = (m.heard_text ?? '').trim();
@@ -38,22 +51,35 @@ function message(m: MessageRow): HTMLElement {
   );
 }
 
+/** A machine version (`claim+call@af0d38a7da5b`) that breaks only between its parts, never mid-hash. */
+function versionText(version: string): HTMLElement {
+  const parts = version.split(/(?<=[@+])/);
+  return h(
+    'code',
+    { class: 'version' },
+    parts.flatMap((p, i) => (i ? [h('wbr'), h('span', null, p)] : [h('span', null, p)])),
+  );
+}
+
 function render(main: HTMLElement, d: ConversationDetail, moveFocus: boolean): void {
   const c = d.conversation;
   const duration = durationBetween(c.created_at, c.ended_at);
+  const outcome = callOutcomeOf(c);
   const facts: Array<[string, Node | string]> = [
-    ['State', h('span', { class: `badge badge-state-${c.state}` }, c.state)],
-    ['Status', c.claim_status],
+    ['Outcome', h('span', { class: `badge badge-outcome-${outcome.kind}` }, outcome.text)],
+    ['Claim status', c.claim_status],
     ['Incident date', formatClaimDate(c.claim_date)],
     ['Amount', formatAmount(c.claim_amount)],
     ['Started', formatWhen(c.created_at)],
     ['Duration', duration === null ? 'not ended' : formatDurationMs(duration)],
-    ['Ended because', c.end_reason?.replace(/_/g, ' ') ?? '—'],
-    ['Channel', c.channel],
+    ['Ended because', c.ended_at ? endReasonText(c.end_reason) : '—'],
+    ['Channel', callKindOf(c, d.transitions)],
     ['From', c.from_number ?? '—'],
-    ['Machine version', h('code', null, c.machine_version)],
+    ['Machine version', versionText(c.machine_version)],
   ];
+  const transferred = c.end_reason === 'transferred';
   const title = h('h1', { tabindex: '-1' }, `Claim ${c.claim_id}`);
+  const items = d.messages.map((m) => ({ message: m, el: message(m) }));
   replaceChildren(
     main,
     h(
@@ -77,8 +103,20 @@ function render(main: HTMLElement, d: ConversationDetail, moveFocus: boolean): v
           'section',
           { class: 'card', 'aria-labelledby': 'conv-transcript' },
           h('h2', { id: 'conv-transcript' }, 'Transcript'),
+          transferred
+            ? h(
+                'p',
+                { class: 'hint transfer-note', role: 'note' },
+                'This call was transferred to a person: the transcript ends where the bot handed the caller over.',
+              )
+            : null,
+          renderRecordingPlayer(d, items),
           d.messages.length
-            ? h('ol', { class: 'transcript-list static' }, d.messages.map(message))
+            ? h(
+                'ol',
+                { class: 'transcript-list static' },
+                items.map((i) => i.el),
+              )
             : h('p', { class: 'muted' }, 'No messages were stored.'),
         ),
         renderMetrics(d.metrics),

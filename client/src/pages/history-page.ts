@@ -1,6 +1,7 @@
 /**
- * History: the stored conversations, newest first, filterable by state; each row links to its
- * detail page. On a narrow screen the table becomes one card per call.
+ * History: the stored conversations, newest first, filterable by claim state and end reason; each
+ * row links to its detail page and says how the call ended (live, filed, transferred, or ended
+ * unfinished), why, and the claim's status. On a narrow screen the table becomes one card per call.
  */
 import { h, replaceChildren } from '../lib/dom';
 import { ApiError, listConversations } from '../lib/api';
@@ -13,6 +14,25 @@ import {
   formatWhen,
 } from '../lib/format';
 import type { ConversationRow, ConversationState } from '../lib/rows';
+import { KNOWN_END_REASONS, callKindOf, callOutcomeOf, endReasonText } from '../lib/call-outcome';
+
+const COLUMNS = [
+  'Claim',
+  'Outcome',
+  'Claim status',
+  'End reason',
+  'Amount',
+  'Claim date',
+  'When',
+  'Duration',
+  'Channel',
+];
+
+/** The outcome badge: a call that ended before its claim was done never reads as live. */
+function outcomeBadge(c: ConversationRow): HTMLElement {
+  const o = callOutcomeOf(c);
+  return h('span', { class: `badge badge-outcome-${o.kind}`, 'data-outcome': o.kind }, o.text);
+}
 
 /** Renders the page into `main` (focus moves to its heading after a navigation); returns a cleanup. */
 export function mountHistoryPage(
@@ -29,6 +49,12 @@ export function mountHistoryPage(
     h('option', { value: 'ongoing' }, 'Ongoing'),
     h('option', { value: 'initial' }, 'Initial'),
   );
+  const reasonSelect = h(
+    'select',
+    { id: 'reason-filter', name: 'end_reason' },
+    h('option', { value: '' }, 'Any'),
+    KNOWN_END_REASONS.map((r) => h('option', { value: r }, endReasonText(r))),
+  );
   const refresh = h('button', { type: 'submit', class: 'btn' }, 'Refresh');
   const status = h('p', { class: 'muted', role: 'status' }, 'Loading…');
   const body = h('div', { class: 'history-body' });
@@ -38,6 +64,8 @@ export function mountHistoryPage(
     { class: 'filters', 'aria-label': 'Filter calls' },
     h('label', { for: 'state-filter' }, 'State'),
     select,
+    h('label', { for: 'reason-filter' }, 'End reason'),
+    reasonSelect,
     refresh,
   );
   replaceChildren(
@@ -53,18 +81,24 @@ export function mountHistoryPage(
       'tr',
       null,
       h('th', { scope: 'row', 'data-label': 'Claim' }, h('a', { href: linkTo(c.id) }, c.claim_id)),
-      cell('State', h('span', { class: `badge badge-state-${c.state}` }, c.state)),
+      cell('Outcome', outcomeBadge(c)),
+      cell(
+        'Claim status',
+        h(
+          'span',
+          { class: `badge badge-${c.claim_status === 'Pending' ? 'ok' : 'neutral'}` },
+          c.claim_status,
+        ),
+      ),
+      cell('End reason', c.ended_at ? endReasonText(c.end_reason) : '—'),
       cell('Amount', formatAmount(c.claim_amount)),
       cell('Claim date', formatClaimDate(c.claim_date)),
       cell(
         'When',
         h('time', { datetime: c.created_at, title: formatAgo(c.created_at) }, formatWhen(c.created_at)),
       ),
-      cell(
-        'Duration',
-        duration === null ? (c.ended_at ? '—' : 'live or cut off') : formatDurationMs(duration),
-      ),
-      cell('Channel', c.channel),
+      cell('Duration', duration === null ? (c.ended_at ? '—' : 'not ended') : formatDurationMs(duration)),
+      cell('Channel', callKindOf(c)),
     );
   };
 
@@ -72,7 +106,10 @@ export function mountHistoryPage(
     replaceChildren(status, 'Loading…');
     try {
       const state = select.value as ConversationState | '';
-      const rows = await listConversations({ limit: 100, state }, abort.signal);
+      const rows = await listConversations(
+        { limit: 100, state, endReason: reasonSelect.value },
+        abort.signal,
+      );
       replaceChildren(
         status,
         rows.length ? `${rows.length} call${rows.length === 1 ? '' : 's'}, newest first.` : '',
@@ -105,9 +142,7 @@ export function mountHistoryPage(
               h(
                 'tr',
                 null,
-                ['Claim', 'State', 'Amount', 'Claim date', 'When', 'Duration', 'Channel'].map((c) =>
-                  h('th', { scope: 'col' }, c),
-                ),
+                COLUMNS.map((c) => h('th', { scope: 'col' }, c)),
               ),
             ),
             h('tbody', null, rows.map(row)),
@@ -132,6 +167,7 @@ export function mountHistoryPage(
     void load();
   });
   select.addEventListener('change', () => void load());
+  reasonSelect.addEventListener('change', () => void load());
   void load();
   if (moveFocus) title.focus();
   return () => abort.abort();

@@ -5,11 +5,12 @@
  * The page object lives for the whole visit, so a call goes on while the user looks at History.
  */
 import { h, replaceChildren } from '../lib/dom';
-import type { Health } from '../lib/api';
+import { dashboardLockedReason, type Health } from '../lib/api';
 import { startCall, type CallConnection } from '../call/call-connection';
 import type { ServerFrame } from '../call/protocol';
 import { createTranscriptView } from '../call/transcript-view';
 import { createClaimCard } from '../call/claim-card';
+import { createMachinesNow } from '../call/machines-now';
 import { createMachineChart } from '../charts/machine-chart';
 import { createLatencyChart } from '../charts/latency-chart';
 import { CALL_MACHINE, CLAIM_MACHINE } from '../machines';
@@ -30,6 +31,7 @@ const KEYPAD = ['1', '2', '3', '4', '5', '6', '7', '8', '9', '*', '0', '#'];
 export function createTalkPage(): TalkPage {
   const transcript = createTranscriptView();
   const claim = createClaimCard();
+  const machinesNow = createMachinesNow('machines-live');
   const latency = createLatencyChart();
   const callChart = createMachineChart(CALL_MACHINE, { title: 'Call machine (turn-taking)' });
   const claimChart = createMachineChart(CLAIM_MACHINE, { title: 'Claim machine (business flow)' });
@@ -63,6 +65,7 @@ export function createTalkPage(): TalkPage {
     'This server has no speech-to-text (set DEEPGRAM_API_KEY): on a call the bot hears that you speak, not what you say. Type your answers or use the keypad; the bot still speaks.',
   );
   const error = h('p', { class: 'call-error', role: 'alert', hidden: true });
+  const locked = h('p', { class: 'call-error locked', role: 'alert', id: 'dashboard-locked', hidden: true });
   const input = h('input', {
     id: 'say-input',
     name: 'say',
@@ -71,7 +74,8 @@ export function createTalkPage(): TalkPage {
     enterkeyhint: 'send',
     maxlength: '2000',
     disabled: true,
-    placeholder: 'e.g. "got it", "March 3rd", "$1,250", "yes"',
+    placeholder: 'e.g. "March 3rd"',
+    title: 'e.g. "got it", "March 3rd", "$1,250", "yes"',
   });
   const sendBtn = h('button', { type: 'submit', class: 'btn', disabled: true }, 'Send');
   const form = h(
@@ -111,6 +115,7 @@ export function createTalkPage(): TalkPage {
           'The bot opens an insurance claim, reads you its number, asks for the incident date and the amount, reads them back and files the claim. Call with your microphone, or chat by typing.',
         ),
         h('div', { class: 'call-controls' }, callBtn, chatBtn, muteBtn, hangBtn),
+        locked,
         sttHint,
         micState,
         status,
@@ -119,11 +124,17 @@ export function createTalkPage(): TalkPage {
         form,
         keypad,
       ),
-      h('div', { class: 'talk-side' }, claim.element, latency.element),
+      h(
+        'aside',
+        { class: 'talk-side', 'aria-label': 'Claim and machines, live' },
+        claim.element,
+        machinesNow.element,
+        latency.element,
+      ),
     ),
     h(
       'section',
-      { class: 'machines', 'aria-labelledby': 'machines-title' },
+      { class: 'machines', id: 'machines-live', 'aria-labelledby': 'machines-title' },
       h('h2', { id: 'machines-title' }, 'Machines, live'),
       h('div', { class: 'machines-grid' }, callChart.element, claimChart.element),
     ),
@@ -134,6 +145,8 @@ export function createTalkPage(): TalkPage {
   let ctx: AudioContext | null = null;
   let botAudible = false;
   let callValue: unknown = null;
+  let sttLocal = false;
+  let lockedReason: string | null = null;
 
   const setError = (msg: string | null) => {
     error.hidden = !msg;
@@ -146,12 +159,20 @@ export function createTalkPage(): TalkPage {
     if (state !== 'on') micLevel.style.transform = 'scaleX(0)';
   };
 
+  /** What the microphone does for the bot: without speech-to-text it hears that you speak, not what. */
+  const micOnText = () =>
+    sttLocal
+      ? 'Microphone on: the bot hears when you speak, not your words (no speech-to-text)'
+      : 'Microphone on: the bot hears you';
+
   const setPhase = (p: Phase) => {
     phase = p;
     const live = p === 'live';
     const busy = p === 'starting' || live;
     callBtn.hidden = busy;
     chatBtn.hidden = busy;
+    callBtn.disabled = lockedReason !== null;
+    chatBtn.disabled = lockedReason !== null;
     hangBtn.hidden = !busy;
     muteBtn.hidden = !(busy && call?.mode === 'audio');
     input.disabled = !live;
@@ -202,6 +223,7 @@ export function createTalkPage(): TalkPage {
           callChart.setValue(f.value, eventType);
           describeCall();
         } else claimChart.setValue(f.value, eventType);
+        machinesNow.set(f.actor, f.value, eventType);
         break;
       }
       case 'claim.updated':
@@ -238,6 +260,7 @@ export function createTalkPage(): TalkPage {
         // The session ends exactly when the call machine reaches its final state, `ended`.
         callValue = 'ended';
         callChart.setValue('ended', 'session ended');
+        machinesNow.set('call', 'ended', 'session ended');
         break;
       default:
         break;
@@ -252,6 +275,7 @@ export function createTalkPage(): TalkPage {
     latency.reset();
     callChart.reset();
     claimChart.reset();
+    machinesNow.reset();
     callValue = null;
     botAudible = false;
     closeAudio();
@@ -289,7 +313,7 @@ export function createTalkPage(): TalkPage {
         },
         ctx,
       );
-      if (mode === 'audio') setMic('on', 'Microphone on: the bot hears you');
+      if (mode === 'audio') setMic('on', micOnText());
       setStatus('Connecting…');
     } catch (err) {
       call = null;
@@ -310,10 +334,7 @@ export function createTalkPage(): TalkPage {
     call.setMuted(muted);
     muteBtn.setAttribute('aria-pressed', String(muted));
     replaceChildren(muteBtn, muted ? 'Unmute microphone' : 'Mute microphone');
-    setMic(
-      muted ? 'muted' : 'on',
-      muted ? 'Microphone muted: the bot hears silence' : 'Microphone on: the bot hears you',
-    );
+    setMic(muted ? 'muted' : 'on', muted ? 'Microphone muted: the bot hears silence' : micOnText());
   });
   form.addEventListener('submit', (e) => {
     e.preventDefault();
@@ -329,15 +350,29 @@ export function createTalkPage(): TalkPage {
       const d = k.textContent ?? '';
       if (!call || phase !== 'live') return;
       call.sendDtmf(d);
-      transcript.note(`You pressed ${d}.`);
+      transcript.keypadDigit(d);
     });
   }
+
+  // A locked dashboard refuses the call socket without a word (the browser sees code 1006): ask
+  // the API first, and say why and how to open the page instead of offering a call that fails.
+  void dashboardLockedReason().then((reason) => {
+    lockedReason = reason;
+    locked.hidden = reason === null;
+    replaceChildren(locked, reason ?? '');
+    if (phase === 'idle') {
+      setPhase('idle');
+      if (reason) setStatus('Calls from this page are refused by the server.');
+    }
+  });
 
   return {
     element,
     setHealth(health) {
       latency.setProviders(health?.providers ?? {});
-      sttHint.hidden = health?.providers?.stt !== 'local';
+      sttLocal = health?.providers?.stt === 'local';
+      sttHint.hidden = !sttLocal;
+      if (call?.mode === 'audio' && phase === 'live' && !call.muted) setMic('on', micOnText());
     },
     shown(moveFocus) {
       if (!moveFocus) return;

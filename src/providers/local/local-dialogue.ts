@@ -22,6 +22,8 @@ import {
 import type { DialogueChunk, DialogueMessage, DialogueProvider, DialogueRequest } from '../types.js';
 import { amountForSpeech, dateForSpeech } from './speech-format.js';
 import { understandUtterance, type UnderstandContext, type Understanding } from './understand.js';
+import { asksForPerson } from './person-request.js';
+import type { CallToolEvent } from '../../../machines/call/call.events.js';
 
 /** The claim values as the local voice says them (`{claimNumber}` etc. in the machines' templates). */
 export function spokenValues(claim: ClaimView): Record<string, string | null> {
@@ -133,12 +135,22 @@ const QUESTION_START =
 const HEDGE =
   /\b(maybe|perhaps|probably|i think|i guess|not sure|unsure|don'?t know|no idea|or|either|roughly|wait|hold on|hang on|but)\b/;
 
+/** A request for a person is read by the fast path at any length up to this many words. */
+const PERSON_REQUEST_MAX_WORDS = 30;
+
 /**
  * The claim events a plain answer to the state's question gives, or null when the turn is not
- * one (see file header): then the dialogue decides. Never throws.
+ * one (see file header): then the dialogue decides. A request for a person ("an agent, please")
+ * is read here too, before any other rule: it needs no model either. Never throws.
  */
-export function fastAnswerEvents(claim: ClaimView, text: string, today: string): ClaimToolEvent[] | null {
+export function fastAnswerEvents(
+  claim: ClaimView,
+  text: string,
+  today: string,
+): (ClaimToolEvent | CallToolEvent)[] | null {
   if (typeof text !== 'string') return null;
+  if (text.split(/\s+/).length <= PERSON_REQUEST_MAX_WORDS && asksForPerson(text))
+    return [{ type: 'caller.transfer.requested' }];
   const line = text.trim().toLowerCase().replace(/\s+/g, ' ');
   if (line === '' || line.split(' ').length > FAST_ANSWER_MAX_WORDS) return null;
   if (line.includes('?') || QUESTION_START.test(line) || HEDGE.test(line)) return null;
@@ -185,7 +197,7 @@ function trailingToolResults(history: readonly DialogueMessage[]): { ok: boolean
 }
 
 /** Placeholders a turn's template may leave empty. */
-const OPTIONAL = ['keypadOffer', 'callerNumber', 'acknowledgement'];
+const OPTIONAL = ['keypadOffer', 'callerNumber', 'acknowledgement', 'recordingNotice'];
 
 /**
  * Composes what the bot says for a request that calls for speech (not for tool calls), from the
@@ -211,7 +223,8 @@ export function speechFor(req: DialogueRequest, today: string): string {
     const callerNumber = last4
       ? fillTemplate(callTurnWording.callerNumber.say, { callerLast4: last4 })
       : null;
-    return say(callTurnWording.greeting, { callerNumber });
+    const recordingNotice = callInfo.recorded ? callTurnWording.recordingNotice.say : null;
+    return say(callTurnWording.greeting, { callerNumber, recordingNotice });
   }
   // A caller leaving once there is nothing left to ask hears the state's own closing words.
   if (reason === 'callerGoodbye' && claim.expects === 'none') return question;
@@ -286,10 +299,10 @@ export function createLocalDialogue(
       if (req.reason === 'user' && last?.role === 'user') {
         const understood = understandFor(req.claim, last.content, opts.today());
         const chosen = chosenAmount(req.claim, req.history, last.content, opts.today());
-        const events = turnEventsFor(
-          req.claim,
-          chosen === null ? understood : { ...understood, amount: chosen },
-        );
+        // A caller asking for a person gets one (or hears why not), whatever else they said.
+        const events: { type: string }[] = asksForPerson(last.content)
+          ? [{ type: 'caller.transfer.requested' }]
+          : turnEventsFor(req.claim, chosen === null ? understood : { ...understood, amount: chosen });
         if (events.length > 0) {
           for (const e of events) {
             const { type, ...args } = e;

@@ -285,13 +285,25 @@ function namesADay(r: chrono.ParsedResult): boolean {
 
 type DateScan = { candidates: DateCandidate[]; masked: string };
 
+/**
+ * What every date or time chrono reads contains: a digit, a month or weekday (or its
+ * abbreviation), a relative day word, a unit of time, or a time-of-day marker. An utterance with
+ * none of them ("okay, got it", "twelve hundred fifty dollars", "yes, that's correct") skips
+ * chrono, the costliest step of understanding. Over-inclusive on purpose: a false match only
+ * runs chrono as before.
+ */
+const MAY_NAME_A_DATE_OR_TIME_RE =
+  /\d|jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec|mon|tue|wed|thu|fri|sat|sun|today|tonight|tomorrow|tmr|yesterday|now|ago|noon|midnight|morning|afternoon|evening|night|sec|min|hour|day|week|month|year|qtr|quarter|decade|fortnight|\b[ap]\.?\s?m\b|o'?\s?clock/i;
+
 function scanChronoDates(text: string, masked: string, today: string, todayYmd: Ymd): DateScan {
   const candidates: DateCandidate[] = [];
   const instant = new Date(todayYmd.y, todayYmd.m - 1, todayYmd.d, 12, 0, 0, 0);
   instant.setFullYear(todayYmd.y); // years 0–99 would otherwise map to 1900–1999
   let results: chrono.ParsedResult[];
   try {
-    results = chrono.en.casual.parse(masked, { instant }, { forwardDate: false });
+    results = MAY_NAME_A_DATE_OR_TIME_RE.test(masked)
+      ? chrono.en.casual.parse(masked, { instant }, { forwardDate: false })
+      : [];
   } catch {
     results = []; // chrono should not throw; if it does, the caller is simply asked again
   }

@@ -76,6 +76,7 @@ export function systemPromptFor(req: DialogueRequest, today: string): string {
     `Current step: ${v.label}. Goal of this step: ${v.goal}`,
     `Known so far: ${facts.join('; ')}.`,
     last4 ? (fillTemplate(callTurnWording.callerNumber.instruction, { callerLast4: last4 }) ?? '') : '',
+    req.callInfo.recorded && req.reason === 'greeting' ? callTurnWording.recordingNotice.instruction : '',
     turnWordingFor(req.reason).instruction,
   ]
     .filter(Boolean)

@@ -16,8 +16,23 @@ export interface ToolDefinition {
   function: { name: string; description: string; parameters: Record<string, unknown> };
 }
 
-/** Builds the tool definition of one event from its schema (the single source of truth). */
+/**
+ * The tool definition of one event, built from its schema (the single source of truth) once and
+ * shared: don't mutate it.
+ */
 export function toolDefinitionOf(eventType: ClaimToolEventType | CallToolEventType): ToolDefinition {
+  // The schemas are static: build each definition's JSON schema once, not on every request.
+  let def = definitions.get(eventType);
+  if (!def) {
+    def = buildToolDefinition(eventType);
+    definitions.set(eventType, def);
+  }
+  return def;
+}
+
+const definitions = new Map<string, ToolDefinition>();
+
+function buildToolDefinition(eventType: ClaimToolEventType | CallToolEventType): ToolDefinition {
   const schema =
     eventType in claimToolArgSchemas
       ? claimToolArgSchemas[eventType as ClaimToolEventType]

@@ -19,6 +19,7 @@ import {
 } from '../call-orchestration.js';
 import type { Slot } from '../host.js';
 import type { CallHangUp } from './rest-client.js';
+import type { TransferDesk } from './transfer-desk.js';
 import { createTwilioCodec } from './twilio-codec.js';
 
 /** Said in Twilio's voice when our own speech synthesis is down (see AudioCallOptions.onSpeechFailed). */
@@ -39,6 +40,8 @@ export interface MediaStreamDeps {
   providers: AudioProviders;
   /** REST hang-up (null without Twilio credentials: closing the socket ends `<Connect>` anyway). */
   hangUp: CallHangUp | null;
+  /** Transfers to a person (null or absent without TRANSFER_NUMBER: the bot says it cannot). */
+  transferDesk?: TransferDesk | null;
   logger: Logger;
   /** Session observers (tests, live dashboards). */
   onNotice?: (n: SessionNotice) => void;
@@ -50,11 +53,29 @@ export interface MediaStreamDeps {
   admit?: (callSid: string) => Slot | null;
 }
 
-/** The phone call behind a stream, ended over REST (without credentials: nothing to do). */
-export function twilioCarrierCall(rest: CallHangUp | null): CarrierCall {
+/**
+ * The phone call behind a stream, ended over REST (without credentials: nothing to do), and
+ * transferred to a person through the desk when there is one.
+ */
+export function twilioCarrierCall(rest: CallHangUp | null, desk: TransferDesk | null = null): CarrierCall {
   return {
+    ...(desk
+      ? {
+          async transfer(request, { callSid, log }) {
+            if (!callSid) throw new Error('no CallSid: this stream cannot be transferred');
+            try {
+              await desk.transfer(callSid, request);
+              log.info({ cause: request.cause }, 'twilio call redirected to a person');
+            } catch (err) {
+              log.warn({ err: (err as Error).message }, 'transfer refused; the bot goes on');
+              throw err;
+            }
+          },
+        }
+      : {}),
     async hangUp(reason, { callSid, claimId, log }) {
-      if (!rest || !callSid) return;
+      // A transferred call is the person's now: only our stream closes.
+      if (!rest || !callSid || reason === 'transferred') return;
       try {
         // A drain that ran out of time: a last word in Twilio's voice, then the hang-up.
         const r =
@@ -83,7 +104,7 @@ export function handleTwilioMediaStream(ws: WebSocket, deps: MediaStreamDeps): C
     startSession: deps.startSession,
     logger: deps.logger,
     audio: deps.providers,
-    carrier: twilioCarrierCall(deps.hangUp),
+    carrier: twilioCarrierCall(deps.hangUp, deps.transferDesk ?? null),
     ...(deps.admit ? { admit: deps.admit } : {}),
     ...(deps.onNotice ? { onNotice: deps.onNotice } : {}),
   });

@@ -5,6 +5,15 @@
  */
 import twilio from 'twilio';
 
+/** Gives a live call new TwiML (a transfer's `<Dial>`). */
+export interface CallRedirect {
+  /**
+   * Replaces what the call runs with `twiml` (Twilio ends our `<Connect><Stream>` and runs it).
+   * `already_ended`: the call is gone (404 / 20404). Throws on other errors.
+   */
+  redirect(callSid: string, twiml: string): Promise<'redirected' | 'already_ended'>;
+}
+
 /** Hangs up calls. */
 export interface CallHangUp {
   /** Completes the call. An already-ended call (404 / code 20404) counts as done. Throws on other errors. */
@@ -22,7 +31,7 @@ export function createTwilioHangUp(opts: {
   authToken: string;
   apiUrl?: string;
   timeoutMs?: number;
-}): CallHangUp {
+}): CallHangUp & CallRedirect {
   const base = opts.apiUrl?.replace(/\/+$/, '');
   class RewritingRequestClient extends twilio.RequestClient {
     override request<T>(o: Parameters<twilio.RequestClient['request']>[0]) {
@@ -44,6 +53,8 @@ export function createTwilioHangUp(opts: {
   };
   return {
     hangUp: (callSid) => update(callSid, { status: 'completed' }),
+    redirect: async (callSid, twiml) =>
+      (await update(callSid, { twiml })) === 'completed' ? 'redirected' : 'already_ended',
     hangUpWithMessage(callSid, message) {
       const response = new twilio.twiml.VoiceResponse();
       response.say(message);

@@ -23,13 +23,15 @@ import type { CallAdmission, RouteHost } from '../host.js';
 import type { MediaStreamDeps } from './media-stream-session.js';
 import { handleTwilioMediaStream } from './media-stream-session.js';
 import { busyTwiml, connectStreamTwiml } from './twiml.js';
+import { isConversationId, WHISPER_CONVERSATION_PARAM, WHISPER_PATH } from './transfer-desk.js';
 import { advertisedStreamUrl } from './stream-url.js';
 import { isCallSid, isCleanText } from './media-messages.js';
 import { isValidStreamSignature, isValidWebhookSignature } from './signature.js';
 
 /** What the Twilio routes need. */
 export interface TwilioRouteDeps extends Omit<MediaStreamDeps, 'logger'> {
-  config: Pick<AppConfig, 'PUBLIC_URL' | 'TWILIO_AUTH_TOKEN' | 'PORT' | 'TRUST_PROXY'>;
+  config: Pick<AppConfig, 'PUBLIC_URL' | 'TWILIO_AUTH_TOKEN' | 'PORT' | 'TRUST_PROXY'> &
+    Partial<Pick<AppConfig, 'PUBLIC_STREAM_URL'>>;
   sessions: CallAdmission;
   logger: Logger;
 }
@@ -47,23 +49,33 @@ export function registerTwilioRoutes(app: RouteHost, deps: TwilioRouteDeps): voi
   const log = deps.logger.child({ component: 'twilio' });
   const token = deps.config.TWILIO_AUTH_TOKEN;
   const publicUrl = deps.config.PUBLIC_URL?.replace(/\/+$/, '');
+  // Many instances behind one number: each one advertises its own stream URL (PUBLIC_STREAM_URL),
+  // so the media stream reaches the instance that answered the webhook.
+  const ownStreamUrl = deps.config.PUBLIC_STREAM_URL;
+  /** The URL Twilio signs the upgrade over: the one we advertise. */
+  const signedStreamUrl = ownStreamUrl ?? (publicUrl ? streamUrlOf(publicUrl) : undefined);
 
   /** Stream URLs already logged: each distinct one once (bounded: Host headers are the caller's). */
   const logged = new Set<string>();
   /** The stream URL Twilio is told to open (and that it signs the upgrade with), see stream-url.ts. */
   const streamUrlFor = (req: express.Request): string => {
-    const url = advertisedStreamUrl(
-      { headers: req.headers, remoteAddress: req.socket.remoteAddress },
-      {
-        publicUrl,
-        trustProxy: deps.config.TRUST_PROXY,
-        fallbackHost: `localhost:${deps.config.PORT}`,
-      },
-    );
+    const url =
+      ownStreamUrl ??
+      advertisedStreamUrl(
+        { headers: req.headers, remoteAddress: req.socket.remoteAddress },
+        {
+          publicUrl,
+          trustProxy: deps.config.TRUST_PROXY,
+          fallbackHost: `localhost:${deps.config.PORT}`,
+        },
+      );
     if (!logged.has(url) && logged.size < 16) {
       logged.add(url);
       log.info(
-        { streamUrl: url, from: publicUrl ? 'PUBLIC_URL' : 'request headers' },
+        {
+          streamUrl: url,
+          from: ownStreamUrl ? 'PUBLIC_STREAM_URL' : publicUrl ? 'PUBLIC_URL' : 'request headers',
+        },
         'advertising this media stream URL to Twilio',
       );
     }
@@ -104,14 +116,43 @@ export function registerTwilioRoutes(app: RouteHost, deps: TwilioRouteDeps): voi
   app.express.post('/twilio/voice', webhook('/twilio/voice'));
   app.express.post('/', webhook('/'));
 
+  // The whisper of a transfer: Twilio fetches it when the person answers. It tells claim data, so
+  // it is served only to signed requests (signed over the URL with its query, as written in the
+  // `<Number url>`), never without a token.
+  const desk = deps.transferDesk;
+  if (desk) {
+    app.express.post(WHISPER_PATH, (req, res) => {
+      const body = (req.body ?? {}) as Record<string, unknown>;
+      const sig = req.get('x-twilio-signature');
+      if (
+        !token ||
+        !publicUrl ||
+        !isValidWebhookSignature(token, sig, `${publicUrl}${req.originalUrl}`, body)
+      ) {
+        log.warn('whisper refused: bad X-Twilio-Signature');
+        res.status(403).type('text/plain').send('invalid signature');
+        return;
+      }
+      const id = req.query[WHISPER_CONVERSATION_PARAM];
+      void desk
+        .whisperTwiml(isConversationId(id) ? id : '')
+        .then((twiml) => {
+          log.info({ conversationId: isConversationId(id) ? id : null }, 'whisper served to the transfer');
+          res.type('text/xml').send(twiml);
+        })
+        .catch((err: unknown) => {
+          log.error({ err: (err as Error).message }, 'whisper failed');
+          if (!res.headersSent) res.status(500).type('text/plain').send('whisper unavailable');
+        });
+    });
+  }
+
   app.addWsRoute({
     path: '/twilio/stream',
     authorize: (req) => {
-      if (token && publicUrl) {
+      if (token && signedStreamUrl) {
         const sig = req.headers['x-twilio-signature'];
-        if (
-          !isValidStreamSignature(token, typeof sig === 'string' ? sig : undefined, streamUrlOf(publicUrl))
-        ) {
+        if (!isValidStreamSignature(token, typeof sig === 'string' ? sig : undefined, signedStreamUrl)) {
           log.warn('media stream refused: bad X-Twilio-Signature');
           return { ok: false, status: 403, message: 'invalid signature' };
         }
