@@ -72,5 +72,5 @@ describe('a false interruption (whole phone path)', () => {
     } finally {
       await h.close();
     }
-  }, 120_000);
+  }, 180_000);
 });
