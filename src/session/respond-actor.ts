@@ -126,8 +126,12 @@ export function createTurnActors(deps: RespondActorDeps) {
     return { ...r, outcome: 'none', acceptedEvents: 0, generationComplete: true } satisfies RespondResult;
   };
 
-  /** Starts a turn, live or held (see file header). */
-  const startRun = (input: RespondInput, claim: ClaimRef, held: boolean): TurnRun => {
+  /**
+   * Starts a turn, live (its machine events go to `send`) or held (`send` null: set when a
+   * `respond` actor takes it over). See file header.
+   */
+  const startRun = (input: RespondInput, claim: ClaimRef, send: TurnRun['send']): TurnRun => {
+    const held = send === null;
     const turn = input.turn;
     const ac = new AbortController();
     const effects = new TurnEffects(held);
@@ -138,10 +142,9 @@ export function createTurnActors(deps: RespondActorDeps) {
     let discarded = false;
     let speech: TurnSpeech | null = null;
     const written: string[] = [];
-    const run: TurnRun = {
+    const run: Omit<TurnRun, 'result'> = {
       input,
-      result: Promise.resolve() as unknown as Promise<RespondResult>,
-      send: null,
+      send,
       stt: {},
       get discarded() {
         return discarded;
@@ -228,9 +231,8 @@ export function createTurnActors(deps: RespondActorDeps) {
       return r;
     });
     result.catch(() => fork?.stop());
-    (run as { result: Promise<RespondResult> }).result = result;
     previous = result.catch(() => {});
-    return run;
+    return Object.assign(run, { result });
   };
 
   /** Drops the prepared turn (if any) and says so. */
@@ -290,9 +292,7 @@ export function createTurnActors(deps: RespondActorDeps) {
       send({ type: 'bot.turn.failed', turn, message: 'claim not started' });
       return () => {};
     }
-    const run =
-      takePrepared(input, send) ??
-      Object.assign(startRun(input, claim, false), { send: send as TurnRun['send'] });
+    const run = takePrepared(input, send) ?? startRun(input, claim, send);
     run.result
       .then((r) => {
         deps.log.botSaid(turn, r.speech.spokenText, r.speech);
@@ -324,7 +324,7 @@ export function createTurnActors(deps: RespondActorDeps) {
     const claim = system.get('claim') as ClaimRef | undefined;
     discardPrepared('a newer preparation');
     if (!claim) return () => {};
-    const run = startRun(input, claim, true);
+    const run = startRun(input, claim, null);
     deps.logger.debug({ turn: input.turn }, 'preparing the reply while the patience runs');
     run.result.catch(() => {}); // a held failure surfaces only if the turn is taken over
     prepared = run;

@@ -34,16 +34,19 @@ describe('a false interruption (whole phone path)', () => {
     try {
       const call = await h.call({ speedup: SPEEDUP });
       await waitForBotToFinish(call, 0);
+      const beforeReadBack = call.receivedBytes;
       for (const [i, name] of ANSWERS.entries()) await say(call, name, i < ANSWERS.length - 1);
-      // The long read-back is playing: let the caller hear some of it, then make the noise.
+      // The read-back is playing: let the caller hear some of it, then make the noise.
+      await call.waitForMedia(beforeReadBack + 1, 20_000);
       const marks = call.marksEchoed.length;
       await call.waitFor(() => (call.marksEchoed.length > marks + 2 ? true : undefined), 20_000, 'read-back');
       const requests = h.openai!.requests.length;
-      const since = call.receivedBytes;
       await say(call, 'mm-hmm', false);
       await call.waitFor(() => (call.clears.length > 0 ? true : undefined), 20_000, 'the bot stopping');
-      // The resumed read-back plays to its end, then the caller confirms.
-      await waitForBotToFinish(call, since);
+      // No real word follows: the bot resumes (turn 5) once the false-interruption window passed;
+      // the resumed read-back plays to its end, then the caller confirms.
+      await h.cartesia!.waitForContext('t5', 20_000);
+      await waitForBotToFinish(call, call.receivedBytes);
       await say(call, 'yes-thats-correct', false);
       await h.rest!.waitForHangUp(call.callSid, 60_000);
       const d = await h.conversationByCallSid(call.callSid);
@@ -72,5 +75,5 @@ describe('a false interruption (whole phone path)', () => {
     } finally {
       await h.close();
     }
-  }, 120_000);
+  }, 180_000);
 });
