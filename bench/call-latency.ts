@@ -180,11 +180,13 @@ export async function runProfile(
   const fakes = await startFakes(profile, 'full', calls);
   const servers: BenchServer[] = [];
   try {
-    servers.push(
-      ...(await Promise.all(
-        (['engine', 'baseline'] as const).map((k) => spawnBenchServer(k, fakes.providers)),
-      )),
+    // Both spawns settle before a failure is thrown, so the `finally` stops whichever did start.
+    const spawned = await Promise.allSettled(
+      (['engine', 'baseline'] as const).map((k) => spawnBenchServer(k, fakes.providers)),
     );
+    for (const r of spawned) if (r.status === 'fulfilled') servers.push(r.value);
+    const failed = spawned.find((r) => r.status === 'rejected');
+    if (failed) throw failed.reason;
     const place = callPlacer(fakes);
     await warmUp(place, servers);
     log(`  ${profile.name}: servers up and warm`);

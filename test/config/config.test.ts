@@ -16,6 +16,7 @@ describe('configuration', () => {
   it('starts with no environment at all: PGlite in ./data and local providers', () => {
     const c = loadConfig({});
     expect(c).toMatchObject({ PORT: 3000, DATA_DIR: './data', MAX_CONCURRENT_CALLS: 50, LOG_LEVEL: 'info' });
+    expect(c.DEEPGRAM_ENDPOINTING_MS).toBe(300);
     expect(c.providers).toEqual({ stt: 'local', llm: 'local', tts: 'local' });
     expect(createProviders(c, () => '2026-11-25').describe()).toContain('no DEEPGRAM_API_KEY');
   });
@@ -39,6 +40,7 @@ describe('configuration', () => {
     [{ PORT: '70000' }, 'PORT'],
     [{ PUBLIC_URL: 'not a url' }, 'PUBLIC_URL'],
     [{ MAX_CONCURRENT_CALLS: '0' }, 'MAX_CONCURRENT_CALLS'],
+    [{ DEEPGRAM_ENDPOINTING_MS: 'soon' }, 'DEEPGRAM_ENDPOINTING_MS'],
     [{ LOG_LEVEL: 'loud' }, 'LOG_LEVEL'],
     [{ DATABASE_URL: 'mysql://x' }, 'DATABASE_URL'],
     [{ SUPABASE_URL: 'https://x.supabase.co' }, 'SUPABASE_URL'],
