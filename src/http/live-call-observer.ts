@@ -67,6 +67,7 @@ export function observedTransport(
   let conversationId: string | null = null;
   return {
     channel: transport.channel,
+    ...(transport.carriesVoice !== undefined ? { carriesVoice: transport.carriesVoice } : {}),
     openSpeech: (hooks, call) => transport.openSpeech(hooks, call),
     hangUp: (reason) => transport.hangUp(reason),
     notify(notice) {

@@ -19,7 +19,7 @@ import {
   launchChromium,
   openWatchedPage,
 } from './browser-harness.js';
-import { VIEWPORTS, openAt, shootAllPages, typedCallToAmount } from './page-shots.js';
+import { VIEWPORTS, openAt, sayAndWait, shootAllPages, typedCallToAmount } from './page-shots.js';
 
 /** Where an element is on screen. */
 interface Box {
@@ -52,7 +52,7 @@ describeBrowser('browser client layout', () => {
     const shots = await shootAllPages(browser, server.url, SCREENSHOT_DIR, () => server.flush());
     const names = new Set(shots.map((s) => s.name));
     for (const vp of VIEWPORTS)
-      for (const page of ['talk-midcall', 'charts-all-transitions', 'history', 'call-page'])
+      for (const page of ['talk-midcall', 'charts-all-transitions', 'live', 'history', 'call-page'])
         expect(names).toContain(`${page}-${vp.name}`);
     expect(shots.filter((s) => s.overflow > 0).map((s) => `${s.name}: ${s.overflow} px`)).toEqual([]);
   }, 240_000);
@@ -131,6 +131,19 @@ describeBrowser('browser client layout', () => {
         .waitFor();
     } finally {
       await caller.context().close();
+    }
+    // And one filed (so the test does not depend on the calls of the others).
+    const filer = await openAt(browser, VIEWPORTS[0]!);
+    try {
+      await typedCallToAmount(filer, server.url);
+      await sayAndWait(filer, 'twelve hundred fifty dollars');
+      await sayAndWait(filer, "yes, that's correct");
+      await filer
+        .locator('#call-status')
+        .filter({ hasText: /^Call ended/ })
+        .waitFor();
+    } finally {
+      await filer.context().close();
     }
     await server.flush();
 

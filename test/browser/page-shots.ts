@@ -1,7 +1,7 @@
 /**
  * Screenshots of every page of the browser client at the sizes operators use (1280x800, 390x844,
  * 320x640): Talk mid-call (full page and the viewport alone, to show what stays in view), the
- * machine charts with "All transitions", History, and a finished call's page.
+ * machine charts with "All transitions", Live calls, History, and a finished call's page.
  *
  * Used by test/browser/layout.test.ts (into test-output/screenshots/) and runnable on its own
  * against any checkout, e.g. to compare before and after a change:
@@ -120,6 +120,12 @@ export async function shootAllPages(
       for (const toggle of await page.getByLabel('All transitions').all()) await toggle.check();
       await page.locator('.machines').scrollIntoViewIfNeeded();
       files.push(await shot(page, dir, `charts-all-transitions-${vp.name}`));
+      // The Live page in a second tab while this call is still in progress.
+      const live = await page.context().newPage();
+      await live.goto(`${baseUrl}/#/live`);
+      await live.getByRole('heading', { name: 'Live calls' }).waitFor();
+      files.push(await shot(live, dir, `live-${vp.name}`));
+      await live.close();
       await sayAndWait(page, 'twelve hundred fifty dollars');
       await sayAndWait(page, "yes, that's correct");
       await page
