@@ -9,6 +9,7 @@
  * Statements without a tag queue behind an open transaction, exactly as in-process PGlite does.
  */
 import { parentPort, workerData } from 'node:worker_threads';
+import { pgliteCreateOptions } from './pglite-options.js';
 import type { MessagePort } from 'node:worker_threads';
 
 /** A request from the main thread. `tx` tags a statement of an open transaction. */
@@ -55,7 +56,7 @@ async function serve(port: MessagePort, init: WorkerInit): Promise<void> {
   type Tx = Parameters<Parameters<Db['transaction']>[0]>[0];
   let db: Db;
   try {
-    db = await PGlite.create(init.dataDir === undefined ? {} : { dataDir: init.dataDir });
+    db = await PGlite.create(pgliteCreateOptions(init.dataDir));
   } catch (err) {
     port.postMessage({ id: 0, ok: false, error: serializeError(err) } satisfies WorkerReply);
     port.close();

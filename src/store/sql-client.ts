@@ -4,6 +4,7 @@
  * node-postgres (a `pg.Pool`).
  * Nothing outside `src/store` should depend on this module.
  */
+import { pgliteCreateOptions } from './pglite-options.js';
 import pg from 'pg';
 import { openPgliteWorker } from './pglite-worker-client.js';
 
@@ -83,7 +84,7 @@ async function openPgliteInProcess(dataDir: string | undefined): Promise<SqlClie
   const { PGlite } = await import('@electric-sql/pglite');
   let db: InstanceType<typeof PGlite>;
   try {
-    db = await PGlite.create(dataDir === undefined ? {} : { dataDir });
+    db = await PGlite.create(pgliteCreateOptions(dataDir));
   } catch (err) {
     if (dataDir === undefined) throw err;
     throw new PgliteOpenError(dataDir, err);

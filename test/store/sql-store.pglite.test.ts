@@ -74,6 +74,21 @@ describe('PGlite in its worker thread', () => {
   });
 });
 
+describe('PGlite memory settings', () => {
+  it.each([true, false])(
+    'opens with 16 MB of shared buffers (worker: %s), not the server default',
+    async (worker) => {
+      const db = await openSqlClient({ kind: 'pglite', worker });
+      try {
+        const { rows } = await db.query<{ shared_buffers: string }>('show shared_buffers');
+        expect(rows[0]?.shared_buffers).toBe('16MB');
+      } finally {
+        await db.close();
+      }
+    },
+  );
+});
+
 describe('PGlite migrations', () => {
   it('applies each migration once: a second run applies nothing', async () => {
     const db = await openSqlClient({ kind: 'pglite' });
