@@ -30,9 +30,13 @@ const HELD = 't3-held1';
  * end the segment (`speech_final`), and at the caller's 8x pace (75 ms) well inside the patience.
  */
 const PAUSE_MS = 600;
-/** What the scripted model answers to the unfinished "It was on": long, and streamed slowly. */
+/**
+ * What the scripted model answers to the unfinished "It was on": long, streamed slowly, and worded
+ * unlike anything the prompt or the machines say (a leak of it anywhere is the discarded reply's).
+ */
+const PREPARED_MARK = 'Held-reply marker';
 const PREPARED_REPLY =
-  'Sorry? Take your time. I only need the day the incident happened, for example the fifth of June. '.repeat(
+  `Sorry? ${PREPARED_MARK}. I only need the day the incident happened, for example the fifth of June. `.repeat(
     3,
   );
 
@@ -134,9 +138,8 @@ describe('preemptive generation (whole phone path)', () => {
       ]);
       const bot = d.messages.filter((m) => m.role === 'assistant');
       expect(bot.filter((m) => m.turn === 3)).toHaveLength(1);
-      expect(bot.map((m) => m.text).join(' ')).not.toContain('Take your time');
-      for (const r of openai.requests)
-        expect(JSON.stringify(r.body?.messages)).not.toContain('Take your time');
+      expect(bot.map((m) => m.text).join(' ')).not.toContain(PREPARED_MARK);
+      for (const r of openai.requests) expect(JSON.stringify(r.body?.messages)).not.toContain(PREPARED_MARK);
       expect(claimEvents(d, 'claim.date.provided')).toHaveLength(1);
       expect(d.conversation).toMatchObject({ claim_date: '2026-03-03', claim_amount: 1250 });
     });
