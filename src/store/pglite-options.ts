@@ -3,16 +3,18 @@
  * shared buffers is sized for a database server; a voice bot's store writes a few small rows per
  * turn, and 16 MB keeps every hot page cached while saving about 140 MB of resident memory per
  * process (measured: an existing data dir opens at 220 MB RSS with 8 MB, 356 MB with 128 MB).
+ * The setting goes on the server's command line (`-c`), not into `postgresql.conf`: opening a data
+ * dir never writes to it before Postgres has accepted it (a damaged folder is left as it was).
  */
-export const PGLITE_POSTGRES_CONF: readonly string[] = ['shared_buffers = 16MB'];
+export const PGLITE_SETTINGS: readonly string[] = ['shared_buffers=16MB'];
 
-/** PGlite.create options for `dataDir` (memory-only when undefined). */
-export function pgliteCreateOptions(dataDir: string | undefined): {
-  dataDir?: string;
-  postgresqlconf: string[];
-} {
+/** PGlite.create options for `dataDir` (memory-only when undefined), on top of PGlite's own start parameters. */
+export function pgliteCreateOptions(
+  dataDir: string | undefined,
+  defaultStartParams: readonly string[],
+): { dataDir?: string; startParams: string[] } {
   return {
     ...(dataDir === undefined ? {} : { dataDir }),
-    postgresqlconf: [...PGLITE_POSTGRES_CONF],
+    startParams: [...defaultStartParams, ...PGLITE_SETTINGS.flatMap((s) => ['-c', s])],
   };
 }

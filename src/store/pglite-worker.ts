@@ -56,7 +56,7 @@ async function serve(port: MessagePort, init: WorkerInit): Promise<void> {
   type Tx = Parameters<Parameters<Db['transaction']>[0]>[0];
   let db: Db;
   try {
-    db = await PGlite.create(pgliteCreateOptions(init.dataDir));
+    db = await PGlite.create(pgliteCreateOptions(init.dataDir, PGlite.defaultStartParams));
   } catch (err) {
     port.postMessage({ id: 0, ok: false, error: serializeError(err) } satisfies WorkerReply);
     port.close();

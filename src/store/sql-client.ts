@@ -84,7 +84,7 @@ async function openPgliteInProcess(dataDir: string | undefined): Promise<SqlClie
   const { PGlite } = await import('@electric-sql/pglite');
   let db: InstanceType<typeof PGlite>;
   try {
-    db = await PGlite.create(pgliteCreateOptions(dataDir));
+    db = await PGlite.create(pgliteCreateOptions(dataDir, PGlite.defaultStartParams));
   } catch (err) {
     if (dataDir === undefined) throw err;
     throw new PgliteOpenError(dataDir, err);
