@@ -67,6 +67,10 @@ describeBrowser('audio protocol in the browser client', () => {
         providers: { stt: 'test', llm: 'test', tts: 'test' },
       });
     });
+    // The Talk page asks the read API whether the dashboard is open before it offers a call.
+    app.get('/api/conversations', (_req, res) => {
+      res.json({ conversations: [], next: null });
+    });
     app.use(express.static(clientDist));
     server = http.createServer(app);
     const wss = new WebSocketServer({ server, path: '/client/stream' });
