@@ -65,18 +65,21 @@ export function observedTransport(
   from: string | null | undefined,
 ): SessionTransport {
   let conversationId: string | null = null;
-  return {
-    channel: transport.channel,
-    ...(transport.carriesVoice !== undefined ? { carriesVoice: transport.carriesVoice } : {}),
-    openSpeech: (hooks, call) => transport.openSpeech(hooks, call),
-    hangUp: (reason) => transport.hangUp(reason),
-    notify(notice) {
-      try {
-        conversationId = trackNotice(tracker, notice, { conversationId, from });
-      } catch {
-        /* the live view is best effort; the call goes on */
-      }
-      transport.notify(notice);
-    },
+  const notify = (notice: SessionNotice) => {
+    try {
+      conversationId = trackNotice(tracker, notice, { conversationId, from });
+    } catch {
+      /* the live view is best effort; the call goes on */
+    }
+    transport.notify(notice);
   };
+  // Everything else is the transport's own (channel, speech, hang-up, transfer, and whatever a
+  // transport adds later): a wrapper listing members would silently drop new ones.
+  return new Proxy(transport, {
+    get(target, prop) {
+      if (prop === 'notify') return notify;
+      const value: unknown = Reflect.get(target, prop, target);
+      return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+    },
+  });
 }

@@ -6,7 +6,8 @@
  */
 import pino from 'pino';
 import { claimMetaOfPath } from '../../machines/claim/claim.view.js';
-import { trackNotice } from '../../src/http/live-call-observer.js';
+import { observedTransport, trackNotice } from '../../src/http/live-call-observer.js';
+import type { SessionTransport } from '../../src/session/session-types.js';
 import { createInProcessLiveFeed } from '../../src/ops/live-calls/in-process-feed.js';
 import { createSupabaseLiveFeed } from '../../src/ops/live-calls/supabase-feed.js';
 import { createLiveCallTracker } from '../../src/ops/live-calls/tracker.js';
@@ -127,6 +128,32 @@ describe('live call tracker fed by session notices', () => {
     expect(v.instances).toMatchObject([{ instanceId: 'solo', draining: true, calls: 1 }]);
     expect(v.calls.map((c) => c.conversationId)).toEqual([ID]);
     await feed.stop();
+  });
+});
+
+describe('the observed transport', () => {
+  it('keeps every member of the transport (transfer, voice flag), and its notices reach both', async () => {
+    const seen: string[] = [];
+    const transfers: string[] = [];
+    const transport: SessionTransport = {
+      channel: 'phone',
+      carriesVoice: true,
+      openSpeech: () => {
+        throw new Error('not used');
+      },
+      hangUp: async () => {},
+      transfer: async (r) => void transfers.push(r.cause),
+      notify: (n) => void seen.push(n.type),
+    };
+    const tracker = createLiveCallTracker({ instanceId: 'i-1' });
+    const observed = observedTransport(tracker, transport, '+15551239876');
+    expect(observed.channel).toBe('phone');
+    expect(observed.carriesVoice).toBe(true);
+    await observed.transfer?.({ conversationId: ID, cause: 'keypad', claim: null });
+    expect(transfers).toEqual(['keypad']);
+    observed.notify({ type: 'session.started', conversationId: ID, claimId: 'CLM-1', channel: 'phone' });
+    expect(seen).toEqual(['session.started']);
+    expect(tracker.state().calls.map((c) => c.conversationId)).toEqual([ID]);
   });
 });
 
