@@ -67,6 +67,7 @@ describeWhen('test/store', 'PostgreSQL store', unavailable, () => {
           'conversation_metrics',
           'conversation_transitions',
           'conversations',
+          'live_instances',
           'statecall_migrations',
         ]);
       } finally {
