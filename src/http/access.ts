@@ -7,6 +7,7 @@
  */
 import { timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
+import type { RequestHandler } from 'express';
 
 /** Outcome of an access check. */
 export type AccessDecision = { ok: true } | { ok: false; status: 401 | 403; message: string };
@@ -109,5 +110,17 @@ export function checkOrigin(req: IncomingMessage, cfg: AccessConfig): AccessDeci
     ok: false,
     status: 403,
     message: `origin ${o.origin.slice(0, 100)} may not open calls here (add it to ALLOWED_ORIGINS)`,
+  };
+}
+
+/** Express middleware: the request goes on only past {@link checkDashboardAccess} (JSON error otherwise). */
+export function requireDashboardAccess(cfg: AccessConfig): RequestHandler {
+  return (req, res, next) => {
+    const decision = checkDashboardAccess(req, cfg);
+    if (!decision.ok) {
+      res.status(decision.status).json({ error: decision.message });
+      return;
+    }
+    next();
   };
 }

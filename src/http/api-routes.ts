@@ -5,12 +5,12 @@
  *   GET /api/conversations/:id/recording   the call's recording, audio/wav (Range requests work)
  * `next` is the cursor of the following page (pass it as `before=`), null after the last page.
  */
-import { Router, type Request, type Response, type NextFunction } from 'express';
+import { Router } from 'express';
 import { z } from 'zod';
 import { claimPhases } from '../../machines/claim/claim.view.js';
 import type { ConversationCursor, ConversationDetail, ConversationStore } from '../store/types.js';
 import { cursorOf, parseCursor, sinceInstantOf } from '../store/list-filters.js';
-import { checkDashboardAccess, type AccessConfig } from './access.js';
+import { requireDashboardAccess, type AccessConfig } from './access.js';
 
 /** `YYYY-MM-DD` (midnight UTC) or an ISO instant. */
 const since = z.string().transform((text, ctx) => {
@@ -64,14 +64,7 @@ export function createApiRouter(
   recordings?: RecordingFinder,
 ): Router {
   const r = Router();
-  r.use((req: Request, res: Response, next: NextFunction) => {
-    const decision = checkDashboardAccess(req, access);
-    if (!decision.ok) {
-      res.status(decision.status).json({ error: decision.message });
-      return;
-    }
-    next();
-  });
+  r.use(requireDashboardAccess(access));
 
   r.get('/conversations', async (req, res) => {
     const { token: _token, ...rest } = req.query as Record<string, unknown>;

@@ -7,10 +7,10 @@
  *                                all open streams.
  * A store that cannot be read answers 503 (JSON) or, on the stream, an `event: unavailable`.
  */
-import { Router, type Request, type Response, type NextFunction } from 'express';
+import { Router, type Response } from 'express';
 import type { Logger } from 'pino';
 import type { LiveCallsFeed, LiveCallsView } from '../ops/live-calls/types.js';
-import { checkDashboardAccess, type AccessConfig } from './access.js';
+import { requireDashboardAccess, type AccessConfig } from './access.js';
 
 /** Open event streams at most (each is a socket held open). */
 const MAX_STREAMS = 100;
@@ -32,14 +32,7 @@ export function createLiveCallsRouter(
   logger: Logger,
 ): LiveCallsRoutes {
   const r = Router();
-  r.use((req: Request, res: Response, next: NextFunction) => {
-    const decision = checkDashboardAccess(req, access);
-    if (!decision.ok) {
-      res.status(decision.status).json({ error: decision.message });
-      return;
-    }
-    next();
-  });
+  r.use(requireDashboardAccess(access));
 
   r.get('/live', async (_req, res) => {
     try {

@@ -6,6 +6,7 @@
 import type { LiveCallTracker } from './tracker.js';
 import { buildLiveCallsView } from './view.js';
 import type { LiveCallsFeed } from './types.js';
+import { createChangeListeners } from './listeners.js';
 
 /** Creates the feed (see file header). */
 export function createInProcessLiveFeed(opts: {
@@ -14,16 +15,8 @@ export function createInProcessLiveFeed(opts: {
   now?: () => Date;
 }): LiveCallsFeed {
   const now = opts.now ?? (() => new Date());
-  const listeners = new Set<() => void>();
-  const tell = () => {
-    for (const l of listeners) {
-      try {
-        l();
-      } catch {
-        /* the subscriber's own failure */
-      }
-    }
-  };
+  const listeners = createChangeListeners();
+  const tell = () => listeners.tell();
   let unsubscribe: (() => void) | null = null;
   let tick: NodeJS.Timeout | undefined;
   return {
@@ -44,10 +37,7 @@ export function createInProcessLiveFeed(opts: {
         now: at,
       });
     },
-    subscribe(listener) {
-      listeners.add(listener);
-      return () => listeners.delete(listener);
-    },
+    subscribe: (listener) => listeners.subscribe(listener),
     async stop() {
       unsubscribe?.();
       if (tick) clearInterval(tick);

@@ -16,6 +16,7 @@ import { startLivePublisher, type LivePublisher } from './publisher.js';
 import type { LiveCallTracker } from './tracker.js';
 import { buildLiveCallsView, type InstanceRow } from './view.js';
 import { EXPIRY_HEARTBEATS, type InstanceState, type LiveCallsFeed } from './types.js';
+import { createChangeListeners } from './listeners.js';
 
 /** The NOTIFY channel the migration's trigger uses. */
 export const LIVE_CALLS_CHANNEL = 'statecall_live_calls';
@@ -66,7 +67,7 @@ export function createPostgresLiveFeed(opts: PostgresLiveFeedOptions): LiveCalls
   };
   const pool = new pg.Pool({ ...connection, max: 2, idleTimeoutMillis: 30_000, allowExitOnIdle: true });
   pool.on('error', () => {});
-  const listeners = new Set<() => void>();
+  const listeners = createChangeListeners();
   const log = opts.logger.child({ component: 'live-calls' });
   const now = opts.now ?? (() => new Date());
   let publisher: LivePublisher | null = null;
@@ -77,15 +78,7 @@ export function createPostgresLiveFeed(opts: PostgresLiveFeedOptions): LiveCalls
   /** One warning per outage of the LISTEN connection, not one per retry. */
   let listenFailing = false;
 
-  const tell = () => {
-    for (const l of listeners) {
-      try {
-        l();
-      } catch {
-        /* the subscriber's own failure */
-      }
-    }
-  };
+  const tell = () => listeners.tell();
 
   const write = async (state: InstanceState) => {
     await pool.query(UPSERT, [
@@ -174,10 +167,7 @@ export function createPostgresLiveFeed(opts: PostgresLiveFeedOptions): LiveCalls
         now: now(),
       });
     },
-    subscribe(listener) {
-      listeners.add(listener);
-      return () => listeners.delete(listener);
-    },
+    subscribe: (listener) => listeners.subscribe(listener),
     async stop() {
       stopped = true;
       if (reconnect) clearTimeout(reconnect);

@@ -22,6 +22,7 @@ import { startLivePublisher, type LivePublisher } from './publisher.js';
 import type { LiveCallTracker } from './tracker.js';
 import { buildLiveCallsView, type InstanceRow } from './view.js';
 import { EXPIRY_HEARTBEATS, type InstanceState, type LiveCallsFeed } from './types.js';
+import { createChangeListeners } from './listeners.js';
 
 /** Options of {@link createSupabaseLiveFeed}. */
 export interface SupabaseLiveFeedOptions {
@@ -54,18 +55,10 @@ export function createSupabaseLiveFeed(opts: SupabaseLiveFeedOptions): LiveCalls
   });
   const log = opts.logger.child({ component: 'live-calls' });
   const now = opts.now ?? (() => new Date());
-  const listeners = new Set<() => void>();
+  const listeners = createChangeListeners();
   let publisher: LivePublisher | null = null;
   let channel: RealtimeChannel | null = null;
-  const tell = () => {
-    for (const l of listeners) {
-      try {
-        l();
-      } catch {
-        /* the subscriber's own failure */
-      }
-    }
-  };
+  const tell = () => listeners.tell();
 
   const write = async (state: InstanceState) => {
     const { error } = await client.from('live_instances').upsert(
@@ -129,10 +122,7 @@ export function createSupabaseLiveFeed(opts: SupabaseLiveFeedOptions): LiveCalls
         now: at,
       });
     },
-    subscribe(listener) {
-      listeners.add(listener);
-      return () => listeners.delete(listener);
-    },
+    subscribe: (listener) => listeners.subscribe(listener),
     async stop() {
       await publisher?.stop();
       if (channel) {

@@ -6,6 +6,7 @@
  * changes (a state reported twice is not a change), so publishing stays coalesced to state changes.
  */
 import type { InstanceState, LiveCall } from './types.js';
+import { createChangeListeners } from './listeners.js';
 
 /** What may change on a call after it started. */
 export type LiveCallPatch = Partial<
@@ -42,18 +43,10 @@ export function createLiveCallTracker(opts: LiveCallTrackerOptions): LiveCallTra
   const now = opts.now ?? (() => new Date());
   const startedAt = now().toISOString();
   const calls = new Map<string, LiveCall>();
-  const listeners = new Set<() => void>();
+  const listeners = createChangeListeners();
   let draining = false;
 
-  const changed = () => {
-    for (const l of listeners) {
-      try {
-        l();
-      } catch {
-        /* a listener's failure is its own; the call goes on */
-      }
-    }
-  };
+  const changed = () => listeners.tell();
 
   return {
     instanceId: opts.instanceId,
@@ -101,9 +94,6 @@ export function createLiveCallTracker(opts: LiveCallTrackerOptions): LiveCallTra
         calls: [...calls.values()].map((c) => ({ ...c })),
       };
     },
-    onChange(listener) {
-      listeners.add(listener);
-      return () => listeners.delete(listener);
-    },
+    onChange: (listener) => listeners.subscribe(listener),
   };
 }
