@@ -9,27 +9,20 @@ import {
   expectReplayMatches,
   fetchConversation,
   runScriptedCall,
-  startLocalServer,
-  type LocalServer,
+  useLocalServer,
 } from '../support/replay-helper.js';
 
-let server: LocalServer;
-beforeAll(async () => {
-  server = await startLocalServer();
-});
-afterAll(async () => {
-  await server.stop();
-});
+const local = useLocalServer();
 
 describe('the call machine decides the call (whole engine)', () => {
   it('takes a bare "twenty" as the amount, then ends as caller_left without filing when the caller says goodbye', async () => {
-    const call = await runScriptedCall(server, [
+    const call = await runScriptedCall(local.current, [
       { say: 'got it' },
       { say: 'March 3rd, 2026' },
       { say: 'twenty' },
       { say: 'sorry, I have to go now, bye' },
     ]);
-    const detail = await fetchConversation(server.url, call.conversationId);
+    const detail = await fetchConversation(local.current.url, call.conversationId);
     expect(detail.conversation).toMatchObject({
       end_reason: 'caller_left',
       state: 'ongoing',
@@ -47,7 +40,7 @@ describe('the call machine decides the call (whole engine)', () => {
   }, 60_000);
 
   it('tells a browser caller asking for a person that transfers are not available, and the claim goes on to done', async () => {
-    const call = await runScriptedCall(server, [
+    const call = await runScriptedCall(local.current, [
       { say: 'got it' },
       { say: 'can I speak to a representative please' },
       { press: '0#' }, // collecting the date: 0 starts a value there, 0# asks for a person
@@ -55,7 +48,7 @@ describe('the call machine decides the call (whole engine)', () => {
       { say: 'twelve hundred dollars' },
       { say: 'yes' },
     ]);
-    const detail = await fetchConversation(server.url, call.conversationId);
+    const detail = await fetchConversation(local.current.url, call.conversationId);
     expect(detail.conversation).toMatchObject({
       end_reason: 'completed',
       state: 'done',

@@ -8,22 +8,19 @@ import {
   expectReplayMatches,
   fetchConversation,
   runScriptedCall,
-  startLocalServer,
-  type LocalServer,
+  useLocalServer,
 } from '../support/replay-helper.js';
 
-let server: LocalServer;
-beforeAll(async () => {
-  server = await startLocalServer();
-});
-afterAll(async () => {
-  await server.stop();
-});
+const local = useLocalServer();
 
 describe('keypad entries in the transcript (whole engine)', () => {
   it('stores each keypad entry as one caller turn, and tells clients the same', async () => {
-    const call = await runScriptedCall(server, [{ press: '1' }, { press: '03032026#' }, { say: 'bye' }]);
-    const detail = await fetchConversation(server.url, call.conversationId);
+    const call = await runScriptedCall(local.current, [
+      { press: '1' },
+      { press: '03032026#' },
+      { say: 'bye' },
+    ]);
+    const detail = await fetchConversation(local.current.url, call.conversationId);
     expect(detail.conversation.claim_date).toBe('2026-03-03');
     const callerTurns = detail.messages.filter((m) => m.role === 'user').map((m) => m.text);
     const entries = callerTurns.map(keypadEntryOf).filter((e): e is string => e !== null);

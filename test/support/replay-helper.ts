@@ -170,6 +170,26 @@ export interface LocalServerOptions {
 }
 
 /**
+ * One local server for a test file: started before its tests, stopped after them. `current` is the
+ * running server (read it inside tests and hooks, not at import time).
+ */
+export function useLocalServer(opts: LocalServerOptions = {}): { readonly current: LocalServer } {
+  let server: LocalServer | null = null;
+  beforeAll(async () => {
+    server = await startLocalServer(opts);
+  });
+  afterAll(async () => {
+    await server?.stop();
+  });
+  return {
+    get current(): LocalServer {
+      if (!server) throw new Error('the local server is not started yet');
+      return server;
+    },
+  };
+}
+
+/**
  * Starts the whole server (config defaults → store → outbox → local dialogue → app) on 127.0.0.1
  * with an ephemeral port and a fresh temp `DATA_DIR` (PGlite unless `env.DATABASE_URL` is given).
  * Logs are silenced. Always call `stop()` (typically in `afterAll`).
