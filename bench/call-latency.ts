@@ -486,6 +486,10 @@ export async function runLatencyBench(opts: {
   log?: (line: string) => void;
   /** A PostgreSQL for the engine's second capacity run (a throwaway schema); none: PGlite only. */
   databaseUrl?: string | undefined;
+  /** Skip the per-turn tables and run only capacity (`--capacity-only`; for profiling). */
+  capacityOnly?: boolean;
+  /** Only these capacity subjects (`BENCH_SUBJECTS=engine+postgres,baseline`); default all. */
+  subjects?: string[] | undefined;
 }): Promise<string[]> {
   const t0 = performance.now();
   const log = (line: string) =>
@@ -495,18 +499,23 @@ export async function runLatencyBench(opts: {
   const plan = latencyPlan(opts.quick);
   const out: string[] = [];
   // Quick mode runs the two delay settings at the same time (a few calls each: the machine idles).
-  const profiles = opts.quick
-    ? await Promise.all(DELAY_PROFILES.map((p) => runProfile(p, plan.callsPerProfile, log)))
-    : await DELAY_PROFILES.reduce<Promise<ProfileResult[]>>(
-        async (acc, p) => [...(await acc), await runProfile(p, plan.callsPerProfile, log)],
-        Promise.resolve([]),
-      );
-  const latency = formatLatency(profiles);
+  const profiles = opts.capacityOnly
+    ? []
+    : opts.quick
+      ? await Promise.all(DELAY_PROFILES.map((p) => runProfile(p, plan.callsPerProfile, log)))
+      : await DELAY_PROFILES.reduce<Promise<ProfileResult[]>>(
+          async (acc, p) => [...(await acc), await runProfile(p, plan.callsPerProfile, log)],
+          Promise.resolve([]),
+        );
+  const latency = profiles.length ? formatLatency(profiles) : [];
   for (const line of latency) log(line);
   const levels: CapacityLevel[] = [];
   for (const calls of plan.capacityLevels) {
-    const engines = [await runCapacity('engine', calls, log)];
-    if (opts.databaseUrl) engines.push(await runCapacity('engine+postgres', calls, log, opts.databaseUrl));
+    const wanted = (s: string) => !opts.subjects?.length || opts.subjects.includes(s);
+    const engines: CapacityResult[] = [];
+    if (wanted('engine')) engines.push(await runCapacity('engine', calls, log));
+    if (opts.databaseUrl && wanted('engine+postgres'))
+      engines.push(await runCapacity('engine+postgres', calls, log, opts.databaseUrl));
     levels.push({ engines, baseline: await runCapacity('baseline', calls, log) });
   }
   const capacity = formatCapacity(levels);
@@ -520,5 +529,7 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
     quick: process.argv.includes('--quick'),
     log: console.log,
     databaseUrl: process.env.BENCH_DATABASE_URL,
+    capacityOnly: process.argv.includes('--capacity-only'),
+    subjects: process.env.BENCH_SUBJECTS?.split(','),
   });
 }

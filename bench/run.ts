@@ -5,6 +5,7 @@
  *   npm run bench -- store           # one (or several: `-- store audio`)
  *   npm run bench -- --runs 5        # repetitions per bench (default 3); the summary shows medians
  *   npm run bench -- latency --quick # the latency bench's short run (under two minutes)
+ *   npm run bench -- latency --quick --capacity-only   # capacity runs only (with BENCH_CPU_PROF)
  *   npm run bench -- --list          # names and descriptions
  *
  * Store: PGlite always; PostgreSQL when `BENCH_DATABASE_URL`, `TEST_DATABASE_URL` or `DATABASE_URL`
@@ -35,6 +36,8 @@ export interface BenchContext {
   runs: number;
   /** `--quick`: a shorter run (the latency bench: 2 calls per delay setting, capacity at 50 calls). */
   quick: boolean;
+  /** `--capacity-only`: the latency bench skips its per-turn tables (profiling the capacity runs). */
+  capacityOnly?: boolean;
   /** Progress/detail output (the summary comes from the returned lines). */
   log(line: string): void;
 }
@@ -218,7 +221,15 @@ async function latencyBench(ctx: BenchContext): Promise<BenchReport> {
       : `engine capacity on PGlite only: ${pgTarget.skipped}`,
   );
   const databaseUrl = 'url' in pgTarget ? pgTarget.url : undefined;
-  return { summary: await runLatencyBench({ quick: ctx.quick, log: ctx.log, databaseUrl }) };
+  return {
+    summary: await runLatencyBench({
+      quick: ctx.quick,
+      log: ctx.log,
+      databaseUrl,
+      capacityOnly: ctx.capacityOnly === true,
+      subjects: process.env.BENCH_SUBJECTS?.split(','),
+    }),
+  };
 }
 
 /** Call recording (bench/recording-cost.ts): CPU and disk per call-minute. */
@@ -252,29 +263,37 @@ export const BENCHES: BenchEntry[] = [
   { name: 'recording', description: 'call recording: CPU and bytes per call-minute', run: recordingBench },
 ];
 
-function parseArgs(argv: string[]): { names: string[]; runs: number; list: boolean; quick: boolean } {
+function parseArgs(argv: string[]): {
+  names: string[];
+  runs: number;
+  list: boolean;
+  quick: boolean;
+  capacityOnly: boolean;
+} {
   const names: string[] = [];
   let runs = Number(process.env.BENCH_RUNS ?? 3);
   let list = false;
   let quick = false;
+  let capacityOnly = false;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     if (a === '--list' || a === '-l') list = true;
     else if (a === '--quick') quick = true;
+    else if (a === '--capacity-only') capacityOnly = true;
     else if (a === '--runs') runs = Number(argv[++i]);
     else if (a.startsWith('--runs=')) runs = Number(a.slice('--runs='.length));
     else if (a.startsWith('-')) throw new UsageError(`unknown option ${a}`);
     else names.push(a);
   }
   if (!Number.isInteger(runs) || runs < 1) throw new UsageError('--runs must be a positive integer');
-  return { names, runs, list, quick };
+  return { names, runs, list, quick, capacityOnly };
 }
 
 class UsageError extends Error {}
 
 function usage(): string {
   return [
-    'usage: npm run bench -- [name ...] [--runs N] [--quick] [--list]',
+    'usage: npm run bench -- [name ...] [--runs N] [--quick] [--capacity-only] [--list]',
     ...BENCHES.map((b) => `  ${b.name.padEnd(10)} ${b.description}`),
   ].join('\n');
 }
@@ -303,7 +322,12 @@ export async function main(argv: string[]): Promise<number> {
     console.log(`\n== ${bench.name}: ${bench.description} (${args.runs} run${args.runs > 1 ? 's' : ''})`);
     const t0 = performance.now();
     try {
-      const r = await bench.run({ runs: args.runs, quick: args.quick, log: (line) => console.log(line) });
+      const r = await bench.run({
+        runs: args.runs,
+        quick: args.quick,
+        capacityOnly: args.capacityOnly,
+        log: (line) => console.log(line),
+      });
       reports.push({ name: bench.name, lines: r.summary, ms: performance.now() - t0 });
     } catch (err) {
       const message = err instanceof Error ? err.message : String(err);
