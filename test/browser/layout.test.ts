@@ -150,6 +150,7 @@ describeBrowser('browser client layout', () => {
     const page = await openAt(browser, VIEWPORTS[0]!);
     try {
       await page.goto(`${server.url}/#/history`);
+      await page.locator('table.calls thead th').first().waitFor();
       const headers = await page.locator('table.calls thead th').allTextContents();
       expect(headers).toEqual(expect.arrayContaining(['Outcome', 'Claim status', 'End reason', 'Channel']));
       const cell = async (row: ReturnType<Page['locator']>, label: string) =>
@@ -161,14 +162,28 @@ describeBrowser('browser client layout', () => {
       expect(await cell(hungUp, 'End reason')).toBe('caller hung up');
       expect(await cell(hungUp, 'Channel')).toBe('browser (typed)');
       // The end-reason filter asks the API for those calls only.
-      await page.getByLabel('End reason').selectOption('caller_hung_up');
-      await page.waitForResponse((r) => r.url().includes('end_reason=caller_hung_up'));
+      // Listen before choosing (the answer can come back before a late listener is set), then wait
+      // until the table shows the filtered rows: the render follows the response.
+      const allShow = (label: string, text: string) =>
+        page.waitForFunction(
+          `(() => {
+            const cells = [...document.querySelectorAll('table.calls tbody [data-label="${label}"]')];
+            return cells.length > 0 && cells.every((c) => c.textContent.trim() === ${JSON.stringify(text)});
+          })()`,
+        );
+      await Promise.all([
+        page.waitForResponse((r) => r.url().includes('end_reason=caller_hung_up')),
+        page.getByLabel('End reason').selectOption('caller_hung_up'),
+      ]);
+      await allShow('End reason', 'caller hung up');
       const reasons = await page.locator('table.calls tbody [data-label="End reason"]').allTextContents();
       expect(reasons.length).toBeGreaterThan(0);
       expect(new Set(reasons)).toEqual(new Set(['caller hung up']));
-      await page.getByLabel('End reason').selectOption('completed');
-      await page.waitForResponse((r) => r.url().includes('end_reason=completed'));
-      await page.locator('table.calls tbody tr').first().waitFor();
+      await Promise.all([
+        page.waitForResponse((r) => r.url().includes('end_reason=completed')),
+        page.getByLabel('End reason').selectOption('completed'),
+      ]);
+      await allShow('Outcome', 'filed');
       expect(await page.locator('table.calls tbody tr').filter({ hasText: claimId }).count()).toBe(0);
       expect(
         new Set(await page.locator('table.calls tbody [data-label="Outcome"]').allTextContents()),
