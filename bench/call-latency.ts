@@ -469,14 +469,29 @@ export function formatCapacity(levels: CapacityLevel[]): string[] {
   return lines;
 }
 
-/** What `--quick` and the full run do. */
-export function latencyPlan(quick: boolean): { callsPerProfile: number; capacityLevels: number[] } {
+/** The engine setups a capacity level can run (the bare pipeline always runs). */
+const ENGINE_SUBJECTS = ['engine', 'engine+postgres'] as const;
+
+/**
+ * What `--quick` and the full run do: `BENCH_CALLS` sets the capacity levels, `BENCH_SUBJECTS`
+ * (e.g. `engine+postgres`) the engine setups; an unknown name is an error, not an empty run.
+ */
+export function latencyPlan(quick: boolean): {
+  callsPerProfile: number;
+  capacityLevels: number[];
+  engineSubjects: ReadonlyArray<(typeof ENGINE_SUBJECTS)[number]>;
+} {
   const levels = process.env.BENCH_CALLS?.split(',')
     .map(Number)
     .filter((n) => Number.isInteger(n) && n > 0);
+  const named = process.env.BENCH_SUBJECTS?.split(',').filter(Boolean) ?? [];
+  const unknown = named.filter((n) => !(ENGINE_SUBJECTS as readonly string[]).includes(n));
+  if (unknown.length)
+    throw new Error(`BENCH_SUBJECTS: unknown ${unknown.join(', ')} (known: ${ENGINE_SUBJECTS.join(', ')})`);
   return {
     callsPerProfile: quick ? 2 : 6,
     capacityLevels: levels?.length ? levels : quick ? [50] : [50, 200],
+    engineSubjects: named.length ? ENGINE_SUBJECTS.filter((n) => named.includes(n)) : ENGINE_SUBJECTS,
   };
 }
 
@@ -488,8 +503,6 @@ export async function runLatencyBench(opts: {
   databaseUrl?: string | undefined;
   /** Skip the per-turn tables and run only capacity (`--capacity-only`; for profiling). */
   capacityOnly?: boolean;
-  /** Only these capacity subjects (`BENCH_SUBJECTS=engine+postgres,baseline`); default all. */
-  subjects?: string[] | undefined;
 }): Promise<string[]> {
   const t0 = performance.now();
   const log = (line: string) =>
@@ -511,11 +524,10 @@ export async function runLatencyBench(opts: {
   for (const line of latency) log(line);
   const levels: CapacityLevel[] = [];
   for (const calls of plan.capacityLevels) {
-    const wanted = (s: string) => !opts.subjects?.length || opts.subjects.includes(s);
     const engines: CapacityResult[] = [];
-    if (wanted('engine')) engines.push(await runCapacity('engine', calls, log));
-    if (opts.databaseUrl && wanted('engine+postgres'))
-      engines.push(await runCapacity('engine+postgres', calls, log, opts.databaseUrl));
+    for (const subject of plan.engineSubjects)
+      if (subject === 'engine') engines.push(await runCapacity(subject, calls, log));
+      else if (opts.databaseUrl) engines.push(await runCapacity(subject, calls, log, opts.databaseUrl));
     levels.push({ engines, baseline: await runCapacity('baseline', calls, log) });
   }
   const capacity = formatCapacity(levels);
@@ -530,6 +542,5 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
     log: console.log,
     databaseUrl: process.env.BENCH_DATABASE_URL,
     capacityOnly: process.argv.includes('--capacity-only'),
-    subjects: process.env.BENCH_SUBJECTS?.split(','),
   });
 }

@@ -227,7 +227,6 @@ async function latencyBench(ctx: BenchContext): Promise<BenchReport> {
       log: ctx.log,
       databaseUrl,
       capacityOnly: ctx.capacityOnly === true,
-      subjects: process.env.BENCH_SUBJECTS?.split(','),
     }),
   };
 }
