@@ -69,7 +69,7 @@ export class ConversationMetrics {
     this.prepared[outcome] += 1;
   }
 
-  /** Prepared replies committed and discarded so far (logged when the call ends). */
+  /** Prepared replies committed and discarded so far (stored in `conversation_metrics`, logged when the call ends). */
   preparedTurns(): { committed: number; discarded: number } {
     return { ...this.prepared };
   }
@@ -138,6 +138,8 @@ export class ConversationMetrics {
       tts_processing_avg_ms: ttsP.avg,
       tts_processing_min_ms: ttsP.min,
       tts_processing_max_ms: ttsP.max,
+      prepared_turns_committed: this.prepared.committed,
+      prepared_turns_discarded: this.prepared.discarded,
       updated_at: now.toISOString(),
     };
   }

@@ -67,6 +67,8 @@ export interface PostCallReport {
     stt: ProviderTimings;
     llm: ProviderTimings & { promptTokens: number; completionTokens: number };
     tts: ProviderTimings;
+    /** Preemptive generation: prepared replies played (committed) and thrown away (discarded). */
+    preparedTurns: { committed: number; discarded: number };
   } | null;
   /** The call's recording (RECORDING=on), or null. */
   recording: { url: string; contentType: 'audio/wav'; channels: { left: 'caller'; right: 'bot' } } | null;
@@ -141,6 +143,7 @@ export function buildPostCallReport(detail: ConversationDetail, recordingUrl: st
             completionTokens: m.llm_completion_tokens,
           },
           tts: provider(m, 'tts'),
+          preparedTurns: { committed: m.prepared_turns_committed, discarded: m.prepared_turns_discarded },
         }
       : null,
     recording: recordingUrl

@@ -88,6 +88,8 @@ export const METRICS_COLUMNS = columns<MetricsRow>()([
   'tts_processing_avg_ms',
   'tts_processing_min_ms',
   'tts_processing_max_ms',
+  'prepared_turns_committed',
+  'prepared_turns_discarded',
   'updated_at',
 ]);
 
@@ -196,7 +198,13 @@ export function toMetricsRow(r: Raw): MetricsRow {
     if (c === 'conversation_id') out[c] = String(v);
     else if (c === 'updated_at') out[c] = toIso(v);
     else if (c.endsWith('_provider')) out[c] = strOrNull(v);
-    else if (c === 'turns' || c === 'interruptions' || c.endsWith('_tokens')) out[c] = toNum(v ?? 0);
+    else if (
+      c === 'turns' ||
+      c === 'interruptions' ||
+      c.endsWith('_tokens') ||
+      c.startsWith('prepared_turns_')
+    )
+      out[c] = toNum(v ?? 0);
     else out[c] = toNumOrNull(v);
   }
   return out as unknown as MetricsRow;

@@ -122,6 +122,10 @@ export interface MetricsRow {
   tts_processing_avg_ms: number | null;
   tts_processing_min_ms: number | null;
   tts_processing_max_ms: number | null;
+  /** Preemptive generation: prepared replies that were played (the caller said nothing more). */
+  prepared_turns_committed: number;
+  /** Preemptive generation: prepared replies thrown away because the caller went on. */
+  prepared_turns_discarded: number;
   updated_at: string;
 }
 

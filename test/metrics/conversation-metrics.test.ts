@@ -190,7 +190,18 @@ describe('conversation metrics', () => {
     const columns = ['conversation_id', 'turns', 'interruptions', 'updated_at'];
     columns.push(...timing('latency'), ...timing('heard_latency'), ...['stt', 'llm', 'tts'].flatMap(role));
     columns.push('llm_prompt_tokens', 'llm_completion_tokens');
+    columns.push('prepared_turns_committed', 'prepared_turns_discarded');
     expect(Object.keys(row).sort()).toEqual(columns.sort());
+  });
+
+  it('counts prepared replies, committed and discarded, into the row', () => {
+    const m = new ConversationMetrics('conv-1', providers());
+    expect(m.toRow()).toMatchObject({ prepared_turns_committed: 0, prepared_turns_discarded: 0 });
+    m.notePreparedTurn('committed');
+    m.notePreparedTurn('discarded');
+    m.notePreparedTurn('discarded');
+    expect(m.toRow()).toMatchObject({ prepared_turns_committed: 1, prepared_turns_discarded: 2 });
+    expect(m.preparedTurns()).toEqual({ committed: 1, discarded: 2 });
   });
 
   it('hands out copies of the recorded turns', () => {

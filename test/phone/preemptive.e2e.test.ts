@@ -142,6 +142,7 @@ describe('preemptive generation (whole phone path)', () => {
       for (const r of openai.requests) expect(JSON.stringify(r.body?.messages)).not.toContain(PREPARED_MARK);
       expect(claimEvents(d, 'claim.date.provided')).toHaveLength(1);
       expect(d.conversation).toMatchObject({ claim_date: '2026-03-03', claim_amount: 1250 });
+      expect(d.metrics).toMatchObject({ prepared_turns_committed: 0, prepared_turns_discarded: 1 });
     });
   }, 120_000);
 
@@ -165,6 +166,7 @@ describe('preemptive generation (whole phone path)', () => {
         'March third and twelve hundred fifty dollars.',
       ]);
       expect(d.conversation).toMatchObject({ claim_date: '2026-03-03', claim_amount: 1250 });
+      expect(d.metrics).toMatchObject({ prepared_turns_committed: 0, prepared_turns_discarded: 1 });
     });
   }, 120_000);
 
@@ -190,6 +192,7 @@ describe('preemptive generation (whole phone path)', () => {
         'March third and',
       ]);
       expect(d.conversation).toMatchObject({ claim_date: '2026-03-03' });
+      expect(d.metrics).toMatchObject({ prepared_turns_committed: 1, prepared_turns_discarded: 0 });
     });
   }, 120_000);
 });

@@ -237,6 +237,8 @@ export function storeContract(name: string, open: () => Promise<ContractTarget>)
       const latest = metrics(conv.id, {
         turns: 4,
         heard_latency_avg_ms: 950.75,
+        prepared_turns_committed: 2,
+        prepared_turns_discarded: 3,
         updated_at: '2030-01-01T00:00:00.000Z',
       });
       await store.upsertMetrics(latest);

@@ -99,6 +99,8 @@ export function metrics(conversationId: string, over: Partial<MetricsRow> = {}):
     tts_processing_avg_ms: 700,
     tts_processing_min_ms: 600,
     tts_processing_max_ms: 800,
+    prepared_turns_committed: 1,
+    prepared_turns_discarded: 0,
     updated_at: new Date().toISOString(),
     ...over,
   };
