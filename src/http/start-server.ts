@@ -22,6 +22,7 @@ import { startCrashSweep } from '../store/crash-sweep.js';
 import { resolveInstanceId } from '../store/instance-id.js';
 import type { ConversationStore } from '../store/types.js';
 import { createProviders, type Providers } from '../providers/create-providers.js';
+import { warmUnderstanding } from '../providers/local/understand.js';
 import type { DialogueProvider } from '../providers/types.js';
 import { createTwilioHangUp } from '../transports/twilio/rest-client.js';
 import { createTransferDesk, type TransferDesk } from '../transports/twilio/transfer-desk.js';
@@ -228,6 +229,8 @@ async function startServerLocked(
     }
   }
   if (overrides.dialogue) providers.dialogue = overrides.dialogue;
+  // chrono and the rule tables compile on first use: pay that now, not on a caller's turn.
+  logger.debug({ ms: Math.round(warmUnderstanding(today())) }, 'understanding warmed up');
   const dialogue = providers.dialogue;
   const local = providers.fallbackDialogue;
   const sessions = createSessionRegistry(config.MAX_CONCURRENT_CALLS, {

@@ -1,6 +1,7 @@
 import {
   MAX_UTTERANCE_CHARS,
   understandUtterance,
+  warmUnderstanding,
   type UnderstandContext,
 } from '../../src/providers/local/understand.js';
 
@@ -450,5 +451,29 @@ describe('understandUtterance: negative amounts', () => {
     expect(understandUtterance('$1,250.50', { today: '2026-11-25', expecting: 'amount' }).amount).toBe(
       1250.5,
     );
+  });
+});
+
+describe('understandUtterance: repeated readings', () => {
+  it('reads the same words in the same context the same way, each caller getting its own copy', () => {
+    const first = u('No, the amount is nine hundred', { today: TODAY, expecting: 'amount' });
+    const again = u('No, the amount is nine hundred', { today: TODAY, expecting: 'amount' });
+    expect(again).toEqual(first);
+    expect(again).not.toBe(first);
+    again.amount = 1;
+    expect(u('No, the amount is nine hundred', { today: TODAY, expecting: 'amount' }).amount).toBe(900);
+  });
+
+  it('keeps contexts apart: the known date and the expected answer are part of the reading', () => {
+    expect(u('the fourth', { today: TODAY, knownDate: '2026-03-03' }).date).toBe('2026-03-04');
+    expect(u('the fourth', { today: TODAY, knownDate: '2026-05-03' }).date).toBe('2026-05-04');
+    expect(u('twelve fifty', { today: TODAY, expecting: 'amount' }).amount).toBe(1250);
+    expect(u('twelve fifty', { today: TODAY }).amount).toBeNull();
+  });
+
+  it('warms every parser up once and leaves the readings unchanged', () => {
+    const before = u('March third', ctx);
+    expect(Number.isFinite(warmUnderstanding(TODAY))).toBe(true);
+    expect(u('March third', ctx)).toEqual(before);
   });
 });

@@ -826,19 +826,44 @@ type Rule = {
 
 const NEGATORS = new Set(['not', 'never']);
 
-function matchesRule(words: readonly string[], rule: Rule, negators: ReadonlySet<string> | null): boolean {
-  const p = rule.phrase.split(' ');
-  const isContent = (w: string) => !isBreak(w) && !FILLERS.has(w);
-  const content = words.filter(isContent);
-  if (rule.aloneOrAsked && content.join(' ') === rule.phrase) return true;
+/** A rule's phrase split into words, once per rule (rules are module constants). */
+const phraseWords = new WeakMap<Rule, readonly string[]>();
+function wordsOfPhrase(rule: Rule): readonly string[] {
+  let p = phraseWords.get(rule);
+  if (!p) phraseWords.set(rule, (p = rule.phrase.split(' ')));
+  return p;
+}
+
+const isContentWord = (w: string | undefined): boolean => w !== undefined && !isBreak(w) && !FILLERS.has(w);
+
+/** The words of one utterance, read once for every rule matched against it. */
+interface UtteranceWords {
+  words: readonly string[];
+  present: ReadonlySet<string>;
+  /** The content words (no breaks, no fillers), joined with single spaces. */
+  content: string;
+}
+
+function utteranceWords(words: readonly string[]): UtteranceWords {
+  return { words, present: new Set(words), content: words.filter(isContentWord).join(' ') };
+}
+
+function matchesRule(u: UtteranceWords, rule: Rule, negators: ReadonlySet<string> | null): boolean {
+  const p = wordsOfPhrase(rule);
+  if (rule.aloneOrAsked && u.content === rule.phrase) return true;
+  // Most rules name a word the utterance does not hold at all.
+  for (const w of p) if (!u.present.has(w)) return false;
+  const words = u.words;
   for (let k = 0; k + p.length <= words.length; k++) {
-    if (!p.every((w, j) => words[k + j] === w)) continue;
+    let at = true;
+    for (let j = 0; j < p.length && at; j++) at = words[k + j] === p[j];
+    if (!at) continue;
     const after = words[k + p.length];
     const before = words[k - 1];
     if (rule.notBefore && after !== undefined && rule.notBefore.includes(after)) continue;
     if (rule.notAfter && before !== undefined && rule.notAfter.includes(before)) continue;
-    if (rule.leading && words.slice(0, k).some(isContent)) continue;
-    if (rule.trailing && words.slice(k + p.length).some(isContent)) continue;
+    if (rule.leading && words.slice(0, k).some(isContentWord)) continue;
+    if (rule.trailing && words.slice(k + p.length).some(isContentWord)) continue;
     if (rule.aloneOrAsked && after !== ASKED) continue;
     if (negators) {
       let negated = false;
@@ -960,6 +985,53 @@ const DATE_FIELD_WORDS = new Set(['date', 'day']);
  * {@link MAX_UTTERANCE_CHARS} characters are read.
  */
 export function understandUtterance(text: string, ctx: UnderstandContext): Understanding {
+  // One caller turn is read more than once (the fast path, then the reply's wording), and a
+  // pure function of its inputs: the answer is kept for the next reading of the same words.
+  const key = `${ctx.today}|${ctx.knownDate ?? ''}|${ctx.expecting ?? ''}|${typeof text === 'string' ? text : ''}`;
+  const known = typeof text === 'string' ? recentReadings.get(key) : undefined;
+  if (known) return { ...known };
+  const u = readUtterance(text, ctx);
+  if (typeof text === 'string' && text.length <= MAX_UTTERANCE_CHARS) {
+    if (recentReadings.size >= RECENT_READINGS) recentReadings.delete(recentReadings.keys().next().value!);
+    recentReadings.set(key, u);
+  }
+  return { ...u };
+}
+
+/** How many recent readings {@link understandUtterance} keeps (oldest out first). */
+const RECENT_READINGS = 512;
+const recentReadings = new Map<string, Understanding>();
+
+/**
+ * Runs every piece of understanding once, on phrasings that reach each of its parsers. chrono
+ * compiles its patterns on first use (tens to hundreds of ms); a server calls this at start-up so
+ * that cost never lands on the first caller's turn (and, through the one event loop, on every
+ * other call at that moment). Returns how long it took, ms.
+ */
+export function warmUnderstanding(today: string): number {
+  const t0 = performance.now();
+  const phrases = [
+    'okay, got it',
+    'March third',
+    'it was on the 3rd of March 2026, around 5 pm last Tuesday',
+    '3/4/2026',
+    'yesterday',
+    'two weeks ago on Friday',
+    'twelve hundred fifty dollars',
+    '$1,250.50',
+    'one two five zero',
+    "yes, that's correct",
+    'no, the amount is nine hundred',
+    'what is my claim number?',
+    'why do you need that? hang on, bye',
+  ];
+  for (const expecting of [undefined, 'date', 'amount'] as const)
+    for (const phrase of phrases)
+      readUtterance(phrase, { today, knownDate: '2026-03-03', ...(expecting ? { expecting } : {}) });
+  return performance.now() - t0;
+}
+
+function readUtterance(text: string, ctx: UnderstandContext): Understanding {
   const input = prepare(text);
   if (input.trim() === '') return { ...NOTHING };
   const lower = input.toLowerCase();
@@ -968,8 +1040,9 @@ export function understandUtterance(text: string, ctx: UnderstandContext): Under
   // Phrases read the whole utterance (claim numbers included: they contain no phrase words).
   const allToks = tokenize(input);
   const words = wordsOf(allToks);
+  const uw = utteranceWords(words);
   const any = (rules: readonly Rule[], negators: ReadonlySet<string> | null) =>
-    rules.some((r) => matchesRule(words, r, negators));
+    rules.some((r) => matchesRule(uw, r, negators));
   const goodbye = any(GOODBYE_RULES, NEGATORS);
   // "Okay, bye" takes leave: with a goodbye, only a yes that says more than "okay" agrees.
   const yesRules = goodbye ? YES_RULES.filter((r) => !LEAVE_TAKING_YES.has(r.phrase)) : YES_RULES;
