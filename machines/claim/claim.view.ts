@@ -66,12 +66,18 @@ export function claimPathOf(snapshot: ClaimSnapshot): string {
 
 /** The meta of the claim state at a dotted path. */
 export function claimMetaOfPath(path: string): ClaimStateMeta {
+  let meta = metaByPath.get(path);
+  if (meta) return meta;
   try {
-    return (claimMachine.getStateNodeById(`claim.${path}`).meta as ClaimStateMeta | undefined) ?? NO_META;
+    meta = (claimMachine.getStateNodeById(`claim.${path}`).meta as ClaimStateMeta | undefined) ?? NO_META;
   } catch {
-    return NO_META;
+    meta = NO_META;
   }
+  // The claim machine is a module constant: its meta never changes; only real paths are kept.
+  if (meta !== NO_META) metaByPath.set(path, meta);
+  return meta;
 }
+const metaByPath = new Map<string, ClaimStateMeta>();
 
 /** The call machine's turn policy for a state's meta: its policy plus its keypad mode. */
 export function turnPolicyOfMeta(meta: ClaimStateMeta): TurnPolicy {

@@ -6,7 +6,9 @@
  */
 import { randomBytes } from 'node:crypto';
 import {
+  markSchema,
   mediaSchema,
+  parseMarkFast,
   parseMediaFast,
   parseTwilioMessage,
 } from '../../src/transports/twilio/media-messages.js';
@@ -120,6 +122,41 @@ describe('the Media Streams parser', () => {
       const clean = JSON.parse(JSON.stringify(c)) as Record<string, unknown>;
       const fast = parseMediaFast(clean);
       const zod = mediaSchema.safeParse(clean);
+      expect({ case: clean, ok: fast.kind === 'ok' }).toEqual({ case: clean, ok: zod.success });
+      if (fast.kind === 'ok' && zod.success) expect(fast.message).toEqual(zod.data);
+    }
+  });
+
+  it('parses marks on the fast path exactly as their zod schema does', () => {
+    const values: unknown[] = [
+      undefined,
+      null,
+      0,
+      12,
+      '',
+      '12',
+      '1a',
+      'x'.repeat(70),
+      'x'.repeat(129),
+      [],
+      {},
+      true,
+    ];
+    const base = {
+      event: 'mark',
+      sequenceNumber: '9',
+      streamSid: `MZ${hex32()}`,
+      mark: { name: 't3-c2', extra: 1 },
+      extra: 'x',
+    };
+    const cases: Record<string, unknown>[] = [base];
+    for (const key of ['sequenceNumber', 'streamSid', 'mark'] as const)
+      for (const v of values) cases.push({ ...base, [key]: v });
+    for (const v of [...values, 'x'.repeat(128)]) cases.push({ ...base, mark: { name: v } });
+    for (const c of cases) {
+      const clean = JSON.parse(JSON.stringify(c)) as Record<string, unknown>;
+      const fast = parseMarkFast(clean);
+      const zod = markSchema.safeParse(clean);
       expect({ case: clean, ok: fast.kind === 'ok' }).toEqual({ case: clean, ok: zod.success });
       if (fast.kind === 'ok' && zod.success) expect(fast.message).toEqual(zod.data);
     }

@@ -101,7 +101,8 @@ const dtmf = z.object({
   streamSid: z.string().min(1).max(64),
   dtmf: z.object({ track: z.string().optional(), digit: z.string().regex(/^[0-9*#A-D]$/) }),
 });
-const mark = z.object({
+/** The `mark` echo as specified; parsed by {@link parseMarkFast}, which must agree with it. */
+export const markSchema = z.object({
   event: z.literal('mark'),
   sequenceNumber: numericString.optional(),
   streamSid: z.string().min(1).max(64),
@@ -120,7 +121,7 @@ const KNOWN = new Map<string, z.ZodType>([
   ['start', start],
   ['media', mediaSchema],
   ['dtmf', dtmf],
-  ['mark', mark],
+  ['mark', markSchema],
   ['stop', stop],
 ]);
 
@@ -130,7 +131,7 @@ export type TwilioInbound =
   | z.infer<typeof start>
   | z.infer<typeof mediaSchema>
   | z.infer<typeof dtmf>
-  | z.infer<typeof mark>
+  | z.infer<typeof markSchema>
   | z.infer<typeof stop>;
 
 /** Result of parsing one text frame. */
@@ -155,7 +156,10 @@ export function parseTwilioMessage(raw: string): ParsedInbound {
     return { kind: 'invalid', reason: 'missing event' };
   }
   const event = (data as { event: string }).event;
+  // The two per-frame messages (caller audio, and the echo of every mark after a bot audio chunk)
+  // are checked by hand; the rest, a few per call, by their zod schemas.
   if (event === 'media') return parseMediaFast(data as Record<string, unknown>);
+  if (event === 'mark') return parseMarkFast(data as Record<string, unknown>);
   const schema = KNOWN.get(event);
   if (!schema) return { kind: 'ignored', event };
   const parsed = schema.safeParse(data);
@@ -191,6 +195,24 @@ export function parseMediaFast(d: Record<string, unknown>): ParsedInbound {
   if (chunk !== undefined) media.chunk = chunk as string;
   if (timestamp !== undefined) media.timestamp = timestamp as string;
   const message: z.infer<typeof mediaSchema> = { event: 'media', streamSid, media };
+  if (sequenceNumber !== undefined) message.sequenceNumber = sequenceNumber as string;
+  return { kind: 'ok', message };
+}
+
+const badMark = (reason: string): ParsedInbound => ({ kind: 'invalid', reason: `bad mark: ${reason}` });
+
+/** The `mark` schema checked by hand: accepts and refuses exactly what `markSchema.safeParse` does. */
+export function parseMarkFast(d: Record<string, unknown>): ParsedInbound {
+  const { streamSid, sequenceNumber } = d;
+  if (typeof streamSid !== 'string' || streamSid.length < 1 || streamSid.length > 64)
+    return badMark('streamSid must be a string of 1-64 characters');
+  if (!optionalNumeric(sequenceNumber)) return badMark('sequenceNumber must be a numeric string');
+  const m = d.mark;
+  if (!m || typeof m !== 'object' || Array.isArray(m)) return badMark('mark must be an object');
+  const { name } = m as Record<string, unknown>;
+  if (typeof name !== 'string' || name.length < 1 || name.length > 128)
+    return badMark('mark.name must be a string of 1-128 characters');
+  const message: z.infer<typeof markSchema> = { event: 'mark', streamSid, mark: { name } };
   if (sequenceNumber !== undefined) message.sequenceNumber = sequenceNumber as string;
   return { kind: 'ok', message };
 }
