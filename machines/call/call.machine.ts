@@ -8,6 +8,12 @@
  *   `preparing` state invokes `prepare` (preemptive generation: the reply to the words so far,
  *   held). The patience ending takes it over (`RespondInput.prepared`); any other way out
  *   (the caller goes on) stops `prepare`, which discards it.
+ * - Preemptive generation starts earlier when the STT is slower than the VAD (no `speech_final`
+ *   yet: a noisy line, or a long endpointing): `userSpeaking.awaitingTranscript.preparingOnSilence`
+ *   prepares the reply to the finals in hand plus the stable interim as soon as the VAD hears
+ *   silence. The turn that follows takes it over when its words are the same (`preparedText`);
+ *   new words or new speech stop it. The patience's own `prepare`, asked for the same turn, lets it
+ *   go on.
  * - The claim machine is invoked as a child (`claim`, systemId `claim`) for the whole active call.
  * - `stt` is a long-lived callback actor for the whole active call (speech in, transcripts out).
  * - `respond` (dialogue → sentences → speech → playback) is invoked while `responding`; leaving the
@@ -297,6 +303,13 @@ export interface CallContext {
   transferCause: TransferCause | null;
   /** Preemptive generation is on for the call (see `CallInput.preemptive`). */
   preemptive: boolean;
+  /**
+   * The latest interim transcript of the caller's current segment (no final covers it yet); the
+   * words a reply prepared on VAD silence starts from, with `userText`.
+   */
+  pendingPartial: string;
+  /** The caller text the reply being prepared answers (null: none since the last bot turn). */
+  preparedText: string | null;
   /** The patience ended with the prepared reply still current: the next turn takes it over. */
   takePrepared: boolean;
   /** The current bot turn took over the prepared reply. */
@@ -327,6 +340,8 @@ function nextTurnOf(context: CallContext) {
         : context.reason,
     turnPrepared: context.takePrepared,
     takePrepared: false,
+    pendingPartial: '',
+    preparedText: null,
   };
 }
 
@@ -349,7 +364,20 @@ function respondInputOf(context: CallContext): RespondInput {
  * same computation as entering `responding` after `markUserTurn`, so a committed turn matches it.
  */
 export function preparedInputOf(context: CallContext): RespondInput {
-  const user = { ...context, reason: 'user' as const, takePrepared: false };
+  return preparedInputFor(context, context.userText);
+}
+
+/** What `prepare` prepares on VAD silence: the turn as if the finals so far and the interim were all. */
+export function silencePreparedInputOf(context: CallContext): RespondInput {
+  return preparedInputFor(context, appendText(context.userText, context.pendingPartial));
+}
+
+/**
+ * The input the caller's turn gets if its words turn out to be `userText` (the finals so far plus
+ * the stable interim, for a reply prepared on VAD silence).
+ */
+function preparedInputFor(context: CallContext, userText: string): RespondInput {
+  const user = { ...context, userText, reason: 'user' as const, takePrepared: false };
   return { ...respondInputOf({ ...user, ...nextTurnOf(user) }), prepared: false };
 }
 
@@ -422,6 +450,22 @@ export const callMachine = setup({
     appendFinal: assign({
       userText: ({ context, event }) =>
         event.type === 'stt.transcript.final' ? appendText(context.userText, event.text) : context.userText,
+      // A final covers the segment its interims showed.
+      pendingPartial: '',
+    }),
+    /** An interim transcript of the current segment: the words a reply prepared on silence uses. */
+    notePartial: assign({
+      pendingPartial: ({ context, event }) =>
+        event.type === 'stt.transcript.partial' ? event.text.trim() : context.pendingPartial,
+    }),
+    /** A reply is being prepared for the caller's words as they stand (finals + stable interim). */
+    notePreparedText: assign({
+      preparedText: ({ context }) => appendText(context.userText, context.pendingPartial),
+    }),
+    /** The turn about to begin takes over the reply prepared on silence when its words are the same. */
+    takePreparedIfCurrent: assign({
+      takePrepared: ({ context }) =>
+        context.takePrepared || (context.preparedText !== null && context.preparedText === context.userText),
     }),
     setTypedTurn: assign({
       userText: ({ context, event }) =>
@@ -571,6 +615,8 @@ export const callMachine = setup({
     substantialSpeech: ({ context }) => context.lastSpeechMs >= context.timings.unheardMinSpeechMs,
     noPatience: ({ context }) => context.turnPolicy.endpointingPatienceMs <= 0,
     preemptive: ({ context }) => context.preemptive,
+    /** The caller's words so far (finals, or the latest interim) are something to prepare a reply for. */
+    hasWordsSoFar: ({ context }) => appendText(context.userText, context.pendingPartial) !== '',
     /** A final transcript with a real word (not only backchannels or fillers). */
     finalHasWords: ({ event }) => event.type === 'stt.transcript.final' && isBargeInUtterance(event.text),
     callerTalking: ({ context }) => context.callerTalking,
@@ -644,6 +690,8 @@ export const callMachine = setup({
     },
     transferCause: null,
     preemptive: input.preemptive ?? true,
+    pendingPartial: '',
+    preparedText: null,
     takePrepared: false,
     turnPrepared: false,
     endReason: null,
@@ -759,6 +807,7 @@ export const callMachine = setup({
         userSpeaking: {
           initial: 'talking',
           on: {
+            'stt.transcript.partial': { guard: 'eventHasText', actions: ['notePartial', 'emitPartial'] },
             'stt.transcript.final': [
               {
                 guard: and(['eventHasText', 'finalEndsTurn']),
@@ -772,7 +821,11 @@ export const callMachine = setup({
           },
           after: {
             userTurnWatchdog: [
-              { guard: 'hasUserText', target: 'responding', actions: 'markUserTurn' },
+              {
+                guard: 'hasUserText',
+                target: 'responding',
+                actions: ['markUserTurn', 'takePreparedIfCurrent'],
+              },
               { target: 'listening' },
             ],
           },
@@ -781,15 +834,53 @@ export const callMachine = setup({
               entry: 'markCallerTalking',
               on: { 'user.speech.stopped': { target: 'awaitingTranscript', actions: 'recordSpeechLength' } },
             },
+            /**
+             * The VAD says the caller stopped; the STT has not ended the turn yet (no speech_final:
+             * a noisy line, or endpointing longer than the VAD's hangover). With words in hand (the
+             * finals so far, or a stable interim: unchanged through the VAD's hangover), the reply to
+             * them is prepared, held, right away (preemptive generation): the turn that follows
+             * takes it over when its words are the same, and new words discard it.
+             */
             awaitingTranscript: {
               entry: 'markCallerSilent',
               on: { 'user.speech.started': 'talking' },
               after: {
                 transcriptWait: [
-                  { guard: 'hasUserText', target: '#call.active.responding', actions: 'markUserTurn' },
+                  {
+                    guard: 'hasUserText',
+                    target: '#call.active.responding',
+                    actions: ['markUserTurn', 'takePreparedIfCurrent'],
+                  },
                   { guard: 'substantialSpeech', target: '#call.active.responding', actions: 'markUnheard' },
                   { target: '#call.active.listening' },
                 ],
+              },
+              initial: 'checking',
+              states: {
+                checking: {
+                  always: [
+                    { guard: and(['preemptive', 'hasWordsSoFar']), target: 'preparingOnSilence' },
+                    { target: 'waiting' },
+                  ],
+                },
+                preparingOnSilence: {
+                  entry: 'notePreparedText',
+                  on: {
+                    // More words while the caller is silent to the VAD: what was prepared is stale.
+                    'stt.transcript.partial': {
+                      guard: 'eventHasText',
+                      target: 'waiting',
+                      actions: ['notePartial', 'emitPartial'],
+                    },
+                  },
+                  invoke: {
+                    id: 'prepare',
+                    src: 'prepare',
+                    input: ({ context }) => silencePreparedInputOf(context),
+                    onError: { target: 'waiting' },
+                  },
+                },
+                waiting: {},
               },
             },
           },
@@ -798,7 +889,7 @@ export const callMachine = setup({
           always: {
             guard: or(['noPatience', 'answerComplete']),
             target: 'responding',
-            actions: 'markUserTurn',
+            actions: ['markUserTurn', 'takePreparedIfCurrent'],
           },
           on: {
             'user.speech.started': 'userSpeaking',
@@ -811,7 +902,7 @@ export const callMachine = setup({
               {
                 guard: 'finalCompletesAnswer',
                 target: 'responding',
-                actions: ['appendFinal', 'emitFinal', 'markUserTurn'],
+                actions: ['appendFinal', 'emitFinal', 'markUserTurn', 'takePreparedIfCurrent'],
               },
               // More words, still unfinished: prepare again for the longer text (patience goes on).
               { guard: 'eventHasText', target: '.preparing', actions: ['appendFinal', 'emitFinal'] },

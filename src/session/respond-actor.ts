@@ -115,6 +115,8 @@ export function createTurnActors(deps: RespondActorDeps) {
   let history = deps.history;
   /** The held turn the `prepare` actor started, until taken over or discarded. */
   let prepared: TurnRun | null = null;
+  /** The `prepare` actor that holds {@link prepared} (a later one for the same turn adopts it). */
+  let preparedOwner: object | null = null;
 
   /** A resume turn: the cut turn's unheard rest, or the dialogue when that reply was not all written. */
   const resume = async (input: RespondInput, ctx: ResumeDeps, signal: AbortSignal) => {
@@ -322,16 +324,27 @@ export function createTurnActors(deps: RespondActorDeps) {
   /** Starts the held turn; stopped unclaimed (the caller went on), it is discarded. */
   const prepare = fromCallback<CallEvent, RespondInput>(({ input, system }) => {
     const claim = system.get('claim') as ClaimRef | undefined;
-    discardPrepared('a newer preparation');
-    if (!claim) return () => {};
-    const run = startRun(input, claim, null);
-    deps.logger.debug({ turn: input.turn }, 'preparing the reply while the patience runs');
-    run.result.catch(() => {}); // a held failure surfaces only if the turn is taken over
-    prepared = run;
-    // `respond` takes it over in the same macrostep (the machine stops this actor first).
+    const owner = {};
+    // The same turn prepared a moment ago (on VAD silence, before the STT ended the turn and the
+    // patience began): that reply goes on, owned by this actor now.
+    if (prepared && claim && sameTurn(prepared.input, input)) {
+      preparedOwner = owner;
+      deps.logger.debug({ turn: input.turn }, 'the prepared reply goes on through the patience');
+    } else {
+      discardPrepared('a newer preparation');
+      if (!claim) return () => {};
+      const run = startRun(input, claim, null);
+      deps.logger.debug({ turn: input.turn }, 'preparing the reply before the turn is confirmed');
+      run.result.catch(() => {}); // a held failure surfaces only if the turn is taken over
+      prepared = run;
+      preparedOwner = owner;
+    }
+    const run = prepared;
+    // `respond` (or the next `prepare`, for the same turn) takes it over in the same macrostep
+    // (the machine stops this actor first).
     return () =>
       queueMicrotask(() => {
-        if (prepared === run) discardPrepared('the caller went on');
+        if (prepared === run && preparedOwner === owner) discardPrepared('the caller went on');
       });
   });
 

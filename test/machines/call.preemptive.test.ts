@@ -153,3 +153,84 @@ describe('preemptive generation in the call machine', () => {
     });
   });
 });
+
+describe('preemptive generation on VAD silence (before the STT ends the turn)', () => {
+  const speaks = (s: Step) => next(s.snap, { type: 'user.speech.started' });
+  const silent = (s: Step) => next(s.snap, { type: 'user.speech.stopped', durationMs: 900 });
+  const segment = (s: Step, text: string) =>
+    next(s.snap, { type: 'stt.transcript.final', text, speechFinal: false });
+  const interim = (s: Step, text: string) => next(s.snap, { type: 'stt.transcript.partial', text });
+  const SILENT_PREPARING = '{"active":{"userSpeaking":{"awaitingTranscript":"preparingOnSilence"}}}';
+
+  it('prepares on silence for the finals in hand, and the utterance end takes the reply over', () => {
+    const s = silent(segment(speaks(listeningForDate()), 'March 3rd'));
+    expect(value(s)).toBe(SILENT_PREPARING);
+    const prepared = spawned(s, 'prepare')!;
+    expect(prepared).toMatchObject({ reason: 'user', userText: 'March 3rd', prepared: false });
+    expect(spawned(s, 'respond')).toBeUndefined();
+
+    const ended = next(s.snap, { type: 'stt.utterance.ended' });
+    expect(value(ended)).toBe('{"active":{"responding":"thinking"}}');
+    const turn = spawned(ended, 'respond')!;
+    expect(turn.prepared).toBe(true);
+    expect(withoutFlag(turn)).toEqual(withoutFlag(prepared));
+  });
+
+  it('prepares on silence for a stable interim, taken over when the final says the same words', () => {
+    const s = silent(interim(speaks(listeningForDate()), 'March 3rd'));
+    expect(value(s)).toBe(SILENT_PREPARING);
+    const prepared = spawned(s, 'prepare')!;
+    expect(prepared.userText).toBe('March 3rd');
+    const answered = final(s, 'March 3rd');
+    const turn = spawned(answered, 'respond')!;
+    expect(turn).toMatchObject({ userText: 'March 3rd', prepared: true });
+    expect(withoutFlag(turn)).toEqual(withoutFlag(prepared));
+  });
+
+  it('answers with a fresh turn when the final says other words than the interim', () => {
+    const s = silent(interim(speaks(listeningForDate()), 'March 3'));
+    const answered = final(s, 'March 3rd');
+    expect(spawned(answered, 'respond')).toMatchObject({ userText: 'March 3rd', prepared: false });
+    expect(stopped(answered, 'prepare')).toBe(true);
+  });
+
+  it('drops the preparation when new words show up, and answers them all with a fresh turn', () => {
+    const s = silent(segment(speaks(listeningForDate()), 'March'));
+    const more = interim(s, 'third');
+    expect(value(more)).toBe('{"active":{"userSpeaking":{"awaitingTranscript":"waiting"}}}');
+    expect(stopped(more, 'prepare')).toBe(true);
+    const answered = final(more, 'third');
+    expect(spawned(answered, 'respond')).toMatchObject({ userText: 'March third', prepared: false });
+  });
+
+  it('drops the preparation when the caller speaks again', () => {
+    const s = silent(segment(speaks(listeningForDate()), 'March 3rd'));
+    const again = speaks(s);
+    expect(value(again)).toBe('{"active":{"userSpeaking":"talking"}}');
+    expect(stopped(again, 'prepare')).toBe(true);
+    const answered = final(silent(again), 'and twelve hundred dollars');
+    expect(spawned(answered, 'respond')).toMatchObject({
+      userText: 'March 3rd and twelve hundred dollars',
+      prepared: false,
+    });
+  });
+
+  it('carries the same preparation into the patience of an unfinished answer, taken over when it ends', () => {
+    const s = silent(segment(speaks(listeningForDate()), 'it was on March'));
+    const prepared = spawned(s, 'prepare')!;
+    const ended = next(s.snap, { type: 'stt.utterance.ended' });
+    expect(value(ended)).toBe('{"active":{"endOfTurn":"preparing"}}');
+    // The patience's `prepare` asks for the very same turn: the session lets the held reply go on.
+    expect(withoutFlag(spawned(ended, 'prepare')!)).toEqual(withoutFlag(prepared));
+    const turn = spawned(patienceEnds(ended), 'respond')!;
+    expect(turn).toMatchObject({ userText: 'it was on March', prepared: true });
+  });
+
+  it('prepares nothing on silence when preemptive generation is off, or before any words', () => {
+    const off = silent(segment(speaks(listeningForDate({ preemptive: false })), 'March 3rd'));
+    expect(value(off)).toBe('{"active":{"userSpeaking":{"awaitingTranscript":"waiting"}}}');
+    expect(spawned(off, 'prepare')).toBeUndefined();
+    const noWords = silent(speaks(listeningForDate()));
+    expect(value(noWords)).toBe('{"active":{"userSpeaking":{"awaitingTranscript":"waiting"}}}');
+  });
+});
