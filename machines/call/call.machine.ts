@@ -843,7 +843,20 @@ export const callMachine = setup({
              */
             awaitingTranscript: {
               entry: 'markCallerSilent',
-              on: { 'user.speech.started': 'talking' },
+              on: {
+                'user.speech.started': 'talking',
+                'stt.transcript.final': [
+                  {
+                    guard: and(['eventHasText', 'finalEndsTurn']),
+                    target: '#call.active.endOfTurn',
+                    actions: ['appendFinal', 'emitFinal'],
+                  },
+                  // The words in hand changed (a flushed segment): prepare for them (the same
+                  // words as prepared: the held reply goes on).
+                  { guard: 'eventHasText', target: '.checking', actions: ['appendFinal', 'emitFinal'] },
+                  { actions: 'emitFinal' },
+                ],
+              },
               after: {
                 transcriptWait: [
                   {

@@ -58,6 +58,12 @@ function patienceEnds(scheduled: Step, s: Step = scheduled): Step {
   return next(s.snap, timer.params!.event as CallEvent);
 }
 const withoutFlag = ({ prepared: _p, ...rest }: RespondInput) => rest;
+const speaks = (s: Step) => next(s.snap, { type: 'user.speech.started' });
+const silent = (s: Step) => next(s.snap, { type: 'user.speech.stopped', durationMs: 900 });
+/** A segment Deepgram flushed without `speech_final` (the STT has not ended the turn). */
+const segment = (s: Step, text: string) =>
+  next(s.snap, { type: 'stt.transcript.final', text, speechFinal: false });
+const interim = (s: Step, text: string) => next(s.snap, { type: 'stt.transcript.partial', text });
 
 describe('preemptive generation in the call machine', () => {
   it('prepares the reply to an unfinished answer while the patience runs, and takes it over when the patience ends', () => {
@@ -155,11 +161,6 @@ describe('preemptive generation in the call machine', () => {
 });
 
 describe('preemptive generation on VAD silence (before the STT ends the turn)', () => {
-  const speaks = (s: Step) => next(s.snap, { type: 'user.speech.started' });
-  const silent = (s: Step) => next(s.snap, { type: 'user.speech.stopped', durationMs: 900 });
-  const segment = (s: Step, text: string) =>
-    next(s.snap, { type: 'stt.transcript.final', text, speechFinal: false });
-  const interim = (s: Step, text: string) => next(s.snap, { type: 'stt.transcript.partial', text });
   const SILENT_PREPARING = '{"active":{"userSpeaking":{"awaitingTranscript":"preparingOnSilence"}}}';
 
   it('prepares on silence for the finals in hand, and the utterance end takes the reply over', () => {
@@ -232,5 +233,29 @@ describe('preemptive generation on VAD silence (before the STT ends the turn)', 
     expect(spawned(off, 'prepare')).toBeUndefined();
     const noWords = silent(speaks(listeningForDate()));
     expect(value(noWords)).toBe('{"active":{"userSpeaking":{"awaitingTranscript":"waiting"}}}');
+  });
+});
+
+describe('preemptive generation on VAD silence: the segment flushed after the silence', () => {
+  it('prepares again for the flushed final when it says more than the interim did', () => {
+    const s = silent(interim(speaks(listeningForDate()), 'March'));
+    expect(spawned(s, 'prepare')!.userText).toBe('March');
+    const flushed = segment(s, 'March third');
+    expect(value(flushed)).toBe('{"active":{"userSpeaking":{"awaitingTranscript":"preparingOnSilence"}}}');
+    expect(stopped(flushed, 'prepare')).toBe(true);
+    const prepared = spawned(flushed, 'prepare')!;
+    expect(prepared.userText).toBe('March third');
+    const turn = spawned(next(flushed.snap, { type: 'stt.utterance.ended' }), 'respond')!;
+    expect(turn).toMatchObject({ userText: 'March third', prepared: true });
+    expect(withoutFlag(turn)).toEqual(withoutFlag(prepared));
+  });
+
+  it('asks for the same preparation when the flushed final says what the interim did', () => {
+    const s = silent(interim(speaks(listeningForDate()), 'March third'));
+    const flushed = segment(s, 'March third');
+    // Same turn, same words: the session keeps the reply it holds (see the respond actor).
+    expect(withoutFlag(spawned(flushed, 'prepare')!)).toEqual(withoutFlag(spawned(s, 'prepare')!));
+    const turn = spawned(next(flushed.snap, { type: 'stt.utterance.ended' }), 'respond')!;
+    expect(turn).toMatchObject({ userText: 'March third', prepared: true });
   });
 });
