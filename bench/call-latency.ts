@@ -24,7 +24,15 @@ import { pathToFileURL } from 'node:url';
 import { startTwilioCall, type TwilioCall } from '../test/fakes/twilio-caller.js';
 import { startTwilioRestFake, type TwilioRestFake } from '../test/fakes/twilio-rest.js';
 import { spawnBenchServer, type BenchServer, type LoopReading, type PipelineKind } from './bench-servers.js';
-import { driveCall, epochNow, pause, TURN_TYPES, type CallLength, type TurnSample } from './call-script.js';
+import {
+  driveCall,
+  epochNow,
+  pause,
+  TURN_TYPES,
+  UNFINISHED_PAUSE_MS,
+  type CallLength,
+  type TurnSample,
+} from './call-script.js';
 import { startProviderFakes, type ProviderFakes } from './provider-fakes.js';
 
 /** One provider-delay setting. */
@@ -131,6 +139,8 @@ interface PlacedCall {
   startedAt: number;
   /** What the call's Deepgram connection asked for. */
   endpointing: string;
+  /** The call the caller plays (its Deepgram connection hears that script). */
+  length: CallLength;
   finals: () => Promise<number[]>;
 }
 
@@ -141,7 +151,7 @@ interface PlacedCall {
 function callPlacer(fakes: Fakes) {
   let chain: Promise<unknown> = Promise.resolve();
   let n = 0;
-  return (server: BenchServer): Promise<PlacedCall> => {
+  return (server: BenchServer, length: CallLength = 'full'): Promise<PlacedCall> => {
     const placed = chain.then(async () => {
       const before = await fakes.remote.sessionCount();
       const call = await startTwilioCall({
@@ -154,7 +164,8 @@ function callPlacer(fakes: Fakes) {
       });
       const startedAt = epochNow();
       const { endpointing } = await fakes.remote.session(before);
-      return { call, startedAt, endpointing, finals: () => fakes.remote.finals(before) };
+      await fakes.remote.assign(before, length);
+      return { call, startedAt, endpointing, length, finals: () => fakes.remote.finals(before) };
     });
     chain = placed.catch(() => {});
     return placed;
@@ -165,8 +176,8 @@ function callPlacer(fakes: Fakes) {
 async function warmUp(place: ReturnType<typeof callPlacer>, servers: BenchServer[]): Promise<void> {
   await Promise.all(
     servers.map(async (server) => {
-      const p = await place(server);
-      await driveCall(p.call, { ...p, length: 'warmup' }).catch(() => p.call.terminate());
+      const p = await place(server, 'warmup');
+      await driveCall(p.call, p).catch(() => p.call.terminate());
     }),
   );
 }
@@ -193,10 +204,11 @@ export async function runProfile(
     log(`  ${profile.name}: ${calls} call(s) per pipeline, engine and bare pipeline side by side`);
     const runs: Array<Promise<{ kind: PipelineKind; samples: TurnSample[]; endpointing: string }>> = [];
     for (let i = 0; i < calls; i++) {
-      for (const s of servers) {
-        const p = await place(s);
+      // Each caller plays the whole claim; as many again answer the date in two parts (patience).
+      for (const [s, length] of servers.flatMap((s) => [[s, 'full'] as const, [s, 'patience'] as const])) {
+        const p = await place(s, length);
         runs.push(
-          driveCall(p.call, { ...p, length: 'full' }).then((samples) => ({
+          driveCall(p.call, p).then((samples) => ({
             kind: s.kind,
             samples,
             endpointing: p.endpointing,
@@ -273,10 +285,10 @@ export async function runCapacity(
     const started = performance.now();
     const runs: Array<Promise<TurnSample[]>> = [];
     for (let i = 0; i < calls; i++) {
-      const p = await place(server);
+      const p = await place(server, 'short');
       placed.push(p);
       // Each call starts talking at its own moment within two seconds: real calls don't turn together.
-      runs.push(pause((i * 397) % 2000).then(() => driveCall(p.call, { ...p, length: 'short' })));
+      runs.push(pause((i * 397) % 2000).then(() => driveCall(p.call, p)));
     }
     log(`  ${subject}: ${calls} calls connected in ${((performance.now() - started) / 1000).toFixed(1)} s`);
     const samples = (await Promise.all(runs)).flat();
@@ -370,6 +382,16 @@ export function formatLatency(profiles: ProfileResult[]): string[] {
     if (turn !== 'greeting') finals.push(`${turn} ${sttCells.join(', ')}`);
   }
   lines.push('', `STT final -> first audio p50, engine / bare, per setting: ${finals.join('; ')} ms.`);
+  const spoke = profiles.map((r, i) => {
+    const count = (samples: TurnSample[]) => {
+      const two = samples.filter((s) => s.spokeInPause !== undefined);
+      return `${two.filter((s) => s.spokeInPause).length} of ${two.length}`;
+    };
+    return `(${i + 1}) engine ${count(r.byPipeline.engine.samples)}, bare ${count(r.byPipeline.baseline.samples)}`;
+  });
+  lines.push(
+    `Unfinished date: the bot's audio reached the caller during the ${UNFINISHED_PAUSE_MS} ms pause (it answered "It was on") in ${spoke.join('; ')} calls.`,
+  );
   return lines;
 }
 

@@ -6,7 +6,10 @@
  * fifty dollars" (amount, answered by a long read-back); "no, the amount is nine hundred" once
  * the read-back finished (correction); the same again one second into the next read-back
  * (barge-in recovery); "yes, that's correct" (confirmation). The short capacity call stops after
- * the amount turn; the warm-up call after the acknowledgement.
+ * the amount turn; the warm-up call after the acknowledgement. The patience call answers the date
+ * in two parts, "It was on" and, after a pause longer than Deepgram's endpointing (so the first part
+ * ends with `speech_final`), "March third" (unfinished date): what semantic endpointing and the
+ * endpointing patience are for. Its turn is timed from the end of the second part.
  *
  * Timing: "caller stops speaking" is the moment the simulated caller sent the last frame of its
  * utterance; the fixtures are trimmed of trailing silence (the Deepgram fake's 400 RMS threshold),
@@ -30,6 +33,7 @@ export const TURN_TYPES = [
   'greeting',
   'acknowledgement',
   'date',
+  'unfinished date',
   'amount',
   'correction',
   'barge-in recovery',
@@ -40,9 +44,22 @@ export type TurnType = (typeof TURN_TYPES)[number];
 interface CallerTurn {
   turn: Exclude<TurnType, 'greeting'>;
   fixture: AudioFixtureName;
+  /** What Deepgram hears (default: the fixture's own text); one entry per part. */
+  texts?: string[];
+  /** A second part, said after a pause (the turn is timed from its end). */
+  then?: { fixture: AudioFixtureName; pauseMs: number };
   /** Say it one second into the bot's answer to the previous turn. */
   bargeIn?: boolean;
 }
+
+/**
+ * The pause inside the unfinished date: longer than either delay setting's endpointing (120 /
+ * 300 ms, so Deepgram ends the first part with `speech_final`), and short enough that the caller
+ * is heard going on (VAD onset: 60 ms) before a patient engine answers: its patience (the date
+ * question's 400 ms) starts at that `speech_final`, so it tolerates 120 + 400 - 60 = 460 ms of
+ * silence at the shorter endpointing.
+ */
+export const UNFINISHED_PAUSE_MS = 350;
 
 const FULL_CALL: CallerTurn[] = [
   { turn: 'acknowledgement', fixture: 'okay-got-it' },
@@ -52,15 +69,45 @@ const FULL_CALL: CallerTurn[] = [
   { turn: 'barge-in recovery', fixture: 'no-the-amount-is-nine-hundred', bargeIn: true },
   { turn: 'confirmation', fixture: 'yes-thats-correct' },
 ];
-const CALLS = { full: FULL_CALL, short: FULL_CALL.slice(0, 3), warmup: FULL_CALL.slice(0, 1) };
+const PATIENCE_CALL: CallerTurn[] = [
+  FULL_CALL[0]!,
+  {
+    turn: 'unfinished date',
+    // Any voiced audio: the fake transcribes by script. "Hello." is about as long as "It was on".
+    fixture: 'hello',
+    texts: ['It was on', AUDIO_FIXTURE_TEXT['march-third']],
+    then: { fixture: 'march-third', pauseMs: UNFINISHED_PAUSE_MS },
+  },
+];
+const CALLS = {
+  full: FULL_CALL,
+  short: FULL_CALL.slice(0, 3),
+  warmup: FULL_CALL.slice(0, 1),
+  patience: PATIENCE_CALL,
+};
 
-/** Which call a caller places: the whole claim, up to the amount (capacity), or one turn (warm-up). */
+/**
+ * Which call a caller places: the whole claim, up to the amount (capacity), one turn (warm-up), or
+ * the acknowledgement and an unfinished date (patience).
+ */
 export type CallLength = keyof typeof CALLS;
 
-/** The Deepgram fake's script: each connection hears the call's utterances in order. */
-export function deepgramScript(length: CallLength) {
-  const texts = CALLS[length].map((t) => AUDIO_FIXTURE_TEXT[t.fixture]);
-  return (_global: number, _session: DeepgramSessionRecord, inSession: number) => texts[inSession] ?? '';
+/** What Deepgram hears in a call, segment by segment. */
+export function callTexts(length: CallLength): string[] {
+  return CALLS[length].flatMap((t) => t.texts ?? [AUDIO_FIXTURE_TEXT[t.fixture]]);
+}
+
+/**
+ * The Deepgram fake's script: each connection hears its call's utterances in order (`lengthOf`
+ * its call, by connection index: the bench tells the fakes which call each connection carries).
+ */
+export function deepgramScript(lengthOf: (session: number) => CallLength) {
+  const texts = new Map<CallLength, string[]>();
+  return (_global: number, session: DeepgramSessionRecord, inSession: number) => {
+    const length = lengthOf(session.id);
+    if (!texts.has(length)) texts.set(length, callTexts(length));
+    return texts.get(length)![inSession] ?? '';
+  };
 }
 
 /**
@@ -113,6 +160,8 @@ export interface TurnSample {
   sttFinalToAudioMs: number;
   /** Barge-in recovery only: a `clear` arrived after the caller started. */
   cleared?: boolean;
+  /** Two-part turns only: bot audio reached the caller during the pause (it answered half an answer). */
+  spokeInPause?: boolean;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -158,7 +207,15 @@ export async function driveCall(
     }
     const startedAt = epochNow();
     const since = call.receivedBytes;
-    await call.sendAudio(voicedFixture(t.fixture));
+    let firstPartEnd: number | null = null;
+    if (t.then) {
+      // Both parts and the pause queued on the line clock, back to back.
+      await Promise.all([
+        call.sendAudio(voicedFixture(t.fixture)).then(() => (firstPartEnd = epochNow())),
+        call.sendSilence(t.then.pauseMs),
+        call.sendAudio(voicedFixture(t.then.fixture)),
+      ]);
+    } else await call.sendAudio(voicedFixture(t.fixture));
     const endAt = epochNow();
     if (last) {
       // The engine hangs up after its goodbye; the bare pipeline doesn't: hang up once it answered.
@@ -182,6 +239,7 @@ export async function driveCall(
       startedAt,
       first,
       ...(t.bargeIn ? { cleared: clears.length > 0 } : {}),
+      ...(firstPartEnd !== null ? { spokeInPause: media.some((m) => m > firstPartEnd! && m <= endAt) } : {}),
     });
   }
   await call.hangUp();

@@ -10,6 +10,7 @@
  *   parent -> child  { id, op: 'count' }                 -> { id, value: Deepgram sessions so far }
  *                    { id, op: 'session', index }        -> { id, value: { endpointing } } once it connected
  *                    { id, op: 'finals', index }         -> { id, value: epoch ms of each non-empty final }
+ *                    { id, op: 'assign', index, length } -> { id, value: true } connection `index` carries that call
  *                    { id, op: 'cpu' }                   -> { id, value: this process's CPU ms }
  *   child -> parent  { type: 'ready', deepgramUrl, openaiUrl, cartesiaUrl } once listening
  *
@@ -28,7 +29,7 @@ import { deepgramScript, llmScript, type CallLength } from './call-script.js';
 export interface ProviderFakesConfig {
   llmTtfbMs: number;
   ttsTtfbMs: number;
-  /** Which scripted call every Deepgram connection hears. */
+  /** Which scripted call a Deepgram connection hears unless told otherwise (`assign`). */
   length: CallLength;
   /** Cartesia fake audio per character of text. */
   msPerChar: number;
@@ -45,12 +46,17 @@ export interface ProviderFakes {
   session(index: number): Promise<{ endpointing: string }>;
   /** Epoch ms at which each non-empty final transcript of connection `index` was sent. */
   finals(index: number): Promise<number[]>;
+  /** Connection `index` carries a call of this length (before its caller speaks). */
+  assign(index: number, length: CallLength): Promise<void>;
   /** CPU time (user + system) of the fakes process so far, ms. */
   cpuMs(): Promise<number>;
   close(): Promise<void>;
 }
 
-type Question = { op: 'count' | 'cpu' } | { op: 'session' | 'finals'; index: number };
+type Question =
+  | { op: 'count' | 'cpu' }
+  | { op: 'session' | 'finals'; index: number }
+  | { op: 'assign'; index: number; length: CallLength };
 type Request = Question & { id: number };
 interface Urls {
   deepgramUrl: string;
@@ -95,6 +101,7 @@ export async function startProviderFakes(config: ProviderFakesConfig): Promise<P
     sessionCount: () => ask({ op: 'count' }),
     session: (index) => ask({ op: 'session', index }),
     finals: (index) => ask({ op: 'finals', index }),
+    assign: async (index, length) => void (await ask({ op: 'assign', index, length })),
     cpuMs: () => ask({ op: 'cpu' }),
     close: async () => {
       if (child.exitCode !== null || child.signalCode !== null) return;
@@ -106,7 +113,10 @@ export async function startProviderFakes(config: ProviderFakesConfig): Promise<P
 }
 
 async function serve(config: ProviderFakesConfig): Promise<void> {
-  const deepgram = await startDeepgramFake({ utterances: deepgramScript(config.length) });
+  const lengths = new Map<number, CallLength>();
+  const deepgram = await startDeepgramFake({
+    utterances: deepgramScript((session) => lengths.get(session) ?? config.length),
+  });
   const openai = await startOpenAIFake({ replies: llmScript(config.llmTtfbMs) });
   const cartesia = await startCartesiaFake({ msPerChar: config.msPerChar, ttfbMs: config.ttsTtfbMs });
   const answer = (id: number, value: unknown) => process.send?.({ id, value });
@@ -114,6 +124,9 @@ async function serve(config: ProviderFakesConfig): Promise<void> {
     switch (m.op) {
       case 'count':
         return answer(m.id, deepgram.sessions.length);
+      case 'assign':
+        lengths.set(m.index, m.length);
+        return answer(m.id, true);
       case 'cpu': {
         const u = process.cpuUsage();
         return answer(m.id, (u.user + u.system) / 1000);

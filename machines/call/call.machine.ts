@@ -7,7 +7,10 @@
  * - `endOfTurn` waits the claim state's endpointing patience when the answer looks unfinished; its
  *   `preparing` state invokes `prepare` (preemptive generation: the reply to the words so far,
  *   held). The patience ending takes it over (`RespondInput.prepared`); any other way out
- *   (the caller goes on) stops `prepare`, which discards it.
+ *   (the caller goes on) stops `prepare`, which discards it. A patience that ends while the VAD
+ *   still hears the caller (the STT ended a segment inside a pause shorter than the VAD's
+ *   hangover) waits for the VAD's silence, at most `patienceSilenceWaitMs`: the caller may have
+ *   gone on, and the STT shows their next words only later.
  * - Preemptive generation starts earlier when the STT is slower than the VAD (no `speech_final`
  *   yet: a noisy line, or a long endpointing): `userSpeaking.awaitingTranscript.preparingOnSilence`
  *   prepares the reply to the finals in hand plus the stable interim as soon as the VAD hears
@@ -117,6 +120,12 @@ export interface CallTimings {
    * The window waits for the caller's sound to stop (VAD) first.
    */
   falseInterruptionMs: number;
+  /**
+   * When the endpointing patience ends while the VAD still hears the caller (the STT ended a
+   * segment during a pause shorter than the VAD's hangover; the caller may have gone on), how much
+   * longer the turn waits for the VAD to hear silence before it is answered anyway.
+   */
+  patienceSilenceWaitMs: number;
   hangUpTimeoutMs: number;
   /** Longest the carrier may take to redirect the call to a person before the transfer counts as failed. */
   transferTimeoutMs: number;
@@ -138,6 +147,7 @@ export const DEFAULT_CALL_TIMINGS: CallTimings = {
   thinkingWatchdogMs: 12_000,
   speakingWatchdogMs: 60_000,
   falseInterruptionMs: 1_000,
+  patienceSilenceWaitMs: 800,
   hangUpTimeoutMs: 5_000,
   transferTimeoutMs: 10_000,
   endpointingPatienceScale: 1,
@@ -310,6 +320,8 @@ export interface CallContext {
   pendingPartial: string;
   /** The caller text the reply being prepared answers (null: none since the last bot turn). */
   preparedText: string | null;
+  /** The endpointing patience ran out while the VAD still heard the caller: silence decides. */
+  patienceOver: boolean;
   /** The patience ended with the prepared reply still current: the next turn takes it over. */
   takePrepared: boolean;
   /** The current bot turn took over the prepared reply. */
@@ -620,6 +632,7 @@ export const callMachine = setup({
     /** A final transcript with a real word (not only backchannels or fillers). */
     finalHasWords: ({ event }) => event.type === 'stt.transcript.final' && isBargeInUtterance(event.text),
     callerTalking: ({ context }) => context.callerTalking,
+    patienceOver: ({ context }) => context.patienceOver,
     /** Semantic endpointing: the caller's words already hold a whole answer to the state's question. */
     answerComplete: ({ context }) =>
       answerCompleteness(context.userText, context.turnPolicy.expects) === 'complete',
@@ -652,6 +665,10 @@ export const callMachine = setup({
     transferTimeout: ({ context }) => context.timings.transferTimeoutMs,
     endpointingPatience: ({ context }) =>
       context.turnPolicy.endpointingPatienceMs * context.timings.endpointingPatienceScale,
+    /** The patience, then at most `patienceSilenceWaitMs` for the VAD to hear silence. */
+    patienceSilenceCap: ({ context }) =>
+      context.turnPolicy.endpointingPatienceMs * context.timings.endpointingPatienceScale +
+      context.timings.patienceSilenceWaitMs,
   },
 }).createMachine({
   id: 'call',
@@ -692,6 +709,7 @@ export const callMachine = setup({
     preemptive: input.preemptive ?? true,
     pendingPartial: '',
     preparedText: null,
+    patienceOver: false,
     takePrepared: false,
     turnPrepared: false,
     endReason: null,
@@ -899,6 +917,7 @@ export const callMachine = setup({
           },
         },
         endOfTurn: {
+          entry: assign({ patienceOver: false }),
           always: {
             guard: or(['noPatience', 'answerComplete']),
             target: 'responding',
@@ -906,6 +925,20 @@ export const callMachine = setup({
           },
           on: {
             'user.speech.started': 'userSpeaking',
+            // The caller fell silent to the VAD: after the patience, that confirms the turn.
+            'user.speech.stopped': [
+              {
+                guard: and(['patienceOver', stateIn('#call.active.endOfTurn.preparing')]),
+                target: 'responding',
+                actions: ['markCallerSilent', 'recordSpeechLength', 'markUserTurn', 'takePrepared'],
+              },
+              {
+                guard: 'patienceOver',
+                target: 'responding',
+                actions: ['markCallerSilent', 'recordSpeechLength', 'markUserTurn'],
+              },
+              { actions: ['markCallerSilent', 'recordSpeechLength'] },
+            ],
             'stt.transcript.partial': {
               guard: 'eventHasText',
               target: 'userSpeaking',
@@ -925,7 +958,19 @@ export const callMachine = setup({
           },
           after: {
             endpointingPatience: [
+              // The VAD still hears the caller (the STT ended a segment inside a short pause, and
+              // the caller may have gone on): the VAD's silence confirms the turn, not the clock.
+              { guard: 'callerTalking', actions: assign({ patienceOver: true }) },
               // The turn is confirmed as prepared: the reply held during the patience goes out.
+              {
+                guard: stateIn('#call.active.endOfTurn.preparing'),
+                target: 'responding',
+                actions: ['markUserTurn', 'takePrepared'],
+              },
+              { target: 'responding', actions: 'markUserTurn' },
+            ],
+            // The VAD never fell silent (steady noise): answer anyway.
+            patienceSilenceCap: [
               {
                 guard: stateIn('#call.active.endOfTurn.preparing'),
                 target: 'responding',

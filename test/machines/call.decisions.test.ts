@@ -308,10 +308,14 @@ describe('call machine decisions (pure transitions)', () => {
       s = step(s.snap, { type: 'stt.transcript.final', text: 'so the date is wrong', speechFinal: true });
       expect(value(s)).toBe('{"active":{"endOfTurn":"preparing"}}');
       s = fire(s, 'endpointingPatience');
+      // The VAD still hears the caller (who cut the bot off): its silence confirms the turn.
+      expect(value(s)).toBe('{"active":{"endOfTurn":"preparing"}}');
+      s = step(s.snap, { type: 'user.speech.stopped', durationMs: 1200 });
       expect(respondInput(s)).toMatchObject({
         reason: 'user',
         userText: 'so the date is wrong',
         resumeTurn: null,
+        prepared: true,
       });
     });
 
@@ -410,6 +414,10 @@ describe('call machine decisions (pure transitions)', () => {
       expect(value(s)).toBe('{"active":{"endOfTurn":"preparing"}}');
       expect(timers(s)).toEqual([
         expect.objectContaining({ delay: s.snap.context.turnPolicy.endpointingPatienceMs }),
+        // The cap on waiting for the VAD's silence once the patience is over.
+        expect.objectContaining({
+          delay: s.snap.context.turnPolicy.endpointingPatienceMs + DEFAULT_CALL_TIMINGS.patienceSilenceWaitMs,
+        }),
       ]);
       s = fire(s, 'endpointingPatience');
       expect(respondInput(s)).toMatchObject({ reason: 'user', userText: 'March' });
@@ -443,6 +451,10 @@ describe('call machine decisions (pure transitions)', () => {
       expect(value(s)).toBe('{"active":{"endOfTurn":"preparing"}}');
       expect(timers(s)).toEqual([
         expect.objectContaining({ delay: s.snap.context.turnPolicy.endpointingPatienceMs }),
+        // The cap on waiting for the VAD's silence once the patience is over.
+        expect.objectContaining({
+          delay: s.snap.context.turnPolicy.endpointingPatienceMs + DEFAULT_CALL_TIMINGS.patienceSilenceWaitMs,
+        }),
       ]);
     });
 

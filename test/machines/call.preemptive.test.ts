@@ -259,3 +259,52 @@ describe('preemptive generation on VAD silence: the segment flushed after the si
     expect(turn).toMatchObject({ userText: 'March third', prepared: true });
   });
 });
+
+describe('the endpointing patience and the VAD', () => {
+  /** The caller said "it was on" and the STT ended the segment while the VAD still hears sound. */
+  const pausedInside = () => final(speaks(listeningForDate()), 'it was on');
+  const fire = (scheduled: Step, s: Step, name: string) => {
+    const timer = scheduled.actions.find(
+      (a) => a.type === 'xstate.raise' && String((a.params?.event as { type: string }).type).includes(name),
+    );
+    if (!timer) throw new Error(`no ${name} timer scheduled`);
+    return next(s.snap, timer.params!.event as CallEvent);
+  };
+
+  it('does not answer when the patience ends while the VAD still hears the caller', () => {
+    const waiting = pausedInside();
+    const over = patienceEnds(waiting);
+    expect(value(over)).toBe('{"active":{"endOfTurn":"preparing"}}');
+    expect(spawned(over, 'respond')).toBeUndefined();
+    // The caller had gone on: their next words end the wait; one turn answers them all.
+    const more = interim(over, 'March third');
+    expect(value(more)).toBe('{"active":{"userSpeaking":"talking"}}');
+    const answered = final(more, 'March third');
+    expect(spawned(answered, 'respond')).toMatchObject({
+      userText: 'it was on March third',
+      prepared: false,
+    });
+  });
+
+  it('answers with the prepared reply once the VAD hears silence after the patience', () => {
+    const waiting = pausedInside();
+    const prepared = spawned(waiting, 'prepare')!;
+    const turn = spawned(silent(patienceEnds(waiting)), 'respond')!;
+    expect(turn).toMatchObject({ userText: 'it was on', prepared: true });
+    expect(withoutFlag(turn)).toEqual(withoutFlag(prepared));
+  });
+
+  it('lets a silence heard during the patience count: the patience ending answers at once', () => {
+    const waiting = pausedInside();
+    const quiet = silent(waiting);
+    expect(value(quiet)).toBe('{"active":{"endOfTurn":"preparing"}}');
+    expect(spawned(patienceEnds(waiting, quiet), 'respond')).toMatchObject({ prepared: true });
+  });
+
+  it('answers anyway when the VAD never falls silent (steady noise)', () => {
+    const waiting = pausedInside();
+    const over = patienceEnds(waiting);
+    const capped = fire(waiting, over, 'patienceSilenceCap');
+    expect(spawned(capped, 'respond')).toMatchObject({ userText: 'it was on', prepared: true });
+  });
+});
