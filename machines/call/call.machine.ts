@@ -491,6 +491,11 @@ export const callMachine = setup({
     beginTurn: assign(({ context }) => nextTurnOf(context)),
     /** The patience ended while the prepared reply was current: the turn about to begin takes it. */
     takePrepared: assign({ takePrepared: true }),
+    /** The patience is over: the turn takes the reply `endOfTurn` holds, if it holds one. */
+    takePreparedIfHeld: enqueueActions(({ enqueue, check }) => {
+      // (`stateIn` is typed for transitions; `check` evaluates it the same way.)
+      if (check(stateIn('#call.active.endOfTurn.preparing') as never)) enqueue.assign({ takePrepared: true });
+    }),
     markUserTurn: assign({ reason: 'user' as const, idleReprompts: 0, recoveries: 0 }),
     markUnheard: assign({ reason: 'unheard' as const }),
     recordSpeechLength: assign({
@@ -928,14 +933,9 @@ export const callMachine = setup({
             // The caller fell silent to the VAD: after the patience, that confirms the turn.
             'user.speech.stopped': [
               {
-                guard: and(['patienceOver', stateIn('#call.active.endOfTurn.preparing')]),
-                target: 'responding',
-                actions: ['markCallerSilent', 'recordSpeechLength', 'markUserTurn', 'takePrepared'],
-              },
-              {
                 guard: 'patienceOver',
                 target: 'responding',
-                actions: ['markCallerSilent', 'recordSpeechLength', 'markUserTurn'],
+                actions: ['markCallerSilent', 'recordSpeechLength', 'markUserTurn', 'takePreparedIfHeld'],
               },
               { actions: ['markCallerSilent', 'recordSpeechLength'] },
             ],
@@ -961,23 +961,11 @@ export const callMachine = setup({
               // The VAD still hears the caller (the STT ended a segment inside a short pause, and
               // the caller may have gone on): the VAD's silence confirms the turn, not the clock.
               { guard: 'callerTalking', actions: assign({ patienceOver: true }) },
-              // The turn is confirmed as prepared: the reply held during the patience goes out.
-              {
-                guard: stateIn('#call.active.endOfTurn.preparing'),
-                target: 'responding',
-                actions: ['markUserTurn', 'takePrepared'],
-              },
-              { target: 'responding', actions: 'markUserTurn' },
+              // The turn is confirmed: the reply held during the patience (if any) goes out.
+              { target: 'responding', actions: ['markUserTurn', 'takePreparedIfHeld'] },
             ],
             // The VAD never fell silent (steady noise): answer anyway.
-            patienceSilenceCap: [
-              {
-                guard: stateIn('#call.active.endOfTurn.preparing'),
-                target: 'responding',
-                actions: ['markUserTurn', 'takePrepared'],
-              },
-              { target: 'responding', actions: 'markUserTurn' },
-            ],
+            patienceSilenceCap: { target: 'responding', actions: ['markUserTurn', 'takePreparedIfHeld'] },
           },
           initial: 'preparing',
           states: {
