@@ -32,7 +32,7 @@ import { startCallSession, type CallSession, type SessionDeps } from '../session
 import { createOutboxWriter } from '../session/outbox-writer.js';
 import type { SessionOptions, SessionTransport } from '../session/session-types.js';
 import { createApp, type App } from './app.js';
-import { createInspector, type StatecallInspector } from '../inspect/inspector.js';
+import type { StatecallInspector } from '../inspect/inspector.js';
 import { createSessionRegistry } from './session-registry.js';
 import { createServerMetrics } from '../telemetry/metrics.js';
 import { startTracing } from '../telemetry/tracing.js';
@@ -239,6 +239,8 @@ async function startServerLocked(
   let inspector: StatecallInspector | null = null;
   if (config.INSPECT) {
     try {
+      // Loaded only when asked for (development): the inspector library is not on a server's path.
+      const { createInspector } = await import('../inspect/inspector.js');
       inspector = await createInspector({ port: config.INSPECT_PORT, host: inspectHostOf(config), logger });
       logger.info(`Stately inspector: open ${inspector.url} (phone numbers and claim values are masked)`);
     } catch (err) {
@@ -256,7 +258,7 @@ async function startServerLocked(
   const tracing = await startTracing(config, logger);
   // Calls in progress across instances (GET /api/calls/live): published off the audio path.
   const liveTracker = createLiveCallTracker({ instanceId, streamUrl: config.PUBLIC_STREAM_URL ?? null });
-  const liveCalls = createLiveCallsFeed(
+  const liveCalls = await createLiveCallsFeed(
     overrides.store
       ? { heartbeatMs: config.LIVE_HEARTBEAT_S * 1000 }
       : {

@@ -4,7 +4,6 @@
 import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { createSqlStore } from './sql-store.js';
-import { createSupabaseStore } from './supabase-store.js';
 import type { ConversationStore } from './types.js';
 
 /** The storage part of the configuration. */
@@ -53,6 +52,8 @@ export async function createStoreFromConfig(cfg: StoreConfig): Promise<CreatedSt
     } catch {
       /* keep as given; it is a URL, not a secret */
     }
+    // Loaded only for Supabase: supabase-js costs ≈ 5 MB of every process that never uses it.
+    const { createSupabaseStore } = await import('./supabase-store.js');
     return {
       store: createSupabaseStore({ url: cfg.supabaseUrl, key: cfg.supabaseKey }),
       description: `supabase at ${where}`,

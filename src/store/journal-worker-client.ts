@@ -11,18 +11,13 @@
 import { Worker } from 'node:worker_threads';
 import type { JournalEntry, JournalFile } from './journal-file.js';
 import type { JournalReply, JournalRequest, JournalWorkerInit } from './journal-worker.js';
+import { workerEntry } from './worker-entry.js';
 
 type Request = JournalRequest extends infer R ? (R extends JournalRequest ? Omit<R, 'id'> : never) : never;
 
-/** The worker file: compiled next to a compiled client, else through tsx (see pglite-worker-client.ts). */
-function workerEntry(): { url: URL; execArgv?: string[] } {
-  if (import.meta.url.endsWith('.js')) return { url: new URL('./journal-worker.js', import.meta.url) };
-  return { url: new URL('./journal-worker-tsx.mjs', import.meta.url), execArgv: [] };
-}
-
 /** Starts the journal worker for `path` (see file header). */
 export function openJournalWorker(path: string, opts: { fsync: boolean }): JournalFile {
-  const { url, execArgv } = workerEntry();
+  const { url, execArgv } = workerEntry('journal-worker', import.meta.url);
   const init: JournalWorkerInit = { path, fsync: opts.fsync };
   const worker = new Worker(url, { workerData: init, ...(execArgv ? { execArgv } : {}) });
   worker.unref();

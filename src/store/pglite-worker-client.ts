@@ -8,6 +8,7 @@
 import { Worker } from 'node:worker_threads';
 import type { SqlClient, SqlExecutor } from './sql-types.js';
 import type { SerializedError, WorkerInit, WorkerReply, WorkerRequest } from './pglite-worker.js';
+import { workerEntry } from './worker-entry.js';
 
 /** Distributes `Omit` over the request union (a plain Omit would merge its members). */
 type Request = WorkerRequest extends infer R ? (R extends WorkerRequest ? Omit<R, 'id'> : never) : never;
@@ -20,17 +21,6 @@ function reviveError(e: SerializedError): Error {
 }
 
 /**
- * Which file to start: the compiled worker next to a compiled client (`dist/src/store/*.js`), or
- * for TypeScript sources (tsx, jest) a bootstrap that registers tsx's loader inside the worker
- * (jest's transform does not reach worker threads). `execArgv: []` keeps a parent's `--import tsx`
- * from registering the loader a second time.
- */
-function workerEntry(): { url: URL; execArgv?: string[] } {
-  if (import.meta.url.endsWith('.js')) return { url: new URL('./pglite-worker.js', import.meta.url) };
-  return { url: new URL('./pglite-worker-tsx.mjs', import.meta.url), execArgv: [] };
-}
-
-/**
  * Starts the worker and waits for PGlite to open. Rejects with the worker's open error (the caller
  * wraps it in PgliteOpenError); the thread is gone by then.
  *
@@ -39,7 +29,7 @@ function workerEntry(): { url: URL; execArgv?: string[] } {
  * in its journal); reopening the store restarts it.
  */
 export async function openPgliteWorker(dataDir: string | undefined): Promise<SqlClient> {
-  const { url, execArgv } = workerEntry();
+  const { url, execArgv } = workerEntry('pglite-worker', import.meta.url);
   const init: WorkerInit = { dataDir };
   const worker = new Worker(url, { workerData: init, ...(execArgv ? { execArgv } : {}) });
   const pending = new Map<number, { resolve: (r: WorkerReply) => void; reject: (e: Error) => void }>();

@@ -74,7 +74,9 @@
  * else the only kind of value heard; both kinds and no name → no correction (the plain `date` and
  * `amount` are still reported). The value is `YYYY-MM-DD` or a 2-decimal string (`900.00`).
  */
-import * as chrono from 'chrono-node';
+import type * as chrono from 'chrono-node';
+// The English locale only: the package root loads every locale (≈ 11 MB more of every process).
+import * as chronoEn from 'chrono-node/en';
 import { epochDayOf } from '../../../machines/claim/claim.validation.js';
 import {
   findNumbersInTokens,
@@ -302,7 +304,7 @@ function scanChronoDates(text: string, masked: string, today: string, todayYmd: 
   let results: chrono.ParsedResult[];
   try {
     results = MAY_NAME_A_DATE_OR_TIME_RE.test(masked)
-      ? chrono.en.casual.parse(masked, { instant }, { forwardDate: false })
+      ? chronoEn.casual.parse(masked, { instant }, { forwardDate: false })
       : [];
   } catch {
     results = []; // chrono should not throw; if it does, the caller is simply asked again
