@@ -62,15 +62,28 @@ export const BASELINE_MODEL = 'bare-pipeline';
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const CLK_TCK = 100; // Linux USER_HZ
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const port = (srv.address() as net.AddressInfo).port;
-      srv.close(() => resolve(port));
+const handedOut = new Set<number>();
+
+/**
+ * A free port for a server under test, below Linux's ephemeral range (32768–60999): the fakes and
+ * every client socket bind port 0 and get ephemeral ports, so one of them could take a port picked
+ * from that range between this check and the server's own listen (EADDRINUSE).
+ */
+async function freePort(): Promise<number> {
+  for (let tries = 0; ; tries++) {
+    const port = 20_000 + Math.floor(Math.random() * 12_000);
+    if (handedOut.has(port)) continue;
+    const free = await new Promise<boolean>((resolve) => {
+      const srv = net.createServer();
+      srv.once('error', () => resolve(false));
+      srv.listen(port, '127.0.0.1', () => srv.close(() => resolve(true)));
     });
-  });
+    if (free) {
+      handedOut.add(port);
+      return port;
+    }
+    if (tries > 100) throw new Error('no free port in 20000-31999');
+  }
 }
 
 /** CPU time (user + system) of a process in ms, from /proc. */

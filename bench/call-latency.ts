@@ -30,7 +30,9 @@ import {
   pause,
   TURN_TYPES,
   UNFINISHED_PAUSE_MS,
+  wordsKey,
   type CallLength,
+  type EngineWords,
   type TurnSample,
 } from './call-script.js';
 import { startProviderFakes, type ProviderFakes } from './provider-fakes.js';
@@ -56,8 +58,12 @@ export const DELAY_PROFILES: DelayProfile[] = [
 
 const AUTH_TOKEN = 'bench-twilio-token';
 const PUBLIC_URL = 'https://statecall.bench.test';
-/** Cartesia fake audio per character: short enough to keep the bench quick, long enough to barge in. */
-const MS_PER_CHAR = 5;
+/**
+ * Cartesia fake audio per character: 20 ms, about three times a real voice's pace (≈ 65 ms), so
+ * the bench stays quick while the read-back (≈ 145 characters, 2.9 s) is long enough to barge into
+ * one second in. Both pipelines speak the same words (engineWords), so both send the same audio.
+ */
+const MS_PER_CHAR = 20;
 
 /** Samples of one pipeline, and what it asked Deepgram for. */
 export interface PipelineSamples {
@@ -102,12 +108,18 @@ interface Fakes {
   close(): Promise<void>;
 }
 
-async function startFakes(profile: DelayProfile, length: CallLength, maxCalls: number): Promise<Fakes> {
+async function startFakes(
+  profile: DelayProfile,
+  length: CallLength,
+  maxCalls: number,
+  engineWords?: EngineWords,
+): Promise<Fakes> {
   const remote = await startProviderFakes({
     llmTtfbMs: profile.llmTtfbMs,
     ttsTtfbMs: profile.ttsTtfbMs,
     length,
     msPerChar: MS_PER_CHAR,
+    ...(engineWords ? { engineWords } : {}),
   });
   const rest = await startTwilioRestFake({ authToken: AUTH_TOKEN });
   rest.events.setMaxListeners(0); // one `hangup` listener per simulated call
@@ -182,13 +194,58 @@ async function warmUp(place: ReturnType<typeof callPlacer>, servers: BenchServer
   );
 }
 
+let rehearsal: Promise<EngineWords> | null = null;
+
+/**
+ * What the engine says in a whole call, learned once per bench process from one rehearsal call at
+ * zero delay (the Cartesia fake records every context's words): the bare pipeline then speaks the
+ * same words to the same caller words, so both send the same audio per call and CPU and memory
+ * per call compare like for like (the scripted model's own words for the bare pipeline were up to
+ * four times longer than the engine's, which made its calls longer and its per-call costs look
+ * higher). The key of each reply is the caller utterance before it (wordsKey); the greeting's is ''.
+ */
+export function engineWords(log: (line: string) => void = () => {}): Promise<EngineWords> {
+  rehearsal ??= (async () => {
+    const fakes = await startFakes(DELAY_PROFILES[0]!, 'full', 1);
+    let server: BenchServer | null = null;
+    try {
+      server = await spawnBenchServer('engine', fakes.providers);
+      const place = callPlacer(fakes);
+      const p = await place(server, 'full');
+      const ends: Array<{ key: string; endAt: number }> = [];
+      await driveCall(p.call, {
+        ...p,
+        onTurnEnd: (text, endAt) => ends.push({ key: wordsKey(text), endAt }),
+      });
+      const spoken = await fakes.remote.spoken();
+      const words: EngineWords = {};
+      const between = (from: number, to: number) =>
+        spoken
+          .filter((c) => c.at > from && c.at <= to && c.text)
+          .map((c) => c.text)
+          .join(' ');
+      words[''] = between(0, ends[0]?.endAt ?? Infinity);
+      ends.forEach((e, i) => {
+        const said = between(e.endAt, ends[i + 1]?.endAt ?? Infinity);
+        if (said && !words[e.key]) words[e.key] = said;
+      });
+      log(`  rehearsal: the engine's words for ${Object.keys(words).length} caller turns learned`);
+      return words;
+    } finally {
+      await server?.stop();
+      await fakes.close();
+    }
+  })();
+  return rehearsal;
+}
+
 /** Runs both pipelines side by side at one delay setting, `calls` calls each (see file header). */
 export async function runProfile(
   profile: DelayProfile,
   calls: number,
   log: (line: string) => void = () => {},
 ): Promise<ProfileResult> {
-  const fakes = await startFakes(profile, 'full', calls);
+  const fakes = await startFakes(profile, 'full', calls, await engineWords(log));
   const servers: BenchServer[] = [];
   try {
     // Both spawns settle before a failure is thrown, so the `finally` stops whichever did start.
@@ -262,7 +319,7 @@ export async function runCapacity(
   log: (line: string) => void = () => {},
   databaseUrl?: string,
 ): Promise<CapacityResult> {
-  const fakes = await startFakes(DELAY_PROFILES[0]!, 'short', calls);
+  const fakes = await startFakes(DELAY_PROFILES[0]!, 'short', calls, await engineWords(log));
   let server: BenchServer | null = null;
   const placed: PlacedCall[] = [];
   const schema = subject === 'engine+postgres' && databaseUrl ? await throwawaySchema(databaseUrl) : null;

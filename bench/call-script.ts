@@ -48,7 +48,7 @@ interface CallerTurn {
   texts?: string[];
   /** A second part, said after a pause (the turn is timed from its end). */
   then?: { fixture: AudioFixtureName; pauseMs: number };
-  /** Say it one second into the bot's answer to the previous turn. */
+  /** Say it {@link BARGE_IN_AFTER_MS} into the bot's answer to the previous turn. */
   bargeIn?: boolean;
 }
 
@@ -60,6 +60,13 @@ interface CallerTurn {
  * silence at the shorter endpointing.
  */
 export const UNFINISHED_PAUSE_MS = 350;
+
+/**
+ * How much of the bot's answer (the read-back, ≈ 2.9 s at the bench's 20 ms of audio per
+ * character) the caller hears before barging in. It must stay shorter than the read-back: past its
+ * end the caller waits and barges into whatever the bot says next (the no-input reprompt, 8 s on).
+ */
+export const BARGE_IN_AFTER_MS = 1000;
 
 const FULL_CALL: CallerTurn[] = [
   { turn: 'acknowledgement', fixture: 'okay-got-it' },
@@ -110,12 +117,30 @@ export function deepgramScript(lengthOf: (session: number) => CallLength) {
   };
 }
 
+/** How a caller's words key the engine's reply in {@link EngineWords} (case and punctuation aside). */
+export function wordsKey(callerText: string): string {
+  return callerText
+    .toLowerCase()
+    .replace(/[^a-z0-9 ]/g, '')
+    .replace(/\s+/g, ' ')
+    .trim();
+}
+
+/**
+ * What the engine said, learned from one rehearsal call (bench/call-latency.ts): its greeting
+ * (key `''`) and its reply to each caller utterance (key: {@link wordsKey} of the utterance).
+ */
+export type EngineWords = Record<string, string>;
+
 /**
  * The OpenAI fake's script for both pipelines, every reply after `ttfbMs`. The engine's requests go
- * to the scripted claim model (tool calls, then words); the bare pipeline's (no tools) get the
- * words the engine ends up speaking for that turn, so both callers hear replies of the same length.
+ * to the scripted claim model (tool calls, then words). The bare pipeline's (no tools) get the
+ * words the engine spoke for the same caller words (`engineWords`, from the rehearsal), so both
+ * pipelines speak the same audio per call and the CPU and memory per call compare like for like;
+ * without them (or for words the rehearsal did not hear), the scripted model's words for the state
+ * the engine reaches.
  */
-export function llmScript(ttfbMs: number) {
+export function llmScript(ttfbMs: number, engineWords: EngineWords = {}) {
   const model = scriptedClaimModel({ longReadBack: true, tweak: () => ({ ttfbMs }) });
   const stateAfter = (text: string): string => {
     const t = text.toLowerCase();
@@ -128,6 +153,8 @@ export function llmScript(ttfbMs: number) {
   return (body: ChatCompletionRequestBody, index: number): OpenAIFakeReply => {
     if (body.model !== BASELINE_MODEL) return model(body, index);
     const lastUser = [...(body.messages ?? [])].reverse().find((m) => m.role === 'user');
+    const learned = engineWords[lastUser ? wordsKey(String(lastUser.content)) : ''];
+    if (learned) return { text: learned, ttfbMs };
     // Ask the scripted model for the words it would speak: after a tool result, or the greeting.
     const asked: ChatCompletionRequestBody = lastUser
       ? {
@@ -177,6 +204,8 @@ export async function driveCall(
     /** Epoch ms of every non-empty final transcript the Deepgram fake sent this call (asked once it ended). */
     finals: () => Promise<number[]>;
     length: CallLength;
+    /** Told when each caller turn ends (epoch ms), with what the caller said (all parts). */
+    onTurnEnd?: (callerText: string, endAt: number) => void;
   },
 ): Promise<TurnSample[]> {
   const media: number[] = [];
@@ -196,9 +225,9 @@ export async function driveCall(
   for (const [i, t] of turns.entries()) {
     const last = i === turns.length - 1;
     if (t.bargeIn) {
-      // One second of the answer to the previous turn has played.
+      // BARGE_IN_AFTER_MS of the answer to the previous turn has played (8 bytes per ms).
       await call.waitFor(
-        () => (call.playedBytes >= answerPlayedFrom + 8000 ? true : undefined),
+        () => (call.playedBytes >= answerPlayedFrom + BARGE_IN_AFTER_MS * 8 ? true : undefined),
         30_000,
         'the read-back',
       );
@@ -217,6 +246,7 @@ export async function driveCall(
       ]);
     } else await call.sendAudio(voicedFixture(t.fixture));
     const endAt = epochNow();
+    opts.onTurnEnd?.((t.texts ?? [AUDIO_FIXTURE_TEXT[t.fixture]]).join(' '), endAt);
     if (last) {
       // The engine hangs up after its goodbye; the bare pipeline doesn't: hang up once it answered.
       await call.waitForMedia(since + 1, 60_000).catch(() => {});

@@ -12,6 +12,9 @@
  *                    { id, op: 'finals', index }         -> { id, value: epoch ms of each non-empty final }
  *                    { id, op: 'assign', index, length } -> { id, value: true } connection `index` carries that call
  *                    { id, op: 'cpu' }                   -> { id, value: this process's CPU ms }
+ *                    { id, op: 'spoken' }                -> { id, value: [{ at, text }] } every Cartesia
+ *                                                           context so far: epoch ms of its first
+ *                                                           request, and the words it was given
  *   child -> parent  { type: 'ready', deepgramUrl, openaiUrl, cartesiaUrl } once listening
  *
  * Times cross the process boundary as epoch milliseconds (`performance.timeOrigin + now()`), so
@@ -23,7 +26,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { startCartesiaFake } from '../test/fakes/cartesia-server.js';
 import { startDeepgramFake } from '../test/fakes/deepgram-server.js';
 import { startOpenAIFake } from '../test/fakes/openai-server.js';
-import { deepgramScript, llmScript, type CallLength } from './call-script.js';
+import { deepgramScript, llmScript, type CallLength, type EngineWords } from './call-script.js';
 
 /** What the fakes are started with. */
 export interface ProviderFakesConfig {
@@ -33,6 +36,14 @@ export interface ProviderFakesConfig {
   length: CallLength;
   /** Cartesia fake audio per character of text. */
   msPerChar: number;
+  /** The bare pipeline's words: the engine's, per caller utterance (see llmScript). */
+  engineWords?: EngineWords;
+}
+
+/** One Cartesia context: when it started (epoch ms) and the words it was given. */
+export interface SpokenContext {
+  at: number;
+  text: string;
 }
 
 /** The running fakes process, seen from the bench. */
@@ -50,11 +61,13 @@ export interface ProviderFakes {
   assign(index: number, length: CallLength): Promise<void>;
   /** CPU time (user + system) of the fakes process so far, ms. */
   cpuMs(): Promise<number>;
+  /** Every Cartesia context so far, in order. */
+  spoken(): Promise<SpokenContext[]>;
   close(): Promise<void>;
 }
 
 type Question =
-  | { op: 'count' | 'cpu' }
+  | { op: 'count' | 'cpu' | 'spoken' }
   | { op: 'session' | 'finals'; index: number }
   | { op: 'assign'; index: number; length: CallLength };
 type Request = Question & { id: number };
@@ -103,6 +116,7 @@ export async function startProviderFakes(config: ProviderFakesConfig): Promise<P
     finals: (index) => ask({ op: 'finals', index }),
     assign: async (index, length) => void (await ask({ op: 'assign', index, length })),
     cpuMs: () => ask({ op: 'cpu' }),
+    spoken: () => ask({ op: 'spoken' }),
     close: async () => {
       if (child.exitCode !== null || child.signalCode !== null) return;
       const exited = new Promise((r) => child.once('exit', r));
@@ -117,7 +131,7 @@ async function serve(config: ProviderFakesConfig): Promise<void> {
   const deepgram = await startDeepgramFake({
     utterances: deepgramScript((session) => lengths.get(session) ?? config.length),
   });
-  const openai = await startOpenAIFake({ replies: llmScript(config.llmTtfbMs) });
+  const openai = await startOpenAIFake({ replies: llmScript(config.llmTtfbMs, config.engineWords) });
   const cartesia = await startCartesiaFake({ msPerChar: config.msPerChar, ttfbMs: config.ttsTtfbMs });
   const answer = (id: number, value: unknown) => process.send?.({ id, value });
   process.on('message', (m: Request) => {
@@ -127,6 +141,14 @@ async function serve(config: ProviderFakesConfig): Promise<void> {
       case 'assign':
         lengths.set(m.index, m.length);
         return answer(m.id, true);
+      case 'spoken':
+        return answer(
+          m.id,
+          cartesia.contexts.map((c) => ({
+            at: performance.timeOrigin + c.firstRequestAt,
+            text: c.transcripts.join('').replace(/\s+/g, ' ').trim(),
+          })),
+        );
       case 'cpu': {
         const u = process.cpuUsage();
         return answer(m.id, (u.user + u.system) / 1000);

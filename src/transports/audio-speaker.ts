@@ -1,7 +1,16 @@
 /**
  * A {@link Speaker} for audio channels (Twilio media stream, browser audio): bot text goes to a TTS
- * connection sentence by sentence; its mu-law audio goes out to the caller as is, each chunk
+ * connection sentence by sentence; its mu-law audio goes out to the caller in order, each message
  * followed by a mark; echoed marks tell what the caller heard (the playback tracker).
+ *
+ * Coalescing: a turn's first chunk goes out at once (first audio is what the caller waits for);
+ * later chunks are joined into messages of up to `coalesceMs` (200 ms) of audio, each sent as soon
+ * as it is full, or earlier when the far end's queue (audio sent minus the time since the first
+ * chunk) would drop under `leadMs` (100 ms), so a slow voice is never held back into a gap. A TTS
+ * faster than real time (the usual case) then costs one media message and one mark per 200 ms
+ * instead of per chunk (Cartesia's are tens of ms); what the caller heard is known to within one
+ * message. The end of the turn's audio, an error and a release flush what is pending; a
+ * cancel drops it (it was never sent, so there is less to clear).
  *
  * Lifecycle of a turn: `startTurn` opens a TTS context; `push` text; `end` → the TTS finishes →
  * `done` resolves once the caller has heard the last chunk (its mark came back), or at once on
@@ -44,7 +53,14 @@ export interface AudioSpeakerOptions {
    * and sends none for this long is treated as failed (fallback voice). Default 8000.
    */
   ttsStallMs?: number;
+  /** Most audio joined into one outbound message after a turn's first chunk, ms. Default 200; 0: none. */
+  coalesceMs?: number;
+  /** Audio the far end should keep queued while chunks are joined, ms. Default 100. */
+  leadMs?: number;
 }
+
+/** mu-law 8 kHz: bytes per ms. */
+const BYTES_PER_MS = 8;
 
 /** The speaker plus the mark intake its transport feeds. */
 export interface AudioSpeaker extends Speaker {
@@ -57,6 +73,8 @@ export function createAudioSpeaker(opts: AudioSpeakerOptions): AudioSpeaker {
   const { sink, tracker } = opts;
   const graceMs = opts.markGraceMs ?? 3000;
   const stallMs = opts.ttsStallMs ?? 8000;
+  const coalesceBytes = Math.max(0, opts.coalesceMs ?? 200) * BYTES_PER_MS;
+  const leadMs = Math.max(0, opts.leadMs ?? 100);
   /** The turn waiting for its marks, to wake it up on echoes. */
   const live = new Map<string, () => void>();
   /** Numbers the TTS contexts of held turns. */
@@ -99,6 +117,7 @@ export function createAudioSpeaker(opts: AudioSpeakerOptions): AudioSpeaker {
       const finish = (interrupted: boolean, cutShort = interrupted) => {
         if (finished) return;
         finished = true;
+        dropPending();
         if (watchdog) clearTimeout(watchdog);
         if (stall) clearTimeout(stall);
         if (live.get(turnId) === wake) live.delete(turnId);
@@ -139,15 +158,69 @@ export function createAudioSpeaker(opts: AudioSpeakerOptions): AudioSpeaker {
         stall.unref?.();
       };
 
-      /** Sends one chunk and its mark (a held turn: at its release). */
-      const sendChunk = (mulaw: Uint8Array, text: string) => {
-        if (timings.firstAudioAt === null) {
-          timings.firstAudioAt = performance.now();
-          hooks.onFirstAudio();
-        }
+      /** Sends one message and its mark. */
+      const sendNow = (mulaw: Uint8Array, text: string) => {
         const mark = tracker.chunkSent({ turnId, bytes: mulaw.length, ...(text ? { text } : {}) });
         sink.sendAudio(mulaw);
         sink.sendMark(mark);
+      };
+
+      /** Chunks waiting to be joined into one message (see file header), and their texts. */
+      let pending: Uint8Array[] = [];
+      let pendingBytes = 0;
+      let pendingText: string[] = [];
+      let pendingTimer: NodeJS.Timeout | null = null;
+      /** performance.now() of the turn's first message, and the audio sent since (and pending), ms. */
+      let sendingSince = 0;
+      let sentAudioMs = 0;
+      let sentAny = false;
+
+      const flushPending = () => {
+        if (pendingTimer) clearTimeout(pendingTimer);
+        pendingTimer = null;
+        if (pendingBytes === 0) return;
+        const joined = pending.length === 1 ? pending[0]! : Buffer.concat(pending, pendingBytes);
+        const text = pendingText.join(' ');
+        pending = [];
+        pendingBytes = 0;
+        pendingText = [];
+        sendNow(joined, text);
+      };
+      const dropPending = () => {
+        if (pendingTimer) clearTimeout(pendingTimer);
+        pendingTimer = null;
+        pending = [];
+        pendingBytes = 0;
+        pendingText = [];
+      };
+
+      /** Sends one chunk (a held turn: at its release): the first at once, later ones joined. */
+      const sendChunk = (mulaw: Uint8Array, text: string) => {
+        const now = performance.now();
+        if (timings.firstAudioAt === null) {
+          timings.firstAudioAt = now;
+          hooks.onFirstAudio();
+        }
+        sentAudioMs += mulaw.length / BYTES_PER_MS;
+        if (coalesceBytes === 0 || !sentAny) {
+          if (!sentAny) sendingSince = now;
+          sentAny = true;
+          sendNow(mulaw, text);
+          return;
+        }
+        pending.push(mulaw);
+        pendingBytes += mulaw.length;
+        if (text) pendingText.push(text);
+        // The far end's queue without what is pending: flush before it runs under the lead.
+        const queuedMs = sentAudioMs - pendingBytes / BYTES_PER_MS - (now - sendingSince);
+        if (pendingBytes >= coalesceBytes || queuedMs <= leadMs) {
+          flushPending();
+          return;
+        }
+        if (!pendingTimer) {
+          pendingTimer = setTimeout(flushPending, queuedMs - leadMs);
+          pendingTimer.unref?.();
+        }
       };
 
       const onAudio = (mulaw: Uint8Array) => {
@@ -166,6 +239,7 @@ export function createAudioSpeaker(opts: AudioSpeakerOptions): AudioSpeaker {
 
       /** Playback bookkeeping once the voice is done and the audio is out (live turns). */
       const audioEnded = () => {
+        flushPending();
         tracker.turnAudioEnded(turnId);
         const waitMs = Math.max(0, tracker.sentMs(turnId) - tracker.playedMs(turnId)) + graceMs;
         watchdog = setTimeout(() => finish(false), waitMs);
@@ -199,6 +273,7 @@ export function createAudioSpeaker(opts: AudioSpeakerOptions): AudioSpeaker {
         opts.onTtsError?.(err, false);
         ttsDone = true;
         const cutShort = () => {
+          flushPending();
           tracker.turnAudioEnded(turnId);
           // Not a barge-in, but the turn was cut short: keep only what the caller heard.
           finish(false, true);

@@ -3,6 +3,7 @@
  * heard it, barge-in with the heard part, and the fallback voice when the TTS fails or stalls.
  * A scripted in-memory TTS stands in for Cartesia (its wire protocol is tested with the SDK elsewhere).
  */
+import { jest } from '@jest/globals';
 import { createPlaybackTracker } from '../../src/audio/playback-tracker.js';
 import {
   createAudioSpeaker,
@@ -294,5 +295,73 @@ describe('a held turn of the audio speaker (preemptive generation)', () => {
       heardText: 'Got it, March third.',
       interrupted: false,
     });
+  });
+});
+
+describe('the audio speaker joining chunks', () => {
+  afterEach(() => jest.useRealTimers());
+
+  it('sends the first chunk at once and joins a burst into messages of up to 200 ms, each with its mark', () => {
+    jest.useFakeTimers();
+    const { tts, far, speaker } = setup();
+    const turn = speaker.startTurn(1, { onFirstAudio: () => {} });
+    turn.push('A long read-back.');
+    turn.end();
+    const t = tts.turns[0]!;
+    // A voice faster than real time: 40 chunks of 50 ms (2 s of audio) in one burst.
+    for (let i = 0; i < 40; i++) t.h.onAudio(audio(50));
+    t.h.onDone();
+    const audioSizes = far.sent.flatMap((e) => ('audio' in e ? [e.audio / 8] : []));
+    // The first three go out alone while the far end's queue is under 100 ms; then 200 ms each.
+    // 13 messages instead of 40, and as many marks.
+    expect(audioSizes).toEqual([50, 50, 50, ...Array<number>(9).fill(200), 50]);
+    // Every message is followed by its mark.
+    far.sent.forEach((e, i) => expect('audio' in e ? 'mark' in far.sent[i + 1]! : true).toBe(true));
+  });
+
+  it('never holds a slow voice back into a gap: a chunk goes out before the queue drops under 100 ms', () => {
+    jest.useFakeTimers();
+    const { tts, far, speaker } = setup();
+    speaker.startTurn(1, { onFirstAudio: () => {} }).push('Slowly.');
+    const t = tts.turns[0]!;
+    t.h.onAudio(audio(50));
+    t.h.onAudio(audio(50));
+    t.h.onAudio(audio(50));
+    t.h.onAudio(audio(50)); // queued: 150 ms ahead of playback; this one waits
+    const count = () => far.sent.filter((e) => 'audio' in e).length;
+    expect(count()).toBe(3);
+    jest.advanceTimersByTime(49);
+    expect(count()).toBe(3);
+    jest.advanceTimersByTime(1); // 50 ms on, the far end has 100 ms left: send
+    expect(count()).toBe(4);
+  });
+
+  it('drops what is pending on a barge-in (never sent, nothing to clear) and flushes it at the end of the audio', async () => {
+    jest.useFakeTimers();
+    const a = setup();
+    const cut = a.speaker.startTurn(1, { onFirstAudio: () => {} });
+    cut.push('Cut short.');
+    for (let i = 0; i < 6; i++) a.tts.turns[0]!.h.onAudio(audio(50));
+    const sentBefore = a.far.sent.filter((e) => 'audio' in e).length;
+    cut.cancel();
+    jest.advanceTimersByTime(1000);
+    expect(a.far.sent.filter((e) => 'audio' in e).length).toBe(sentBefore);
+    expect((await cut.done).interrupted).toBe(true);
+
+    const b = setup();
+    const whole = b.speaker.startTurn(1, { onFirstAudio: () => {} });
+    whole.push('All of it.');
+    whole.end();
+    for (let i = 0; i < 6; i++) b.tts.turns[0]!.h.onAudio(audio(50));
+    b.tts.turns[0]!.h.onDone();
+    const sizes = b.far.sent.flatMap((e) => ('audio' in e ? [e.audio / 8] : []));
+    expect(sizes.reduce((x, y) => x + y, 0)).toBe(300);
+  });
+
+  it('with coalesceMs 0 sends every chunk as it comes', () => {
+    const { tts, far, speaker } = setup({ coalesceMs: 0 });
+    speaker.startTurn(1, { onFirstAudio: () => {} }).push('Each one.');
+    for (let i = 0; i < 10; i++) tts.turns[0]!.h.onAudio(audio(50));
+    expect(far.sent.filter((e) => 'audio' in e)).toHaveLength(10);
   });
 });
