@@ -118,6 +118,8 @@ export const envSchema = z.object({
   DRAIN_TIMEOUT_S: intWithDefault(300, 0, 86_400),
   /** Embedded PGlite in a worker thread (default), or `off`: in the main thread. */
   PGLITE_WORKER: z.enum(['on', 'off']).optional().default('on'),
+  /** The outbox journal's JSON lines built in a worker thread (`on`), or here (default: its I/O is async). */
+  JOURNAL_WORKER: z.enum(['on', 'off']).optional().default('off'),
   /** Seconds between live calls heartbeats; an instance silent for 3 of them leaves the view. */
   LIVE_HEARTBEAT_S: intWithDefault(5, 1, 300),
   /**
