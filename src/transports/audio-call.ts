@@ -120,6 +120,8 @@ export function createAudioCall(opts: AudioCallOptions): AudioCall {
   let speechStoppedAt: number | null = null;
   let firstTranscriptAt: number | null = null;
   let lastFinalAt: number | null = null;
+  /** The interim last handed to the machine in this segment (repeats of it are dropped). */
+  let lastPartial: string | null = null;
 
   const emit = (e: CallEvent) => {
     try {
@@ -140,14 +142,23 @@ export function createAudioCall(opts: AudioCallOptions): AudioCall {
             if (speechStartedAt !== null) hooks.sttTiming({ ttfbMs: Math.max(0, e.at - speechStartedAt) });
           }
           if (e.type === 'partial') {
-            if (text) emit({ type: 'stt.transcript.partial', text });
+            // Deepgram repeats an interim while the words stand still (a pause, a slow word): the
+            // machine, the replay log and the clients learn nothing from the repeat, so only a
+            // change of words is an event. A final or an utterance end starts a new segment.
+            if (!text || text === lastPartial) return;
+            lastPartial = text;
+            emit({ type: 'stt.transcript.partial', text });
           } else if (e.type === 'final') {
+            lastPartial = null;
             if (!text) return;
             lastFinalAt = e.at;
             if (speechStoppedAt !== null)
               hooks.sttTiming({ processingMs: Math.max(0, e.at - speechStoppedAt) });
             emit({ type: 'stt.transcript.final', text, speechFinal: e.speechFinal });
-          } else emit({ type: 'stt.utterance.ended' });
+          } else {
+            lastPartial = null;
+            emit({ type: 'stt.utterance.ended' });
+          }
         },
         onError: (err) => {
           log.warn({ vendor: err.vendor, err: err.message }, 'stt failed');
@@ -155,6 +166,7 @@ export function createAudioCall(opts: AudioCallOptions): AudioCall {
         },
         onReconnect: (attempt) => {
           sttReconnects += 1;
+          lastPartial = null; // a new stream: its first interim is news
           log.info({ attempt }, 'stt reconnecting');
         },
       });
