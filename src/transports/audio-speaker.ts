@@ -173,25 +173,20 @@ export function createAudioSpeaker(opts: AudioSpeakerOptions): AudioSpeaker {
       /** performance.now() of the turn's first message, and the audio sent since (and pending), ms. */
       let sendingSince = 0;
       let sentAudioMs = 0;
-      let sentAny = false;
 
-      const flushPending = () => {
-        if (pendingTimer) clearTimeout(pendingTimer);
-        pendingTimer = null;
-        if (pendingBytes === 0) return;
-        const joined = pending.length === 1 ? pending[0]! : Buffer.concat(pending, pendingBytes);
-        const text = pendingText.join(' ');
-        pending = [];
-        pendingBytes = 0;
-        pendingText = [];
-        sendNow(joined, text);
-      };
       const dropPending = () => {
         if (pendingTimer) clearTimeout(pendingTimer);
         pendingTimer = null;
         pending = [];
         pendingBytes = 0;
         pendingText = [];
+      };
+      const flushPending = () => {
+        if (pendingBytes === 0) return dropPending();
+        const joined = pending.length === 1 ? pending[0]! : Buffer.concat(pending, pendingBytes);
+        const text = pendingText.join(' ');
+        dropPending();
+        sendNow(joined, text);
       };
 
       /** Sends one chunk (a held turn: at its release): the first at once, later ones joined. */
@@ -201,10 +196,10 @@ export function createAudioSpeaker(opts: AudioSpeakerOptions): AudioSpeaker {
           timings.firstAudioAt = now;
           hooks.onFirstAudio();
         }
+        const first = sentAudioMs === 0;
+        if (first) sendingSince = now;
         sentAudioMs += mulaw.length / BYTES_PER_MS;
-        if (coalesceBytes === 0 || !sentAny) {
-          if (!sentAny) sendingSince = now;
-          sentAny = true;
+        if (first || coalesceBytes === 0) {
           sendNow(mulaw, text);
           return;
         }
