@@ -107,15 +107,22 @@ export const finalClaimTurnPolicy: TurnPolicy = turnPolicyOfMeta(
     ClaimStateMeta | undefined) ?? NO_META,
 );
 
-/** Builds the dialogue's view of a claim snapshot. */
-export function claimViewOf(snapshot: ClaimSnapshot): ClaimView {
-  const path = claimPathOf(snapshot);
-  const phase = path.split('.')[0] as ClaimPhase;
+/** The part of a view that depends only on the state (the claim has no parallel states). */
+type StateView = Omit<ClaimView, 'context'>;
+
+/** State views by machine and path: a state's meta and accepted events never change. */
+const stateViews = new WeakMap<object, Map<string, StateView>>();
+
+function stateViewOf(snapshot: ClaimSnapshot, path: string): StateView {
+  let byPath = stateViews.get(snapshot.machine);
+  if (!byPath) stateViews.set(snapshot.machine, (byPath = new Map()));
+  let view = byPath.get(path);
+  if (view) return view;
   const meta = claimMetaOfPath(path);
   const own = new Set(snapshot._nodes.flatMap((n) => n.ownEvents));
-  return {
+  view = Object.freeze({
     path,
-    phase,
+    phase: path.split('.')[0] as ClaimPhase,
     label: meta.label,
     goal: meta.goal,
     question: meta.question,
@@ -124,8 +131,17 @@ export function claimViewOf(snapshot: ClaimSnapshot): ClaimView {
     acknowledgement: meta.acknowledgement,
     why: meta.why,
     stall: meta.stall,
-    turnPolicy: turnPolicyOfMeta(meta),
-    acceptedEvents: claimToolEventTypes.filter((t) => own.has(t)),
-    context: snapshot.context,
-  };
+    turnPolicy: Object.freeze(turnPolicyOfMeta(meta)),
+    acceptedEvents: Object.freeze(claimToolEventTypes.filter((t) => own.has(t))) as ClaimToolEventType[],
+  });
+  byPath.set(path, view);
+  return view;
+}
+
+/**
+ * Builds the dialogue's view of a claim snapshot. The state's part is built once per state and
+ * shared (frozen); only the context is the snapshot's own.
+ */
+export function claimViewOf(snapshot: ClaimSnapshot): ClaimView {
+  return { ...stateViewOf(snapshot, claimPathOf(snapshot)), context: snapshot.context };
 }

@@ -223,7 +223,9 @@ export function createApp(deps: AppDeps): App {
   let tailInstalled = false;
   const routes = new Map<string, { wss: WebSocketServer; route: WsRoute }>();
   const addWsRoute = (route: WsRoute) => {
-    const wss = new WebSocketServer({ noServer: true, maxPayload: 256 * 1024 });
+    // Text frames are decoded by the codecs (bad bytes become U+FFFD, and every field is then
+    // validated): ws's own UTF-8 pass over every 20 ms frame would only close the socket for them.
+    const wss = new WebSocketServer({ noServer: true, maxPayload: 256 * 1024, skipUTF8Validation: true });
     wss.on('connection', (ws, req) => route.onConnection(ws, req));
     routes.set(route.path, { wss, route });
   };

@@ -12,11 +12,19 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
-import { createActor, fromPromise, type ActorRefFrom, type InspectionEvent } from 'xstate';
+import {
+  createActor,
+  fromCallback,
+  fromPromise,
+  type ActorRefFrom,
+  type ActorSystem,
+  type InspectionEvent,
+} from 'xstate';
 import {
   callMachine,
   type CallEvent,
   type CallNotice,
+  type RespondInput,
   type TransferInput,
 } from '../../machines/call/call.machine.js';
 import { DEFAULT_TRANSFER_AFTER_MISUNDERSTANDINGS } from '../../machines/call/transfer.js';
@@ -33,10 +41,14 @@ import type {
   SessionObserver,
   SessionOptions,
   SessionTransport,
+  SttActorCallback,
 } from './session-types.js';
 import { machineVersion } from './machine-version.js';
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- xstate's own `AnyActorSystem`, not exported
+type AnyActorSystem = ActorSystem<any>;
 import { createConversationLog } from './conversation-log.js';
-import { createTurnActors } from './respond-actor.js';
+import { createTurnActors, type TurnActorCallback } from './respond-actor.js';
 import { createTurnClock } from './turn-clock.js';
 
 /** Dependencies shared by all sessions (built once in the composition root). */
@@ -95,6 +107,46 @@ export interface CallSession {
   /** Resolves when the call has ended and its final rows were queued. */
   readonly done: Promise<{ endReason: string }>;
 }
+
+/** What differs from call to call in the call machine: its actors' bodies and the barge-in action. */
+interface CallBindings {
+  respond: TurnActorCallback;
+  prepare: TurnActorCallback;
+  stt: SttActorCallback | null;
+  hangUp(reason: string): Promise<void>;
+  transfer(input: TransferInput): Promise<void>;
+  interruptPlayback(): void;
+}
+
+/** Each running call's bindings, by its actor system (the call actor and its children share one). */
+const bindingsBySystem = new WeakMap<AnyActorSystem, CallBindings>();
+
+function bindingsOf(system: AnyActorSystem): CallBindings {
+  const bindings = bindingsBySystem.get(system);
+  if (!bindings) throw new Error('call machine started without its session');
+  return bindings;
+}
+
+/**
+ * The call machine with the session's actors, provided once for every call: `provide()` builds a
+ * new machine (its whole state tree, whose transitions are then worked out again as the call
+ * visits each state), so binding per call cost every call that CPU and memory. Each actor finds
+ * its call's bodies through the actor system instead.
+ */
+const sessionCallMachine = callMachine.provide({
+  actors: {
+    respond: fromCallback<CallEvent, RespondInput>((args) => bindingsOf(args.system).respond(args)),
+    prepare: fromCallback<CallEvent, RespondInput>((args) => bindingsOf(args.system).prepare(args)),
+    stt: fromCallback<CallEvent, { conversationId: string }>((args) => bindingsOf(args.system).stt?.(args)),
+    hangUp: fromPromise<void, { reason: string }>(({ input, system }) =>
+      bindingsOf(system).hangUp(input.reason),
+    ),
+    transfer: fromPromise<void, TransferInput>(({ input, system }) => bindingsOf(system).transfer(input)),
+  },
+  actions: {
+    interruptPlayback: ({ system }) => bindingsOf(system).interruptPlayback(),
+  },
+});
 
 /** Starts a session for a transport (see file header). */
 export async function startCallSession(
@@ -183,35 +235,7 @@ export async function startCallSession(
     transcribes: deps.providerNames.stt !== null,
     logger,
   });
-  const machine = callMachine.provide({
-    actors: {
-      respond: turns.respond,
-      prepare: turns.prepare,
-      hangUp: fromPromise<void, { reason: string }>(async ({ input }) => transport.hangUp(input.reason)),
-      transfer: fromPromise<void, TransferInput>(async ({ input }) => {
-        if (!transport.transfer) throw new Error('this call cannot be transferred');
-        const c = claimRef ? claimViewOf(claimRef.getSnapshot()).context : null;
-        logger.info({ cause: input.cause }, 'transferring the call to a person');
-        await transport.transfer({
-          conversationId,
-          cause: input.cause,
-          claim: c ? { claimId: c.claimId, claimDate: c.claimDate, claimAmount: c.claimAmount } : null,
-        });
-      }),
-      ...(speech.sttLogic ? { stt: speech.sttLogic as never } : {}),
-    },
-    actions: {
-      interruptPlayback: () => {
-        try {
-          speech.interrupt();
-        } catch (err) {
-          logger.warn({ err: (err as Error).message }, 'interrupt failed');
-        }
-      },
-    },
-  });
-
-  const actor = createActor(machine, {
+  const actor = createActor(sessionCallMachine, {
     id: `call-${conversationId}`,
     input: {
       conversationId,
@@ -229,6 +253,29 @@ export async function startCallSession(
     inspect: (ev) => {
       log.inspect(ev);
       deps.inspect?.(ev);
+    },
+  });
+  bindingsBySystem.set(actor.system, {
+    respond: turns.respond,
+    prepare: turns.prepare,
+    stt: speech.stt ?? null,
+    hangUp: (reason) => transport.hangUp(reason),
+    async transfer(input) {
+      if (!transport.transfer) throw new Error('this call cannot be transferred');
+      const c = claimRef ? claimViewOf(claimRef.getSnapshot()).context : null;
+      logger.info({ cause: input.cause }, 'transferring the call to a person');
+      await transport.transfer({
+        conversationId,
+        cause: input.cause,
+        claim: c ? { claimId: c.claimId, claimDate: c.claimDate, claimAmount: c.claimAmount } : null,
+      });
+    },
+    interruptPlayback() {
+      try {
+        speech.interrupt();
+      } catch (err) {
+        logger.warn({ err: (err as Error).message }, 'interrupt failed');
+      }
     },
   });
   // What the call machine tells clients (transcripts, keypad offers, fallbacks): its emitted events.

@@ -14,7 +14,7 @@
  * turn is discarded: its LLM request is aborted, its TTS context cancelled, nothing of it kept.
  */
 import type { Logger } from 'pino';
-import { fromCallback, type ActorRefFrom } from 'xstate';
+import type { ActorRefFrom, CallbackLogicFunction } from 'xstate';
 import type { CallEvent, RespondInput } from '../../machines/call/call.machine.js';
 import { dtmfToClaimEvents } from '../../machines/claim/claim.keypad.js';
 import type { claimMachine } from '../../machines/claim/claim.machine.js';
@@ -105,8 +105,18 @@ const sameTurn = (a: RespondInput, b: RespondInput) =>
   a.dialogue === b.dialogue &&
   a.resumeTurn === b.resumeTurn;
 
-/** Creates the `respond` and `prepare` actor logic for one call (see file header). */
-export function createTurnActors(deps: RespondActorDeps) {
+/** The body of a call-machine callback actor (`respond`, `prepare`) for one call. */
+export type TurnActorCallback = CallbackLogicFunction<CallEvent, CallEvent, RespondInput>;
+
+/**
+ * Creates the bodies of the `respond` and `prepare` actors of one call (see file header): plain
+ * callbacks, so the call machine is provided once for every call and finds its call's bodies
+ * through its actor system (call-session.ts).
+ */
+export function createTurnActors(deps: RespondActorDeps): {
+  respond: TurnActorCallback;
+  prepare: TurnActorCallback;
+} {
   /** The last turn a barge-in cut: what a `resume` turn says again. */
   let cut: { turn: number; rest: string; complete: boolean } | null = null;
   /** The previous turn's bookkeeping (a resume waits for the cut turn to settle). */
@@ -142,6 +152,8 @@ export function createTurnActors(deps: RespondActorDeps) {
     const baseLength = history.length;
     const turnHistory = held ? [...history] : history;
     let discarded = false;
+    /** The turn's promise settled (see `abort`). */
+    let settled = false;
     let speech: TurnSpeech | null = null;
     const written: string[] = [];
     const run: Omit<TurnRun, 'result'> = {
@@ -168,7 +180,9 @@ export function createTurnActors(deps: RespondActorDeps) {
           discarded = true;
           effects.drop();
         }
-        ac.abort();
+        // A settled turn has nothing in flight (its speech ended with it): an abort would only
+        // build an AbortError and wake the signal's listeners for nothing.
+        if (!settled) ac.abort();
       },
     };
     const emit = (e: CallEvent) => effects.run(() => run.send?.(e));
@@ -220,6 +234,7 @@ export function createTurnActors(deps: RespondActorDeps) {
     const result = (
       input.reason === 'resume' ? resume(input, ctx, ac.signal) : runRespondTurn(input, ctx, ac.signal)
     ).then((r) => {
+      settled = true;
       fork?.stop();
       // Recorded before anything awaits `previous`: a resume right after a cut finds it.
       if (!run.discarded)
@@ -232,7 +247,10 @@ export function createTurnActors(deps: RespondActorDeps) {
           : null;
       return r;
     });
-    result.catch(() => fork?.stop());
+    result.catch(() => {
+      settled = true;
+      fork?.stop();
+    });
     previous = result.catch(() => {});
     return Object.assign(run, { result });
   };
@@ -282,7 +300,7 @@ export function createTurnActors(deps: RespondActorDeps) {
     return run;
   };
 
-  const respond = fromCallback<CallEvent, RespondInput>(({ input, sendBack, system }) => {
+  const respond: TurnActorCallback = ({ input, sendBack, system }) => {
     const claim = system.get('claim') as ClaimRef | undefined;
     let stopped = false;
     const send = (e: CallEvent) => {
@@ -319,10 +337,10 @@ export function createTurnActors(deps: RespondActorDeps) {
       stopped = true;
       run.abort();
     };
-  });
+  };
 
   /** Starts the held turn; stopped unclaimed (the caller went on), it is discarded. */
-  const prepare = fromCallback<CallEvent, RespondInput>(({ input, system }) => {
+  const prepare: TurnActorCallback = ({ input, system }) => {
     const claim = system.get('claim') as ClaimRef | undefined;
     const owner = {};
     // The same turn prepared a moment ago (on VAD silence, before the STT ended the turn and the
@@ -346,12 +364,7 @@ export function createTurnActors(deps: RespondActorDeps) {
       queueMicrotask(() => {
         if (prepared === run && preparedOwner === owner) discardPrepared('the caller went on');
       });
-  });
+  };
 
   return { respond, prepare };
-}
-
-/** Creates the `respond` actor logic for one call (see {@link createTurnActors}). */
-export function createRespondActor(deps: RespondActorDeps) {
-  return createTurnActors(deps).respond;
 }

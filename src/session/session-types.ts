@@ -2,8 +2,8 @@
  * Shapes shared by the call session and the transports that carry a call (Twilio media stream,
  * browser WebSocket, terminal).
  */
-import type { AnyActorLogic } from 'xstate';
-import type { CallChannel, CallNotice, CallTimings } from '../../machines/call/call.machine.js';
+import type { CallbackLogicFunction } from 'xstate';
+import type { CallChannel, CallEvent, CallNotice, CallTimings } from '../../machines/call/call.machine.js';
 import type { TransferCause, TransferClaimSummary } from '../../machines/call/transfer.js';
 import type {
   ConversationPatch,
@@ -81,13 +81,16 @@ export interface CallSpeech {
   /** Barge-in: drop queued bot audio at the far end (Twilio `clear`). Synchronous, never throws. */
   interrupt(): void;
   /**
-   * The call machine's `stt` actor for channels that carry audio (speech in, transcript events
-   * out); text channels leave it out and get a no-op actor.
+   * The body of the call machine's `stt` actor for channels that carry audio (speech in,
+   * transcript events out); text channels leave it out and get a no-op actor.
    */
-  readonly sttLogic?: AnyActorLogic;
+  readonly stt?: SttActorCallback;
   /** True when this call's audio is being recorded (RECORDING=on): the greeting announces it. */
   readonly recording?: boolean;
 }
+
+/** The body of the call machine's `stt` callback actor (its events go back with `sendBack`). */
+export type SttActorCallback = CallbackLogicFunction<CallEvent, CallEvent, { conversationId: string }>;
 
 /** The channel-specific side of a call: its speech, how it hangs up, who observes it. */
 export interface SessionTransport {

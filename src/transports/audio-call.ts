@@ -3,7 +3,7 @@
  * inbound caller audio → VAD + STT (data plane) → a few control events for the call machine;
  * bot speech → TTS → outbound audio + marks (see {@link createAudioSpeaker}).
  *
- * Audio never becomes a machine event: the `stt` actor logic built here subscribes to the audio
+ * Audio never becomes a machine event: the `stt` actor built here subscribes to the audio
  * and sends back only `user.speech.*` and `stt.*` events. The transport owns the wire format
  * (Twilio JSON/base64, browser binary frames) and calls `pushAudio` / `markReceived`.
  *
@@ -12,14 +12,13 @@
  * (closes the STT stream and the TTS socket). Never throws.
  */
 import type { Logger } from 'pino';
-import { fromCallback, type AnyActorLogic } from 'xstate';
 import type { CallEvent } from '../../machines/call/call.machine.js';
 import { createEnergyVad, type EnergyVadOptions, type Vad } from '../audio/vad.js';
 import { createPlaybackTracker } from '../audio/playback-tracker.js';
 import type { SttProvider, SttStream } from '../providers/stt-types.js';
 import type { TtsProvider } from '../providers/tts-types.js';
 import { createAudioSpeaker, type AudioSink, type AudioSpeaker } from './audio-speaker.js';
-import type { CallSpeech, SpeechHooks } from '../session/session-types.js';
+import type { CallSpeech, SpeechHooks, SttActorCallback } from '../session/session-types.js';
 import type { CallRecorder } from '../recording/call-recorder.js';
 
 /** Where the transport sends outbound audio, marks and `clear`. */
@@ -54,8 +53,8 @@ export interface AudioCallOptions {
 /** One call's audio plumbing. */
 export interface AudioCall extends CallSpeech {
   readonly speaker: AudioSpeaker;
-  /** The call machine's `stt` actor. */
-  readonly sttLogic: AnyActorLogic;
+  /** The body of the call machine's `stt` actor. */
+  readonly stt: SttActorCallback;
   /** Barge-in: clear far-end playback; pending marks are flushed (not heard). */
   interrupt(): void;
   /** Caller audio, raw mu-law 8 kHz, in order. */
@@ -131,7 +130,7 @@ export function createAudioCall(opts: AudioCallOptions): AudioCall {
     }
   };
 
-  const sttLogic = fromCallback<CallEvent, { conversationId: string }>(({ sendBack: back }) => {
+  const stt: SttActorCallback = ({ sendBack: back }) => {
     sendBack = back;
     if (opts.stt && !closed) {
       stream = opts.stt.open({
@@ -177,11 +176,11 @@ export function createAudioCall(opts: AudioCallOptions): AudioCall {
       stream = null;
       void s?.close().catch(() => {});
     };
-  });
+  };
 
   return {
     speaker,
-    sttLogic,
+    stt,
     recording: recorder !== null,
     interrupt() {
       tracker.clear();

@@ -147,10 +147,16 @@ export function createAudioSpeaker(opts: AudioSpeakerOptions): AudioSpeaker {
 
       /** Watches a TTS that owes audio (see `ttsStallMs`); mid-turn, the LLM paces the text instead. */
       const armStall = () => {
-        if (stall) clearTimeout(stall);
-        stall = null;
-        if (finished || ttsDone || texts.length === 0) return;
-        if (!ended && synthesized) return;
+        if (finished || ttsDone || texts.length === 0 || (!ended && synthesized)) {
+          if (stall) clearTimeout(stall);
+          stall = null;
+          return;
+        }
+        // Re-armed on every chunk while the voice owes audio: restart the one timer.
+        if (stall) {
+          stall.refresh();
+          return;
+        }
         stall = setTimeout(
           () => onError(new ProviderError('tts', opts.name, `no audio for ${stallMs} ms`, true)),
           stallMs,

@@ -4,7 +4,7 @@
  * a final, an utterance end or a reconnect starts a new segment (the same words are news again).
  */
 import pino from 'pino';
-import { createActor, createMachine } from 'xstate';
+import { createActor, createMachine, fromCallback } from 'xstate';
 import { createAudioCall } from '../../src/transports/audio-call.js';
 import type { SttListener, SttProvider } from '../../src/providers/stt-types.js';
 import type { TtsProvider } from '../../src/providers/tts-types.js';
@@ -35,7 +35,7 @@ function setup() {
   });
   const events: Array<{ type: string; text?: string }> = [];
   const parent = createMachine({
-    invoke: { src: call.sttLogic, input: { conversationId: 'c1' } },
+    invoke: { src: fromCallback(call.stt), input: { conversationId: 'c1' } },
     on: { '*': { actions: ({ event }) => events.push(event as { type: string; text?: string }) } },
   });
   const actor = createActor(parent).start();

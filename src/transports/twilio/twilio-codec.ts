@@ -21,6 +21,9 @@ import {
 const bad = (reason: string): Decoded => ({ kind: 'bad', reason });
 const NONE: Decoded = { kind: 'none' };
 const decoder = new TextDecoder();
+/** A text frame's string (invalid bytes become U+FFFD); Buffer's own slice when it is one (faster). */
+const utf8 = (data: Uint8Array): string =>
+  Buffer.isBuffer(data) ? data.toString('utf8') : decoder.decode(data);
 
 /** Creates the codec of one media stream (see file header). */
 export function createTwilioCodec(): CallCodec {
@@ -33,7 +36,7 @@ export function createTwilioCodec(): CallCodec {
     carriesAudio: true,
     decode(frame) {
       if (frame.binary) return bad('binary frame');
-      const parsed = parseTwilioMessage(decoder.decode(frame.data));
+      const parsed = parseTwilioMessage(utf8(frame.data));
       if (parsed.kind === 'invalid') return bad(parsed.reason);
       if (parsed.kind === 'ignored') return { kind: 'ignored', what: parsed.event };
       const m = parsed.message;

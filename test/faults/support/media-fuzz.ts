@@ -216,7 +216,7 @@ export class FuzzStream {
         '\u0000\u0000\u0000\u0000',
         'ÿÿÿÿ',
         'A'.repeat(16_385),
-        '-_-_',
+        '-_-!',
       ]);
       return text('bad base64', this.media(payload));
     }
