@@ -291,7 +291,10 @@ export async function runProfile(
   }
 }
 
-/** A throwaway schema on `url` for one engine run; `drop()` removes it with everything in it. */
+/**
+ * A throwaway schema on `url` for one engine run; `drop()` removes it with everything in it
+ * (`BENCH_KEEP_SCHEMA=1` keeps it, to read the rows a run stored).
+ */
 async function throwawaySchema(url: string): Promise<{ url: string; drop(): Promise<void> }> {
   const schema = `statecall_bench_${randomBytes(4).toString('hex')}`;
   const admin = async (sql: string) => {
@@ -306,7 +309,11 @@ async function throwawaySchema(url: string): Promise<{ url: string; drop(): Prom
   await admin(`create schema "${schema}"`);
   const u = new URL(url);
   u.searchParams.set('options', `-c search_path=${schema}`);
-  return { url: u.toString(), drop: () => admin(`drop schema if exists "${schema}" cascade`) };
+  return {
+    url: u.toString(),
+    drop: () =>
+      process.env.BENCH_KEEP_SCHEMA ? Promise.resolve() : admin(`drop schema if exists "${schema}" cascade`),
+  };
 }
 
 /**
@@ -458,10 +465,31 @@ const SUBJECT_LABEL: Record<CapacitySubject, string> = {
   baseline: 'bare pipeline',
 };
 
-/** One capacity level: the engine's runs (PGlite; PostgreSQL when it ran) and the bare pipeline's. */
+/**
+ * One capacity level: the engine's runs (PGlite; PostgreSQL when it ran) and the bare pipeline's.
+ * With several rounds, each subject's run shown is its median round by CPU per call, and `rounds`
+ * keeps every round (the subjects interleaved, so the same noise of this shared machine meets
+ * each of them).
+ */
 export interface CapacityLevel {
   engines: CapacityResult[];
   baseline: CapacityResult;
+  rounds?: Array<{ engines: CapacityResult[]; baseline: CapacityResult }>;
+}
+
+/** The run with the median CPU per call (the lower middle of an even count). */
+export function medianRun(runs: readonly CapacityResult[]): CapacityResult {
+  const sorted = [...runs].sort((a, b) => a.cpuMsPerCall - b.cpuMsPerCall);
+  const run = sorted[Math.floor((sorted.length - 1) / 2)];
+  if (!run) throw new Error('no capacity run');
+  return run;
+}
+
+/** The median of some numbers (the mean of the middle two of an even count). */
+function median(xs: readonly number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = Math.floor(s.length / 2);
+  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
 }
 
 /**
@@ -482,7 +510,8 @@ export function formatCapacity(levels: CapacityLevel[]): string[] {
     `| --- | --- | ${subjects.map(() => '---').join(' | ')} | --- |`,
   ];
   const harness: string[] = [];
-  for (const { engines, baseline } of levels) {
+  const cpuRounds: string[] = [];
+  for (const { engines, baseline, rounds } of levels) {
     const all = [...engines, baseline];
     const row = (what: string, cell: (c: CapacityResult) => string, r: (e: CapacityResult) => string) =>
       lines.push(
@@ -527,6 +556,29 @@ export function formatCapacity(levels: CapacityLevel[]): string[] {
           : `${((c.peakRssBytes - baseline.peakRssBytes) / 1024 / 1024 / c.calls).toFixed(2)} MB`,
       () => '',
     );
+    if (rounds && rounds.length > 1) {
+      const cpu = (pick: (r: NonNullable<CapacityLevel['rounds']>[number]) => CapacityResult | undefined) =>
+        rounds.map((r) => pick(r)?.cpuMsPerCall ?? NaN);
+      const perSubject = [
+        ...engines.map((e) => ({
+          label: SUBJECT_LABEL[e.pipeline],
+          cpu: cpu((r) => r.engines.find((x) => x.pipeline === e.pipeline)),
+        })),
+        { label: SUBJECT_LABEL[baseline.pipeline], cpu: cpu((r) => r.baseline) },
+      ];
+      const bare = perSubject.at(-1)!.cpu;
+      cpuRounds.push(
+        `${baseline.calls} calls, CPU per call in ${rounds.length} interleaved rounds: ${perSubject
+          .map((p) => `${p.label} ${p.cpu.map((x) => ms(x)).join(' / ')} ms`)
+          .join('; ')}. Engine/bare per round: ${perSubject
+          .slice(0, -1)
+          .map((p) => {
+            const rs = p.cpu.map((x, i) => x / bare[i]!);
+            return `${p.label} ${rs.map((x) => x.toFixed(2)).join(' / ')} (median ${median(rs).toFixed(2)}x)`;
+          })
+          .join('; ')}.`,
+      );
+    }
     const pct = (cpuMs: number, c: CapacityResult) => `${Math.round((cpuMs / c.wallMs) * 100)}%`;
     harness.push(
       `${baseline.calls} calls: ${all
@@ -544,7 +596,8 @@ export function formatCapacity(levels: CapacityLevel[]): string[] {
     lines.push(
       `PGlite's fixed cost (engine idle RSS on PGlite - on PostgreSQL): ${mb(pglite.idleRssBytes - postgres.idleRssBytes)}.`,
     );
-  lines.push(`Harness load: ${harness.join('. ')}.`);
+  for (const line of cpuRounds) lines.push('', line);
+  lines.push('', `Harness load: ${harness.join('. ')}.`);
   return lines;
 }
 
@@ -558,6 +611,8 @@ const ENGINE_SUBJECTS = ['engine', 'engine+postgres'] as const;
 export function latencyPlan(quick: boolean): {
   callsPerProfile: number;
   capacityLevels: number[];
+  /** Interleaved rounds per capacity level (`BENCH_CAPACITY_RUNS`; default 3, quick 1). */
+  capacityRounds: number;
   engineSubjects: ReadonlyArray<(typeof ENGINE_SUBJECTS)[number]>;
 } {
   const levels = process.env.BENCH_CALLS?.split(',')
@@ -569,6 +624,7 @@ export function latencyPlan(quick: boolean): {
     throw new Error(`BENCH_SUBJECTS: unknown ${unknown.join(', ')} (known: ${ENGINE_SUBJECTS.join(', ')})`);
   return {
     callsPerProfile: quick ? 2 : 6,
+    capacityRounds: Math.max(1, Math.floor(Number(process.env.BENCH_CAPACITY_RUNS ?? (quick ? 1 : 3))) || 1),
     capacityLevels: levels?.length ? levels : quick ? [50] : [50, 200],
     engineSubjects: named.length ? ENGINE_SUBJECTS.filter((n) => named.includes(n)) : ENGINE_SUBJECTS,
   };
@@ -603,11 +659,21 @@ export async function runLatencyBench(opts: {
   for (const line of latency) log(line);
   const levels: CapacityLevel[] = [];
   for (const calls of plan.capacityLevels) {
-    const engines: CapacityResult[] = [];
-    for (const subject of plan.engineSubjects)
-      if (subject === 'engine') engines.push(await runCapacity(subject, calls, log));
-      else if (opts.databaseUrl) engines.push(await runCapacity(subject, calls, log, opts.databaseUrl));
-    levels.push({ engines, baseline: await runCapacity('baseline', calls, log) });
+    const rounds: NonNullable<CapacityLevel['rounds']> = [];
+    for (let round = 0; round < plan.capacityRounds; round++) {
+      if (plan.capacityRounds > 1) log(`  ${calls} calls: round ${round + 1} of ${plan.capacityRounds}`);
+      const engines: CapacityResult[] = [];
+      for (const subject of plan.engineSubjects)
+        if (subject === 'engine') engines.push(await runCapacity(subject, calls, log));
+        else if (opts.databaseUrl) engines.push(await runCapacity(subject, calls, log, opts.databaseUrl));
+      rounds.push({ engines, baseline: await runCapacity('baseline', calls, log) });
+    }
+    const first = rounds[0]!;
+    levels.push({
+      engines: first.engines.map((e, i) => medianRun(rounds.map((r) => r.engines[i]!))),
+      baseline: medianRun(rounds.map((r) => r.baseline)),
+      rounds,
+    });
   }
   const capacity = formatCapacity(levels);
   for (const line of capacity) log(line);

@@ -6,6 +6,8 @@
  *   npm run bench -- --runs 5        # repetitions per bench (default 3); the summary shows medians
  *   npm run bench -- latency --quick # the latency bench's short run (under two minutes)
  *   npm run bench -- latency --quick --capacity-only   # capacity runs only (with BENCH_CPU_PROF)
+ *   BENCH_CAPACITY_RUNS=5 npm run bench -- latency     # interleaved capacity rounds (default 3, quick 1)
+ *   BENCH_KEEP_SCHEMA=1 ...          # keep the latency bench's PostgreSQL schema (to read its rows)
  *   npm run bench -- --list          # names and descriptions
  *
  * Store: PGlite always; PostgreSQL when `BENCH_DATABASE_URL`, `TEST_DATABASE_URL` or `DATABASE_URL`
