@@ -14,7 +14,6 @@
 import { z } from 'zod';
 
 const numericString = z.string().regex(/^\d+$/);
-const NUMERIC = /^\d+$/;
 
 /** Twilio's identifier format: a two-letter prefix and 32 hex digits (lowercase in practice). */
 const sidPattern = (prefix: 'CA' | 'MZ' | 'AC') => new RegExp(`^${prefix}[0-9a-fA-F]{32}$`);
@@ -171,7 +170,16 @@ export function parseTwilioMessage(raw: string): ParsedInbound {
 }
 
 const badMedia = (reason: string): ParsedInbound => ({ kind: 'invalid', reason: `bad media: ${reason}` });
-const optionalNumeric = (v: unknown) => v === undefined || (typeof v === 'string' && NUMERIC.test(v));
+/** `/^\d+$/` by hand: three of these per 20 ms frame, on the hot path. */
+function isDigits(s: string): boolean {
+  if (s.length === 0) return false;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 48 || c > 57) return false;
+  }
+  return true;
+}
+const optionalNumeric = (v: unknown) => v === undefined || (typeof v === 'string' && isDigits(v));
 
 /**
  * The `media` schema checked by hand (a few typeof and one regex per field): accepts and refuses
