@@ -485,13 +485,6 @@ export function medianRun(runs: readonly CapacityResult[]): CapacityResult {
   return run;
 }
 
-/** The median of some numbers (the mean of the middle two of an even count). */
-function median(xs: readonly number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const mid = Math.floor(s.length / 2);
-  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
-}
-
 /**
  * One markdown table for every capacity level: latency, CPU per call, event-loop delay p99 and RSS
  * of each engine run and the bare pipeline, with the ratios engine/bare; then the harness load.
@@ -574,7 +567,7 @@ export function formatCapacity(levels: CapacityLevel[]): string[] {
           .slice(0, -1)
           .map((p) => {
             const rs = p.cpu.map((x, i) => x / bare[i]!);
-            return `${p.label} ${rs.map((x) => x.toFixed(2)).join(' / ')} (median ${median(rs).toFixed(2)}x)`;
+            return `${p.label} ${rs.map((x) => x.toFixed(2)).join(' / ')} (median ${stats(rs).p50.toFixed(2)}x)`;
           })
           .join('; ')}.`,
       );

@@ -44,12 +44,12 @@ import type {
   SttActorCallback,
 } from './session-types.js';
 import { machineVersion } from './machine-version.js';
-
-// eslint-disable-next-line @typescript-eslint/no-explicit-any -- xstate's own `AnyActorSystem`, not exported
-type AnyActorSystem = ActorSystem<any>;
 import { createConversationLog } from './conversation-log.js';
 import { createTurnActors, type TurnActorCallback } from './respond-actor.js';
 import { createTurnClock } from './turn-clock.js';
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- xstate's own `AnyActorSystem`, not exported
+type AnyActorSystem = ActorSystem<any>;
 
 /** Dependencies shared by all sessions (built once in the composition root). */
 export interface SessionDeps {

@@ -9,6 +9,17 @@ import type { CallChannel } from '../../machines/call/call.machine.js';
 import type { SessionNotice } from '../session/session-types.js';
 import type { InboundFrame } from './call-socket.js';
 
+const decoder = new TextDecoder();
+
+/**
+ * A text frame's string, for every codec: invalid bytes become U+FFFD (each codec then validates
+ * its fields). Buffer's own UTF-8 slice when the bytes are a Buffer (what ws hands over), which is
+ * faster than `TextDecoder` on the 20 ms path.
+ */
+export function frameText(data: Uint8Array): string {
+  return Buffer.isBuffer(data) ? data.toString('utf8') : decoder.decode(data);
+}
+
 /** What the far end did. */
 export type TransportEvent =
   /** The carrier announced the call (Twilio `start`): its validated identifiers and parameters. */

@@ -18,7 +18,13 @@
  * close.
  */
 import { z } from 'zod';
-import type { CallCodec, Decoded, TransportCommand, TransportEvent } from '../codec.js';
+import {
+  frameText,
+  type CallCodec,
+  type Decoded,
+  type TransportCommand,
+  type TransportEvent,
+} from '../codec.js';
 import { noticeFrame, type ServerFrame } from './browser-protocol.js';
 
 const clientMessage = z.discriminatedUnion('event', [
@@ -32,7 +38,6 @@ const clientMessage = z.discriminatedUnion('event', [
 /** Largest frame accepted (a 20 ms audio frame is 160 bytes). */
 export const MAX_BROWSER_FRAME_BYTES = 64 * 1024;
 
-const decoder = new TextDecoder();
 const bad = (reason: string): Decoded => ({ kind: 'bad', reason });
 const event = (e: TransportEvent): Decoded => ({ kind: 'event', event: e });
 
@@ -95,7 +100,7 @@ export function createBrowserTextCodec(): CallCodec {
     decode: (frame) =>
       frame.binary
         ? bad('binary frames are not accepted (connect with ?audio=1 to send audio)')
-        : decodeJson(decoder.decode(frame.data)),
+        : decodeJson(frameText(frame.data)),
     encode: encodeJson,
   };
 }
@@ -109,9 +114,7 @@ export function createBrowserAudioCodec(): CallCodec {
     startsOnOpen: true,
     carriesAudio: true,
     decode: (frame) =>
-      frame.binary
-        ? event({ type: 'audio.received', mulaw: frame.data })
-        : decodeJson(decoder.decode(frame.data)),
+      frame.binary ? event({ type: 'audio.received', mulaw: frame.data }) : decodeJson(frameText(frame.data)),
     encode: (command) =>
       command.type === 'send.audio'
         ? command.mulaw

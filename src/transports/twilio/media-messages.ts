@@ -182,7 +182,7 @@ function isDigits(s: string): boolean {
 const optionalNumeric = (v: unknown) => v === undefined || (typeof v === 'string' && isDigits(v));
 
 /**
- * The `media` schema checked by hand (a few typeof and one regex per field): accepts and refuses
+ * The `media` schema checked by hand (a few typeof and a digit loop per field): accepts and refuses
  * exactly what `media.safeParse` does, and like zod keeps only the known fields.
  */
 export function parseMediaFast(d: Record<string, unknown>): ParsedInbound {

@@ -8,7 +8,7 @@
  * a second `start`, a wrong streamSid, bad base64 and binary frames are bad messages; unknown
  * events are ignored on purpose (Twilio may add some). One codec per stream.
  */
-import type { CallCodec, Decoded } from '../codec.js';
+import { frameText, type CallCodec, type Decoded } from '../codec.js';
 import {
   clearMessage,
   decodePayload,
@@ -20,10 +20,6 @@ import {
 
 const bad = (reason: string): Decoded => ({ kind: 'bad', reason });
 const NONE: Decoded = { kind: 'none' };
-const decoder = new TextDecoder();
-/** A text frame's string (invalid bytes become U+FFFD); Buffer's own slice when it is one (faster). */
-const utf8 = (data: Uint8Array): string =>
-  Buffer.isBuffer(data) ? data.toString('utf8') : decoder.decode(data);
 
 /** Creates the codec of one media stream (see file header). */
 export function createTwilioCodec(): CallCodec {
@@ -36,7 +32,7 @@ export function createTwilioCodec(): CallCodec {
     carriesAudio: true,
     decode(frame) {
       if (frame.binary) return bad('binary frame');
-      const parsed = parseTwilioMessage(utf8(frame.data));
+      const parsed = parseTwilioMessage(frameText(frame.data));
       if (parsed.kind === 'invalid') return bad(parsed.reason);
       if (parsed.kind === 'ignored') return { kind: 'ignored', what: parsed.event };
       const m = parsed.message;
