@@ -97,6 +97,11 @@ export interface CapacityResult {
   /** CPU of the callers' process and of the provider fakes' process over the run, ms. */
   harnessCpuMs: { callers: number; fakes: number };
   wallMs: number;
+  /** Per call: media frames the caller sent and bot audio it received (the same work for both?). */
+  framesPerCall: number;
+  audioKbPerCall: number;
+  /** Most calls connected at one moment (the calls are placed one after the other). */
+  peakConcurrent: number;
 }
 
 interface Fakes {
@@ -348,11 +353,18 @@ export async function runCapacity(
     const fakesCpu = await fakes.remote.cpuMs();
     const started = performance.now();
     const runs: Array<Promise<TurnSample[]>> = [];
+    let live = 0;
+    let peakConcurrent = 0;
     for (let i = 0; i < calls; i++) {
       const p = await place(server, 'short');
       placed.push(p);
+      peakConcurrent = Math.max(peakConcurrent, ++live);
       // Each call starts talking at its own moment within two seconds: real calls don't turn together.
-      runs.push(pause((i * 397) % 2000).then(() => driveCall(p.call, p)));
+      runs.push(
+        pause((i * 397) % 2000)
+          .then(() => driveCall(p.call, p))
+          .finally(() => live--),
+      );
     }
     log(`  ${subject}: ${calls} calls connected in ${((performance.now() - started) / 1000).toFixed(1)} s`);
     const samples = (await Promise.all(runs)).flat();
@@ -366,6 +378,8 @@ export async function runCapacity(
     };
     log(`  ${subject}: ${calls} calls done`);
     clearInterval(rssTimer);
+    const perCall = (of: (c: PlacedCall['call']) => number) =>
+      placed.reduce((sum, p) => sum + of(p.call), 0) / placed.length;
     harness.disable();
     return {
       pipeline: subject,
@@ -379,6 +393,9 @@ export async function runCapacity(
       harnessLoopP99Ms: harness.percentile(99) / 1e6,
       harnessCpuMs,
       wallMs,
+      framesPerCall: perCall((c) => c.framesSent),
+      audioKbPerCall: perCall((c) => c.receivedBytes) / 1024,
+      peakConcurrent,
     };
   } finally {
     for (const p of placed) p.call.terminate();
@@ -577,7 +594,7 @@ export function formatCapacity(levels: CapacityLevel[]): string[] {
       `${baseline.calls} calls: ${all
         .map(
           (c) =>
-            `${SUBJECT_LABEL[c.pipeline]} run: callers' loop p99 ${ms(c.harnessLoopP99Ms)} ms, CPU callers ${pct(c.harnessCpuMs.callers, c)} + fakes ${pct(c.harnessCpuMs.fakes, c)} of a core`,
+            `${SUBJECT_LABEL[c.pipeline]} run: callers' loop p99 ${ms(c.harnessLoopP99Ms)} ms, CPU callers ${pct(c.harnessCpuMs.callers, c)} + fakes ${pct(c.harnessCpuMs.fakes, c)} of a core, at most ${c.peakConcurrent} calls at once, per call ${Math.round(c.framesPerCall)} caller frames and ${c.audioKbPerCall.toFixed(1)} KB of bot audio`,
         )
         .join('; ')}`,
     );

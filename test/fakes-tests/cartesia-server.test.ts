@@ -61,6 +61,31 @@ describe('Cartesia fake with the real SDK', () => {
     await fake.close();
   });
 
+  it('with exactDuration, the same words make the same audio as a token stream or as one sentence', async () => {
+    fake = await startCartesiaFake({ msPerChar: 20, chunkMs: 50, exactDuration: true });
+    const { ws, errors } = await openSdk(fake);
+    const sentence = 'Got it, March 3rd. How much?';
+    const audioOf = async (contextId: string, inputs: string[]) => {
+      const ctx = ws.context({
+        contextId,
+        model_id: 'sonic-3',
+        voice: { mode: 'id', id: VOICE },
+        output_format: OUTPUT,
+      });
+      for (const transcript of inputs) await ctx.push({ transcript });
+      await ctx.no_more_inputs();
+      let bytes = 0;
+      for await (const ev of ctx.receive()) bytes += (ev as Event).audio?.length ?? 0;
+      return bytes;
+    };
+    const tokens = ['Got', ' it', ',', ' March', ' ', '3', 'rd', '.', ' How', ' much', '?'];
+    expect(tokens.join('')).toBe(sentence);
+    expect(await audioOf('tokens', tokens)).toBe(sentence.length * 20 * 8);
+    expect(await audioOf('sentence', [sentence])).toBe(sentence.length * 20 * 8);
+    expect(errors).toEqual([]);
+    ws.close();
+  });
+
   it('streams a context: chunks of mu-law audio proportional to the text, timestamps, then done', async () => {
     fake = await startCartesiaFake({ msPerChar: 60, chunkMs: 50 });
     const { ws, errors } = await openSdk(fake);

@@ -49,6 +49,13 @@ export interface CartesiaFakeOptions {
   idleTimeoutMs?: number;
   /** Tone frequency of the generated audio. Default 330 Hz. */
   toneHz?: number;
+  /**
+   * Audio length from every character of an input, whitespace included, with no one-chunk floor:
+   * the same words make the same audio whether they came as a token stream or as sentences (what
+   * a benchmark comparing two clients needs). Default false: the input's trimmed length, at least
+   * one chunk, and a blank input makes no audio.
+   */
+  exactDuration?: boolean;
 }
 
 /** What the fake knows about one context. */
@@ -152,6 +159,13 @@ export async function startCartesiaFake(options: CartesiaFakeOptions = {}): Prom
   const lateChunksAfterCancel = options.lateChunksAfterCancel ?? 1;
   const idleTimeoutMs = options.idleTimeoutMs ?? 300_000;
   const toneHz = options.toneHz ?? 330;
+  const exactDuration = options.exactDuration ?? false;
+  const inputMs = (transcript: string): number =>
+    exactDuration
+      ? Math.min(maxMsPerInput, transcript.length * msPerChar)
+      : transcript.trim()
+        ? Math.min(maxMsPerInput, Math.max(chunkMs, transcript.trim().length * msPerChar))
+        : 0;
 
   const connections: CartesiaConnectionRecord[] = [];
   const contexts: CartesiaContextRecord[] = [];
@@ -366,7 +380,8 @@ export async function startCartesiaFake(options: CartesiaFakeOptions = {}): Prom
       try {
         while (st.queue.length) {
           const input = st.queue.shift()!;
-          if (input.transcript.trim()) await synthesise(st, input.transcript);
+          const durationMs = inputMs(input.transcript);
+          if (durationMs > 0) await synthesise(st, input.transcript, durationMs);
           if (r.cancelled || conn.closed) return;
           r.spoken.push(input.transcript);
           if (input.flush) {
@@ -390,11 +405,10 @@ export async function startCartesiaFake(options: CartesiaFakeOptions = {}): Prom
       }
     }
 
-    async function synthesise(st: ContextState, transcript: string): Promise<void> {
+    async function synthesise(st: ContextState, transcript: string, durationMs: number): Promise<void> {
       const r = st.record;
       const rate = r.outputFormat.sample_rate;
       const bytesPerSample = r.outputFormat.encoding === 'pcm_s16le' ? 2 : 1;
-      const durationMs = Math.min(maxMsPerInput, Math.max(chunkMs, transcript.trim().length * msPerChar));
       const audio = synthesiseTone(durationMs, rate, r.outputFormat.encoding, toneHz);
       const chunkBytes = Math.max(bytesPerSample, Math.round((rate * chunkMs) / 1000) * bytesPerSample);
       const inputStartSec = st.audioPosSec;
