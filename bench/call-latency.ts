@@ -100,7 +100,7 @@ export interface CapacityResult {
   /** Per call: media frames the caller sent and bot audio it received (the same work for both?). */
   framesPerCall: number;
   audioKbPerCall: number;
-  /** Most calls connected at one moment (the calls are placed one after the other). */
+  /** Most calls connected at one moment (they arrive every ARRIVAL_MS, however fast they connect). */
   peakConcurrent: number;
 }
 
@@ -165,27 +165,49 @@ interface PlacedCall {
  * Places calls one at a time (a chain), so the Deepgram connection that appears next belongs to
  * the call just placed: that pairs each call with its transcripts.
  */
+/**
+ * A call's mark in its line silence: ten near-silent mu-law codes (at most ±30 of 8159) spelling
+ * its number, so the Deepgram fake can tell which connection carries which call however many are
+ * placed at once (no VAD hears them; the fake transcribes by script, not by sound).
+ */
+export function silenceTag(n: number): { tag: number[]; frame: Buffer } {
+  const digits = [12, 8, 4, 0].map((shift) => 0xf0 | ((n >> shift) & 0xf));
+  const tag = [0x7e, 0xfe, 0x7e, 0xfe, ...digits, 0xfe, 0x7e];
+  const frame = Buffer.alloc(160, 0xff);
+  Buffer.from(tag).copy(frame, 0);
+  return { tag, frame };
+}
+
+/**
+ * Places calls, any number at once: each call's silence carries its tag, and the Deepgram
+ * connection that hears the tag is that call's (its script, its finals).
+ */
+/** Capacity calls arrive one every this many ms (200 calls in 4 s). */
+const ARRIVAL_MS = 20;
+
 function callPlacer(fakes: Fakes) {
-  let chain: Promise<unknown> = Promise.resolve();
   let n = 0;
-  return (server: BenchServer, length: CallLength = 'full'): Promise<PlacedCall> => {
-    const placed = chain.then(async () => {
-      const before = await fakes.remote.sessionCount();
-      const call = await startTwilioCall({
-        serverBaseUrl: server.url,
-        from: `+1555${String(n++).padStart(7, '0')}`,
-        to: '+15557654321',
-        authToken: AUTH_TOKEN,
-        publicUrl: PUBLIC_URL,
-        rest: fakes.rest,
-      });
-      const startedAt = epochNow();
-      const { endpointing } = await fakes.remote.session(before);
-      await fakes.remote.assign(before, length);
-      return { call, startedAt, endpointing, length, finals: () => fakes.remote.finals(before) };
+  return async (server: BenchServer, length: CallLength = 'full'): Promise<PlacedCall> => {
+    const k = n++;
+    const { tag, frame } = silenceTag(k);
+    const call = await startTwilioCall({
+      serverBaseUrl: server.url,
+      from: `+1555${String(k).padStart(7, '0')}`,
+      to: '+15557654321',
+      authToken: AUTH_TOKEN,
+      publicUrl: PUBLIC_URL,
+      rest: fakes.rest,
+      silenceFrame: frame,
     });
-    chain = placed.catch(() => {});
-    return placed;
+    const startedAt = epochNow();
+    const index = await fakes.remote.sessionTagged(tag);
+    if (index < 0) {
+      call.terminate();
+      throw new Error(`call ${k}: no Deepgram connection carried its audio within 10 s`);
+    }
+    const { endpointing } = await fakes.remote.session(index);
+    await fakes.remote.assign(index, length);
+    return { call, startedAt, endpointing, length, finals: () => fakes.remote.finals(index) };
   };
 }
 
@@ -355,17 +377,25 @@ export async function runCapacity(
     const runs: Array<Promise<TurnSample[]>> = [];
     let live = 0;
     let peakConcurrent = 0;
+    const placing: Array<Promise<PlacedCall>> = [];
     for (let i = 0; i < calls; i++) {
-      const p = await place(server, 'short');
-      placed.push(p);
-      peakConcurrent = Math.max(peakConcurrent, ++live);
-      // Each call starts talking at its own moment within two seconds: real calls don't turn together.
+      // Calls arrive on a fixed clock, whatever the server's speed: a slower server must not get
+      // its calls spread out (and fewer of them at once) for being slow.
+      await pause(started + i * ARRIVAL_MS - performance.now());
+      const placement = place(server, 'short');
+      placing.push(placement);
       runs.push(
-        pause((i * 397) % 2000)
-          .then(() => driveCall(p.call, p))
-          .finally(() => live--),
+        placement.then((p) => {
+          placed.push(p);
+          peakConcurrent = Math.max(peakConcurrent, ++live);
+          // Each call starts talking at its own moment within two seconds: real calls don't turn together.
+          return pause((i * 397) % 2000)
+            .then(() => driveCall(p.call, p))
+            .finally(() => live--);
+        }),
       );
     }
+    await Promise.all(placing);
     log(`  ${subject}: ${calls} calls connected in ${((performance.now() - started) / 1000).toFixed(1)} s`);
     const samples = (await Promise.all(runs)).flat();
     const wallMs = performance.now() - started;

@@ -53,6 +53,11 @@ export interface ProviderFakes {
   cartesiaUrl: string;
   /** Deepgram connections accepted so far. */
   sessionCount(): Promise<number>;
+  /**
+   * Waits for the Deepgram connection whose audio holds `tag` (a call's silence mark, see
+   * bench/call-latency.ts) and resolves with its index; -1 after 10 s.
+   */
+  sessionTagged(tag: readonly number[]): Promise<number>;
   /** Waits for Deepgram connection `index`; resolves with the `endpointing` it asked for. */
   session(index: number): Promise<{ endpointing: string }>;
   /** Epoch ms at which each non-empty final transcript of connection `index` was sent. */
@@ -69,6 +74,7 @@ export interface ProviderFakes {
 type Question =
   | { op: 'count' | 'cpu' | 'spoken' }
   | { op: 'session' | 'finals'; index: number }
+  | { op: 'tagged'; tag: number[] }
   | { op: 'assign'; index: number; length: CallLength };
 type Request = Question & { id: number };
 interface Urls {
@@ -112,6 +118,7 @@ export async function startProviderFakes(config: ProviderFakesConfig): Promise<P
     openaiUrl,
     cartesiaUrl,
     sessionCount: () => ask({ op: 'count' }),
+    sessionTagged: (tag) => ask({ op: 'tagged', tag: [...tag] }),
     session: (index) => ask({ op: 'session', index }),
     finals: (index) => ask({ op: 'finals', index }),
     assign: async (index, length) => void (await ask({ op: 'assign', index, length })),
@@ -140,10 +147,32 @@ async function serve(config: ProviderFakesConfig): Promise<void> {
     exactDuration: true,
   });
   const answer = (id: number, value: unknown) => process.send?.({ id, value });
+  /** Connections already found by their tag (their audio is not searched again). */
+  const tagged = new Set<number>();
+  const findTagged = (tag: Buffer): number => {
+    for (let i = 0; i < deepgram.sessions.length; i++) {
+      if (tagged.has(i)) continue;
+      if (deepgram.sessions[i]!.audio().includes(tag)) {
+        tagged.add(i);
+        return i;
+      }
+    }
+    return -1;
+  };
   process.on('message', (m: Request) => {
     switch (m.op) {
       case 'count':
         return answer(m.id, deepgram.sessions.length);
+      case 'tagged': {
+        const tag = Buffer.from(m.tag);
+        const until = Date.now() + 10_000;
+        const look = () => {
+          const i = findTagged(tag);
+          if (i >= 0 || Date.now() > until) answer(m.id, i);
+          else setTimeout(look, 10);
+        };
+        return look();
+      }
       case 'assign':
         lengths.set(m.index, m.length);
         return answer(m.id, true);

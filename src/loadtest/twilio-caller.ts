@@ -67,6 +67,12 @@ export interface StartTwilioCallOptions {
   speedup?: number;
   /** Send silence frames whenever the caller isn't speaking, like Twilio. Default true. */
   continuousAudio?: boolean;
+  /**
+   * The 20 ms frame (160 bytes) sent as the line's silence. Default all 0xFF (digital silence). A
+   * benchmark marks each call's silence with a few near-silent bytes, so the STT connection that
+   * carries the call can be told apart however fast calls are placed.
+   */
+  silenceFrame?: Uint8Array;
   /** Registers the call with this REST fake; a hang-up through it ends the stream like Twilio. */
   rest?: CallRegistry;
   /** Time limit of the webhook request and of the upgrade. Default: none. */
@@ -192,6 +198,8 @@ export class TwilioCall extends EventEmitter<CallEvents> {
   private readonly ws: WebSocket;
   private readonly speedup: number;
   private readonly continuousAudio: boolean;
+  /** The line's silence frame (see `silenceFrame`). */
+  private readonly silence: Buffer;
   private seq = 0;
   private chunk = 0;
   private readonly received: Buffer[] = [];
@@ -218,6 +226,7 @@ export class TwilioCall extends EventEmitter<CallEvents> {
     customParameters: Record<string, string>;
     speedup: number;
     continuousAudio: boolean;
+    silenceFrame?: Uint8Array;
   }) {
     super();
     this.ws = init.ws;
@@ -229,6 +238,8 @@ export class TwilioCall extends EventEmitter<CallEvents> {
     this.customParameters = init.customParameters;
     this.speedup = init.speedup;
     this.continuousAudio = init.continuousAudio;
+    this.silence =
+      init.silenceFrame?.length === 160 ? Buffer.from(init.silenceFrame) : Buffer.alloc(160, MULAW_SILENCE);
     this.closedPromise = new Promise<void>((resolve) => {
       this.ws.on('close', (code: number, reason: Buffer) => {
         this.stopClocks();
@@ -449,7 +460,7 @@ export class TwilioCall extends EventEmitter<CallEvents> {
       this.sendFrame(next);
       interval = next.intervalMs;
     } else if (this.continuousAudio) {
-      this.sendFrame({ frame: Buffer.alloc(160, MULAW_SILENCE), intervalMs: 20 / this.speedup });
+      this.sendFrame({ frame: this.silence, intervalMs: 20 / this.speedup });
       interval = 20 / this.speedup;
     } else {
       this.micRunning = false;
@@ -779,6 +790,7 @@ export async function startTwilioCall(opts: StartTwilioCallOptions): Promise<Twi
     customParameters: parameters,
     speedup: opts.speedup ?? 1,
     continuousAudio: opts.continuousAudio ?? true,
+    ...(opts.silenceFrame ? { silenceFrame: opts.silenceFrame } : {}),
   });
   call.begin(opts.rest);
   return call;

@@ -59,4 +59,31 @@ describe('the latency bench provider fakes process', () => {
     expect(finals[0]).toBeGreaterThan(sentFrom);
     expect(await fakes.sessionCount()).toBe(1);
   });
+
+  it('tells connections apart by the tag in their audio, whatever order they opened in', async () => {
+    const dg = new DeepgramClient({ apiKey: 'test-deepgram-key', baseUrl: fakes.deepgramUrl });
+    const open = async (tag: number[]) => {
+      const conn = await dg.listen.v1.connect({
+        model: 'nova-3',
+        encoding: 'mulaw',
+        sample_rate: 8000,
+        reconnectAttempts: 0,
+      } as unknown as Parameters<DeepgramClient['listen']['v1']['connect']>[0]);
+      conn.connect();
+      await conn.waitForOpen();
+      const frame = Buffer.alloc(160, 0xff);
+      Buffer.from(tag).copy(frame);
+      for (let i = 0; i < 5; i++) conn.sendMedia(frame);
+      return conn;
+    };
+    const before = await fakes.sessionCount();
+    const tagB = [0x7e, 0xfe, 0x7e, 0xfe, 0xf0, 0xf0, 0xf0, 0xf2, 0xfe, 0x7e];
+    const tagA = [0x7e, 0xfe, 0x7e, 0xfe, 0xf0, 0xf0, 0xf0, 0xf1, 0xfe, 0x7e];
+    const first = await open(tagB);
+    const second = await open(tagA);
+    expect(await fakes.sessionTagged(tagA)).toBe(before + 1);
+    expect(await fakes.sessionTagged(tagB)).toBe(before);
+    first.close();
+    second.close();
+  });
 });

@@ -163,6 +163,21 @@ describe('simulated Twilio caller', () => {
     expect(seqs).toEqual(seqs.map((_s, i) => i + 1));
   });
 
+  it("sends the given silence frame while idle (a benchmark's per-call tag)", async () => {
+    const silenceFrame = Buffer.alloc(160, 0xff);
+    silenceFrame[0] = 0x7e;
+    silenceFrame[1] = 0xf3;
+    call = await dial({ speedup: 4, silenceFrame });
+    await call.sendSilence(60);
+    const payloads = bot.received
+      .filter((m) => m.event === 'media')
+      .map((m) => Buffer.from((m as Msg & { media: { payload: string } }).media.payload, 'base64'));
+    expect(payloads.length).toBeGreaterThan(0);
+    // Idle frames are the given one; sendSilence's own frames stay plain silence.
+    expect(payloads.some((p) => p.equals(silenceFrame))).toBe(true);
+    expect(payloads.every((p) => p.equals(silenceFrame) || p.every((b) => b === 0xff))).toBe(true);
+  });
+
   it('paces realtime frames at 20 ms (divided by speedup) and bursts with realtime:false', async () => {
     call = await dial({ continuousAudio: false });
     const t0 = performance.now();
