@@ -158,6 +158,8 @@ interface PlacedCall {
   endpointing: string;
   /** The call the caller plays (its Deepgram connection hears that script). */
   length: CallLength;
+  /** Epoch ms of every `media` message the call received, from its start. */
+  media: number[];
   finals: () => Promise<number[]>;
 }
 
@@ -200,6 +202,9 @@ function callPlacer(fakes: Fakes) {
       silenceFrame: frame,
     });
     const startedAt = epochNow();
+    // The greeting can arrive while the call's connection is being found: record from now.
+    const media: number[] = [];
+    call.on('media', () => media.push(epochNow()));
     const index = await fakes.remote.sessionTagged(tag);
     if (index < 0) {
       call.terminate();
@@ -207,7 +212,7 @@ function callPlacer(fakes: Fakes) {
     }
     const { endpointing } = await fakes.remote.session(index);
     await fakes.remote.assign(index, length);
-    return { call, startedAt, endpointing, length, finals: () => fakes.remote.finals(index) };
+    return { call, startedAt, endpointing, length, media, finals: () => fakes.remote.finals(index) };
   };
 }
 

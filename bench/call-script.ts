@@ -204,12 +204,17 @@ export async function driveCall(
     /** Epoch ms of every non-empty final transcript the Deepgram fake sent this call (asked once it ended). */
     finals: () => Promise<number[]>;
     length: CallLength;
+    /**
+     * Epoch ms of every `media` message the call received, recorded from its start by whoever
+     * placed it (the greeting may arrive before the call is handed over). Default: from now on.
+     */
+    media?: number[];
     /** Told when each caller turn ends (epoch ms), with what the caller said (all parts). */
     onTurnEnd?: (callerText: string, endAt: number) => void;
   },
 ): Promise<TurnSample[]> {
-  const media: number[] = [];
-  call.on('media', () => media.push(epochNow()));
+  const media: number[] = opts.media ?? [];
+  if (!opts.media) call.on('media', () => media.push(epochNow()));
   const firstMediaAfter = (t: number) => media.find((m) => m > t);
   /** The last final sent in (from, to], or NaN. */
   const finalBetween = (finals: number[], from: number, to: number): number =>
