@@ -164,10 +164,6 @@ interface PlacedCall {
 }
 
 /**
- * Places calls one at a time (a chain), so the Deepgram connection that appears next belongs to
- * the call just placed: that pairs each call with its transcripts.
- */
-/**
  * A call's mark in its line silence: ten near-silent mu-law codes (at most ±30 of 8159) spelling
  * its number, so the Deepgram fake can tell which connection carries which call however many are
  * placed at once (no VAD hears them; the fake transcribes by script, not by sound).
@@ -180,13 +176,13 @@ export function silenceTag(n: number): { tag: number[]; frame: Buffer } {
   return { tag, frame };
 }
 
+/** Capacity calls arrive one every this many ms (200 calls in 4 s). */
+const ARRIVAL_MS = 20;
+
 /**
  * Places calls, any number at once: each call's silence carries its tag, and the Deepgram
  * connection that hears the tag is that call's (its script, its finals).
  */
-/** Capacity calls arrive one every this many ms (200 calls in 4 s). */
-const ARRIVAL_MS = 20;
-
 function callPlacer(fakes: Fakes) {
   let n = 0;
   return async (server: BenchServer, length: CallLength = 'full'): Promise<PlacedCall> => {

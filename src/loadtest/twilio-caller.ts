@@ -238,8 +238,7 @@ export class TwilioCall extends EventEmitter<CallEvents> {
     this.customParameters = init.customParameters;
     this.speedup = init.speedup;
     this.continuousAudio = init.continuousAudio;
-    this.silence =
-      init.silenceFrame?.length === 160 ? Buffer.from(init.silenceFrame) : Buffer.alloc(160, MULAW_SILENCE);
+    this.silence = init.silenceFrame ? Buffer.from(init.silenceFrame) : Buffer.alloc(160, MULAW_SILENCE);
     this.closedPromise = new Promise<void>((resolve) => {
       this.ws.on('close', (code: number, reason: Buffer) => {
         this.stopClocks();
@@ -714,6 +713,8 @@ function decodeXml(s: string): string {
  * URL as written), then sends `connected` and `start`.
  */
 export async function startTwilioCall(opts: StartTwilioCallOptions): Promise<TwilioCall> {
+  if (opts.silenceFrame && opts.silenceFrame.length !== 160)
+    throw new RangeError(`silenceFrame must be one 20 ms frame (160 bytes), not ${opts.silenceFrame.length}`);
   const base = opts.serverBaseUrl.replace(/\/+$/, '');
   const publicUrl = (opts.publicUrl ?? base).replace(/\/+$/, '');
   const voicePath = opts.voicePath ?? '/twilio/voice';
