@@ -102,6 +102,8 @@ export interface CapacityResult {
   audioKbPerCall: number;
   /** Most calls connected at one moment (they arrive every ARRIVAL_MS, however fast they connect). */
   peakConcurrent: number;
+  /** Subjects run at the same time in this run (1: alone; see runCapacityTogether). */
+  together: number;
 }
 
 interface Fakes {
@@ -344,6 +346,37 @@ async function throwawaySchema(url: string): Promise<{ url: string; drop(): Prom
   };
 }
 
+/** Capacity warm-up: this many short calls per server (at most the level's), before the window. */
+const WARM_CALLS = 50;
+
+/**
+ * Brings servers to their steady state before a capacity window: `count` short calls each, arriving
+ * on the capacity clock. One call is not enough: a hot path is compiled by V8's optimizing tier
+ * only once it has run often, and with a single warm-up call the engine's window held ≈ 560 ms of
+ * background TurboFan compiles (≈ 11 ms per call at 50 calls; the bare pipeline's, with less
+ * code, 144 ms) that a server up for minutes has long paid.
+ */
+async function warmUpForCapacity(
+  place: ReturnType<typeof callPlacer>,
+  servers: BenchServer[],
+  count: number,
+): Promise<void> {
+  await Promise.all(
+    servers.map((server) =>
+      Promise.all(
+        Array.from({ length: count }, async (_, i) => {
+          await pause(i * ARRIVAL_MS);
+          const p = await place(server, 'short');
+          await driveCall(p.call, p).catch(() => p.call.terminate());
+        }),
+      ),
+    ),
+  );
+}
+
+/** Capacity levels up to this many calls run every subject at once (see runCapacityTogether). */
+export const TOGETHER_MAX_CALLS = 50;
+
 /**
  * `calls` concurrent short calls against one pipeline at zero provider delay (see file header).
  * `engine+postgres` runs the engine on `databaseUrl` (in a throwaway schema) instead of PGlite.
@@ -354,85 +387,123 @@ export async function runCapacity(
   log: (line: string) => void = () => {},
   databaseUrl?: string,
 ): Promise<CapacityResult> {
+  const [result] = await runCapacityTogether([subject], calls, log, databaseUrl);
+  return result!;
+}
+
+/**
+ * `calls` concurrent short calls against each subject, all subjects at the same time: their
+ * calls arrive interleaved on one clock (each subject still gets one every ARRIVAL_MS), against one
+ * set of fakes. Run together, the subjects meet the same moment of this shared machine, whose
+ * speed drifts by 20% within half a minute (a fixed workload's CPU time, idle machine): one after
+ * the other, that drift alone moved the engine/bare CPU ratio between 1.2x and 1.9x from round
+ * to round. The harness figures (callers' and fakes' CPU) are then those of all subjects' calls.
+ */
+export async function runCapacityTogether(
+  subjects: CapacitySubject[],
+  calls: number,
+  log: (line: string) => void = () => {},
+  databaseUrl?: string,
+): Promise<CapacityResult[]> {
   const fakes = await startFakes(DELAY_PROFILES[0]!, 'short', calls, await engineWords(log));
-  let server: BenchServer | null = null;
-  const placed: PlacedCall[] = [];
-  const schema = subject === 'engine+postgres' && databaseUrl ? await throwawaySchema(databaseUrl) : null;
+  const servers: BenchServer[] = [];
+  const placed: PlacedCall[][] = subjects.map(() => []);
+  const schemas: Array<Awaited<ReturnType<typeof throwawaySchema>>> = [];
+  const label = subjects.join(' + ');
   try {
-    server = await spawnBenchServer(subject === 'baseline' ? 'baseline' : 'engine', {
-      ...fakes.providers,
-      ...(schema ? { databaseUrl: schema.url } : {}),
-    });
-    const place = callPlacer(fakes);
-    await warmUp(place, [server]);
-    log(`  ${subject}: server up and warm`);
-    const idleRssBytes = server.rssBytes();
-    let peakRssBytes = idleRssBytes;
-    const rssTimer = setInterval(() => (peakRssBytes = Math.max(peakRssBytes, server!.rssBytes())), 250);
-    const harness = monitorEventLoopDelay({ resolution: 10 });
-    harness.enable();
-    server.resetLoop();
-    const callersCpu = process.cpuUsage();
-    const fakesCpu = await fakes.remote.cpuMs();
-    const started = performance.now();
-    const runs: Array<Promise<TurnSample[]>> = [];
-    let live = 0;
-    let peakConcurrent = 0;
-    const placing: Array<Promise<PlacedCall>> = [];
-    for (let i = 0; i < calls; i++) {
-      // Calls arrive on a fixed clock, whatever the server's speed: a slower server must not get
-      // its calls spread out (and fewer of them at once) for being slow.
-      await pause(started + i * ARRIVAL_MS - performance.now());
-      const placement = place(server, 'short');
-      placing.push(placement);
-      runs.push(
-        placement.then((p) => {
-          placed.push(p);
-          peakConcurrent = Math.max(peakConcurrent, ++live);
-          // Each call starts talking at its own moment within two seconds: real calls don't turn together.
-          return pause((i * 397) % 2000)
-            .then(() => driveCall(p.call, p))
-            .finally(() => live--);
+    for (const subject of subjects) {
+      const schema = subject === 'engine+postgres' && databaseUrl ? await throwawaySchema(databaseUrl) : null;
+      if (schema) schemas.push(schema);
+      servers.push(
+        await spawnBenchServer(subject === 'baseline' ? 'baseline' : 'engine', {
+          ...fakes.providers,
+          ...(schema ? { databaseUrl: schema.url } : {}),
         }),
       );
     }
+    const place = callPlacer(fakes);
+    await warmUpForCapacity(place, servers, Math.min(calls, WARM_CALLS));
+    log(`  ${label}: servers up and warm`);
+    const idleRss = servers.map((s) => s.rssBytes());
+    const peakRss = [...idleRss];
+    const rssTimer = setInterval(
+      () => servers.forEach((s, k) => (peakRss[k] = Math.max(peakRss[k]!, s.rssBytes()))),
+      250,
+    );
+    const harness = monitorEventLoopDelay({ resolution: 10 });
+    harness.enable();
+    for (const s of servers) s.resetLoop();
+    const callersCpu = process.cpuUsage();
+    const fakesCpu = await fakes.remote.cpuMs();
+    const started = performance.now();
+    const runs: Array<Promise<TurnSample[]>> = subjects.map(() => Promise.resolve([]));
+    const live = subjects.map(() => 0);
+    const peakConcurrent = subjects.map(() => 0);
+    const placing: Array<Promise<PlacedCall>> = [];
+    const tick = ARRIVAL_MS / subjects.length;
+    for (let i = 0; i < calls; i++) {
+      for (let k = 0; k < subjects.length; k++) {
+        // Calls arrive on a fixed clock, whatever the server's speed: a slower server must not get
+        // its calls spread out (and fewer of them at once) for being slow.
+        await pause(started + (i * subjects.length + k) * tick - performance.now());
+        const placement = place(servers[k]!, 'short');
+        placing.push(placement);
+        const previous = runs[k]!;
+        const run = placement.then((p) => {
+          placed[k]!.push(p);
+          peakConcurrent[k] = Math.max(peakConcurrent[k]!, ++live[k]!);
+          // Each call starts talking at its own moment within two seconds: real calls don't turn together.
+          return pause((i * 397) % 2000)
+            .then(() => driveCall(p.call, p))
+            .finally(() => live[k]!--);
+        });
+        runs[k] = Promise.all([previous, run]).then(([a, b]) => [...a, ...b]);
+      }
+    }
     await Promise.all(placing);
-    log(`  ${subject}: ${calls} calls connected in ${((performance.now() - started) / 1000).toFixed(1)} s`);
-    const samples = (await Promise.all(runs)).flat();
+    log(
+      `  ${label}: ${calls} calls each connected in ${((performance.now() - started) / 1000).toFixed(1)} s`,
+    );
+    const samples = await Promise.all(runs);
     const wallMs = performance.now() - started;
-    // The server's own account of its CPU (process.cpuUsage, every thread), read by its probe.
-    const loop = await server.readLoop();
+    // Each server's own account of its CPU (process.cpuUsage, every thread), read by its probe.
+    const loops = await Promise.all(servers.map((s) => s.readLoop()));
     const callers = process.cpuUsage(callersCpu);
     const harnessCpuMs = {
       callers: (callers.user + callers.system) / 1000,
       fakes: (await fakes.remote.cpuMs()) - fakesCpu,
     };
-    log(`  ${subject}: ${calls} calls done`);
+    log(`  ${label}: ${calls} calls each done`);
     clearInterval(rssTimer);
-    const perCall = (of: (c: PlacedCall['call']) => number) =>
-      placed.reduce((sum, p) => sum + of(p.call), 0) / placed.length;
     harness.disable();
-    return {
-      pipeline: subject,
-      calls,
-      samples,
-      cpuMsPerCall: loop.cpuMs / calls,
-      coresPerCall: loop.cpuMs / wallMs / calls,
-      loop,
-      idleRssBytes,
-      peakRssBytes,
-      harnessLoopP99Ms: harness.percentile(99) / 1e6,
-      harnessCpuMs,
-      wallMs,
-      framesPerCall: perCall((c) => c.framesSent),
-      audioKbPerCall: perCall((c) => c.receivedBytes) / 1024,
-      peakConcurrent,
-    };
+    return subjects.map((subject, k) => {
+      const mine = placed[k]!;
+      const perCall = (of: (c: PlacedCall['call']) => number) =>
+        mine.reduce((sum, p) => sum + of(p.call), 0) / mine.length;
+      const loop = loops[k]!;
+      return {
+        pipeline: subject,
+        calls,
+        samples: samples[k]!,
+        cpuMsPerCall: loop.cpuMs / calls,
+        coresPerCall: loop.cpuMs / wallMs / calls,
+        loop,
+        idleRssBytes: idleRss[k]!,
+        peakRssBytes: peakRss[k]!,
+        harnessLoopP99Ms: harness.percentile(99) / 1e6,
+        harnessCpuMs,
+        wallMs,
+        framesPerCall: perCall((c) => c.framesSent),
+        audioKbPerCall: perCall((c) => c.receivedBytes) / 1024,
+        peakConcurrent: peakConcurrent[k]!,
+        together: subjects.length,
+      };
+    });
   } finally {
-    for (const p of placed) p.call.terminate();
-    await server?.stop();
+    for (const p of placed.flat()) p.call.terminate();
+    for (const s of servers) await s.stop();
     await fakes.close();
-    await schema?.drop().catch(() => {});
+    for (const schema of schemas) await schema.drop().catch(() => {});
   }
 }
 
@@ -638,6 +709,12 @@ export function formatCapacity(levels: CapacityLevel[]): string[] {
       `PGlite's fixed cost (engine idle RSS on PGlite - on PostgreSQL): ${mb(pglite.idleRssBytes - postgres.idleRssBytes)}.`,
     );
   for (const line of cpuRounds) lines.push('', line);
+  const together = levels.filter((l) => l.baseline.together > 1).map((l) => l.baseline.calls);
+  if (together.length)
+    lines.push(
+      '',
+      `At ${together.join(', ')} calls every subject ran at the same time (${together.map((n) => `${n} calls each`).join(', ')}, interleaved on one arrival clock), so all met the same moment of the shared machine; the harness figures are those of all of them together.`,
+    );
   lines.push('', `Harness load: ${harness.join('. ')}.`);
   return lines;
 }
@@ -703,11 +780,21 @@ export async function runLatencyBench(opts: {
     const rounds: NonNullable<CapacityLevel['rounds']> = [];
     for (let round = 0; round < plan.capacityRounds; round++) {
       if (plan.capacityRounds > 1) log(`  ${calls} calls: round ${round + 1} of ${plan.capacityRounds}`);
+      const subjects: CapacitySubject[] = plan.engineSubjects.filter(
+        (s) => s === 'engine' || opts.databaseUrl !== undefined,
+      );
       const engines: CapacityResult[] = [];
-      for (const subject of plan.engineSubjects)
-        if (subject === 'engine') engines.push(await runCapacity(subject, calls, log));
-        else if (opts.databaseUrl) engines.push(await runCapacity(subject, calls, log, opts.databaseUrl));
-      rounds.push({ engines, baseline: await runCapacity('baseline', calls, log) });
+      let baseline: CapacityResult;
+      if (calls <= TOGETHER_MAX_CALLS) {
+        const results = await runCapacityTogether([...subjects, 'baseline'], calls, log, opts.databaseUrl);
+        engines.push(...results.slice(0, -1));
+        baseline = results.at(-1)!;
+      } else {
+        for (const subject of subjects)
+          engines.push(await runCapacity(subject, calls, log, opts.databaseUrl));
+        baseline = await runCapacity('baseline', calls, log);
+      }
+      rounds.push({ engines, baseline });
     }
     const first = rounds[0]!;
     levels.push({
