@@ -346,32 +346,49 @@ async function throwawaySchema(url: string): Promise<{ url: string; drop(): Prom
   };
 }
 
-/** Capacity warm-up: this many short calls per server (at most the level's), before the window. */
+/** Capacity warm-up: batches of this many short calls per server (at most the level's). */
 const WARM_CALLS = 50;
+/** At most this many warm-up batches; a server is warm once a batch costs what the last did. */
+const WARM_BATCHES_MAX = 3;
+/** "What the last did": CPU per call within this fraction of the previous batch's. */
+const WARM_SETTLED = 0.05;
 
 /**
- * Brings servers to their steady state before a capacity window: `count` short calls each, arriving
- * on the capacity clock. One call is not enough: a hot path is compiled by V8's optimizing tier
- * only once it has run often, and with a single warm-up call the engine's window held ≈ 560 ms of
- * background TurboFan compiles (≈ 11 ms per call at 50 calls; the bare pipeline's, with less
- * code, 144 ms) that a server up for minutes has long paid.
+ * Brings servers to their steady state before a capacity window: batches of `count` short calls
+ * each (arriving on the capacity clock), until a batch's CPU per call is within 5% of the one
+ * before (at most three batches). One call is not enough: V8 compiles a hot path with its
+ * optimizing tier only once the path has run often. With a single warm-up call the engine's
+ * window held ≈ 560 ms of background TurboFan compiles at 50 calls (11 ms per call; the bare
+ * pipeline, with less code, 144 ms), and after 50 warm-up calls still ≈ 550 ms (its turn
+ * function alone, run four times a call, took 130 ms to compile, first compiled after ≈ 100
+ * calls): costs a server that has been up for minutes has long paid. Returns each server's CPU
+ * per call of each batch, ms.
  */
 async function warmUpForCapacity(
   place: ReturnType<typeof callPlacer>,
   servers: BenchServer[],
   count: number,
-): Promise<void> {
-  await Promise.all(
-    servers.map((server) =>
-      Promise.all(
-        Array.from({ length: count }, async (_, i) => {
-          await pause(i * ARRIVAL_MS);
-          const p = await place(server, 'short');
-          await driveCall(p.call, p).catch(() => p.call.terminate());
-        }),
+): Promise<number[][]> {
+  const history: number[][] = servers.map(() => []);
+  const settled = (h: number[]) =>
+    h.length >= 2 && Math.abs(h.at(-1)! - h.at(-2)!) <= WARM_SETTLED * h.at(-2)!;
+  for (let batch = 0; batch < WARM_BATCHES_MAX && !history.every(settled); batch++) {
+    for (const s of servers) s.resetLoop();
+    await Promise.all(
+      servers.map((server) =>
+        Promise.all(
+          Array.from({ length: count }, async (_, i) => {
+            await pause(i * ARRIVAL_MS);
+            const p = await place(server, 'short');
+            await driveCall(p.call, p).catch(() => p.call.terminate());
+          }),
+        ),
       ),
-    ),
-  );
+    );
+    const readings = await Promise.all(servers.map((s) => s.readLoop()));
+    readings.forEach((r, k) => history[k]!.push(r.cpuMs / count));
+  }
+  return history;
 }
 
 /** Capacity levels up to this many calls run every subject at once (see runCapacityTogether). */
@@ -422,8 +439,12 @@ export async function runCapacityTogether(
       );
     }
     const place = callPlacer(fakes);
-    await warmUpForCapacity(place, servers, Math.min(calls, WARM_CALLS));
-    log(`  ${label}: servers up and warm`);
+    const warm = await warmUpForCapacity(place, servers, Math.min(calls, WARM_CALLS));
+    log(
+      `  ${label}: servers up and warm (CPU per warm-up call by batch: ${warm
+        .map((h, k) => `${subjects[k]} ${h.map((x) => ms(x)).join(' > ')} ms`)
+        .join('; ')})`,
+    );
     const idleRss = servers.map((s) => s.rssBytes());
     const peakRss = [...idleRss];
     const rssTimer = setInterval(
