@@ -102,7 +102,7 @@ export interface CapacityResult {
   audioKbPerCall: number;
   /** Most calls connected at one moment (they arrive every ARRIVAL_MS, however fast they connect). */
   peakConcurrent: number;
-  /** Subjects run at the same time in this run (1: alone; see runCapacityTogether). */
+  /** Subjects run at the same time in this run (1: alone; see runCapacityWindow). */
   together: number;
 }
 
@@ -349,14 +349,14 @@ async function throwawaySchema(url: string): Promise<{ url: string; drop(): Prom
 /** Capacity warm-up: batches of this many short calls per server (at most the level's). */
 const WARM_CALLS = 50;
 /** At most this many warm-up batches; a server is warm once a batch costs what the last did. */
-const WARM_BATCHES_MAX = 3;
+const WARM_BATCHES_MAX = 6;
 /** "What the last did": CPU per call within this fraction of the previous batch's. */
 const WARM_SETTLED = 0.05;
 
 /**
  * Brings servers to their steady state before a capacity window: batches of `count` short calls
  * each (arriving on the capacity clock), until a batch's CPU per call is within 5% of the one
- * before (at most three batches). One call is not enough: V8 compiles a hot path with its
+ * before (at most six batches). One call is not enough: V8 compiles a hot path with its
  * optimizing tier only once the path has run often. With a single warm-up call the engine's
  * window held ≈ 560 ms of background TurboFan compiles at 50 calls (11 ms per call; the bare
  * pipeline, with less code, 144 ms), and after 50 warm-up calls still ≈ 550 ms (its turn
@@ -391,42 +391,37 @@ async function warmUpForCapacity(
   return history;
 }
 
-/** Capacity levels up to this many calls run every subject at once (see runCapacityTogether). */
+/** Capacity levels up to this many calls run every subject at once (see runCapacityWindow). */
 export const TOGETHER_MAX_CALLS = 50;
 
 /**
- * `calls` concurrent short calls against one pipeline at zero provider delay (see file header).
- * `engine+postgres` runs the engine on `databaseUrl` (in a throwaway schema) instead of PGlite.
+ * The servers of one capacity level, started and warmed once (a warm-up takes up to six batches
+ * of calls) and measured by every round of the level: one set of fakes, one server per subject.
  */
-export async function runCapacity(
-  subject: CapacitySubject,
-  calls: number,
-  log: (line: string) => void = () => {},
-  databaseUrl?: string,
-): Promise<CapacityResult> {
-  const [result] = await runCapacityTogether([subject], calls, log, databaseUrl);
-  return result!;
+export interface CapacityRig {
+  subjects: CapacitySubject[];
+  calls: number;
+  servers: BenchServer[];
+  fakes: Fakes;
+  place: ReturnType<typeof callPlacer>;
+  close(): Promise<void>;
 }
 
-/**
- * `calls` concurrent short calls against each subject, all subjects at the same time: their
- * calls arrive interleaved on one clock (each subject still gets one every ARRIVAL_MS), against one
- * set of fakes. Run together, the subjects meet the same moment of this shared machine, whose
- * speed drifts by 20% within half a minute (a fixed workload's CPU time, idle machine): one after
- * the other, that drift alone moved the engine/bare CPU ratio between 1.2x and 1.9x from round
- * to round. The harness figures (callers' and fakes' CPU) are then those of all subjects' calls.
- */
-export async function runCapacityTogether(
+/** Starts and warms a {@link CapacityRig} (`engine+postgres` in a throwaway schema of `databaseUrl`). */
+export async function startCapacityRig(
   subjects: CapacitySubject[],
   calls: number,
   log: (line: string) => void = () => {},
   databaseUrl?: string,
-): Promise<CapacityResult[]> {
+): Promise<CapacityRig> {
   const fakes = await startFakes(DELAY_PROFILES[0]!, 'short', calls, await engineWords(log));
   const servers: BenchServer[] = [];
-  const placed: PlacedCall[][] = subjects.map(() => []);
   const schemas: Array<Awaited<ReturnType<typeof throwawaySchema>>> = [];
-  const label = subjects.join(' + ');
+  const close = async () => {
+    for (const s of servers) await s.stop();
+    await fakes.close();
+    for (const schema of schemas) await schema.drop().catch(() => {});
+  };
   try {
     for (const subject of subjects) {
       const schema = subject === 'engine+postgres' && databaseUrl ? await throwawaySchema(databaseUrl) : null;
@@ -441,10 +436,37 @@ export async function runCapacityTogether(
     const place = callPlacer(fakes);
     const warm = await warmUpForCapacity(place, servers, Math.min(calls, WARM_CALLS));
     log(
-      `  ${label}: servers up and warm (CPU per warm-up call by batch: ${warm
+      `  ${subjects.join(' + ')}: servers up and warm (CPU per warm-up call by batch: ${warm
         .map((h, k) => `${subjects[k]} ${h.map((x) => ms(x)).join(' > ')} ms`)
         .join('; ')})`,
     );
+    return { subjects, calls, servers, fakes, place, close };
+  } catch (err) {
+    await close();
+    throw err;
+  }
+}
+
+/**
+ * One measuring window on a rig: `calls` concurrent short calls against each subject in `which`
+ * (indices into the rig's subjects), all of them at the same time: their calls arrive interleaved
+ * on one clock (each subject still gets one every ARRIVAL_MS), against one set of fakes. Run
+ * together, the subjects meet the same moment of this shared machine, whose speed drifts by 20%
+ * within half a minute (a fixed workload's CPU time, idle machine): one after the other, that
+ * drift alone moved the engine/bare CPU ratio between 1.2x and 1.9x from round to round. The
+ * harness figures (callers' and fakes' CPU) are then those of all subjects' calls.
+ */
+export async function runCapacityWindow(
+  rig: CapacityRig,
+  which: number[],
+  log: (line: string) => void = () => {},
+): Promise<CapacityResult[]> {
+  const { fakes, place, calls } = rig;
+  const subjects = which.map((k) => rig.subjects[k]!);
+  const servers = which.map((k) => rig.servers[k]!);
+  const placed: PlacedCall[][] = subjects.map(() => []);
+  const label = subjects.join(' + ');
+  try {
     const idleRss = servers.map((s) => s.rssBytes());
     const peakRss = [...idleRss];
     const rssTimer = setInterval(
@@ -522,9 +544,6 @@ export async function runCapacityTogether(
     });
   } finally {
     for (const p of placed.flat()) p.call.terminate();
-    for (const s of servers) await s.stop();
-    await fakes.close();
-    for (const schema of schemas) await schema.drop().catch(() => {});
   }
 }
 
@@ -799,23 +818,28 @@ export async function runLatencyBench(opts: {
   const levels: CapacityLevel[] = [];
   for (const calls of plan.capacityLevels) {
     const rounds: NonNullable<CapacityLevel['rounds']> = [];
-    for (let round = 0; round < plan.capacityRounds; round++) {
-      if (plan.capacityRounds > 1) log(`  ${calls} calls: round ${round + 1} of ${plan.capacityRounds}`);
-      const subjects: CapacitySubject[] = plan.engineSubjects.filter(
-        (s) => s === 'engine' || opts.databaseUrl !== undefined,
-      );
-      const engines: CapacityResult[] = [];
-      let baseline: CapacityResult;
-      if (calls <= TOGETHER_MAX_CALLS) {
-        const results = await runCapacityTogether([...subjects, 'baseline'], calls, log, opts.databaseUrl);
-        engines.push(...results.slice(0, -1));
-        baseline = results.at(-1)!;
-      } else {
-        for (const subject of subjects)
-          engines.push(await runCapacity(subject, calls, log, opts.databaseUrl));
-        baseline = await runCapacity('baseline', calls, log);
+    const subjects: CapacitySubject[] = [
+      ...plan.engineSubjects.filter((s) => s === 'engine' || opts.databaseUrl !== undefined),
+      'baseline',
+    ];
+    // One rig per level: its servers are warmed once and measured by every round.
+    const rig = await startCapacityRig(subjects, calls, log, opts.databaseUrl);
+    try {
+      for (let round = 0; round < plan.capacityRounds; round++) {
+        if (plan.capacityRounds > 1) log(`  ${calls} calls: round ${round + 1} of ${plan.capacityRounds}`);
+        const all = subjects.map((_, k) => k);
+        // Up to TOGETHER_MAX_CALLS every subject at once; above, one after the other (interleaved).
+        const results =
+          calls <= TOGETHER_MAX_CALLS
+            ? await runCapacityWindow(rig, all, log)
+            : await all.reduce<Promise<CapacityResult[]>>(
+                async (acc, k) => [...(await acc), ...(await runCapacityWindow(rig, [k], log))],
+                Promise.resolve([]),
+              );
+        rounds.push({ engines: results.slice(0, -1), baseline: results.at(-1)! });
       }
-      rounds.push({ engines, baseline });
+    } finally {
+      await rig.close();
     }
     const first = rounds[0]!;
     levels.push({
