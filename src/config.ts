@@ -120,6 +120,11 @@ export const envSchema = z.object({
   PGLITE_WORKER: z.enum(['on', 'off']).optional().default('on'),
   /** The outbox journal's JSON lines built in a worker thread (`on`), or here (default: its I/O is async). */
   JOURNAL_WORKER: z.enum(['on', 'off']).optional().default('off'),
+  /**
+   * The outbox journal's group commit, ms: accepted writes are appended and fdatasync'ed together at
+   * most this often, so a kill -9 loses at most this window's writes (SIGTERM loses none).
+   */
+  JOURNAL_GROUP_MS: intWithDefault(100, 1, 1_000),
   /** Seconds between live calls heartbeats; an instance silent for 3 of them leaves the view. */
   LIVE_HEARTBEAT_S: intWithDefault(5, 1, 300),
   /**

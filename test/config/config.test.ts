@@ -72,6 +72,13 @@ describe('configuration', () => {
     });
   });
 
+  it('group-commits the outbox journal every 100 ms unless JOURNAL_GROUP_MS says otherwise', () => {
+    expect(loadConfig({}).JOURNAL_GROUP_MS).toBe(100);
+    expect(loadConfig({ JOURNAL_GROUP_MS: '20' }).JOURNAL_GROUP_MS).toBe(20);
+    expect(problemsOf({ JOURNAL_GROUP_MS: '0' }).join(' ')).toContain('JOURNAL_GROUP_MS');
+    expect(problemsOf({ JOURNAL_GROUP_MS: 'soon' }).join(' ')).toContain('JOURNAL_GROUP_MS');
+  });
+
   it('stops start-up with a message naming the variable and exit code 1', () => {
     const r = spawnSync(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
       env: { PATH: process.env.PATH, PORT: 'eighty', OPENAI_API_KEY: 'sk-very-secret' },
