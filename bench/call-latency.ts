@@ -466,6 +466,7 @@ export async function runCapacityWindow(
   const servers = which.map((k) => rig.servers[k]!);
   const placed: PlacedCall[][] = subjects.map(() => []);
   const label = subjects.join(' + ');
+  const each = subjects.length > 1 ? ' each' : '';
   try {
     const idleRss = servers.map((s) => s.rssBytes());
     const peakRss = [...idleRss];
@@ -479,7 +480,7 @@ export async function runCapacityWindow(
     const callersCpu = process.cpuUsage();
     const fakesCpu = await fakes.remote.cpuMs();
     const started = performance.now();
-    const runs: Array<Promise<TurnSample[]>> = subjects.map(() => Promise.resolve([]));
+    const runs: Array<Array<Promise<TurnSample[]>>> = subjects.map(() => []);
     const live = subjects.map(() => 0);
     const peakConcurrent = subjects.map(() => 0);
     const placing: Array<Promise<PlacedCall>> = [];
@@ -491,23 +492,23 @@ export async function runCapacityWindow(
         await pause(started + (i * subjects.length + k) * tick - performance.now());
         const placement = place(servers[k]!, 'short');
         placing.push(placement);
-        const previous = runs[k]!;
-        const run = placement.then((p) => {
-          placed[k]!.push(p);
-          peakConcurrent[k] = Math.max(peakConcurrent[k]!, ++live[k]!);
-          // Each call starts talking at its own moment within two seconds: real calls don't turn together.
-          return pause((i * 397) % 2000)
-            .then(() => driveCall(p.call, p))
-            .finally(() => live[k]!--);
-        });
-        runs[k] = Promise.all([previous, run]).then(([a, b]) => [...a, ...b]);
+        runs[k]!.push(
+          placement.then((p) => {
+            placed[k]!.push(p);
+            peakConcurrent[k] = Math.max(peakConcurrent[k]!, ++live[k]!);
+            // Each call starts talking at its own moment within two seconds: real calls don't turn together.
+            return pause((i * 397) % 2000)
+              .then(() => driveCall(p.call, p))
+              .finally(() => live[k]!--);
+          }),
+        );
       }
     }
     await Promise.all(placing);
     log(
-      `  ${label}: ${calls} calls each connected in ${((performance.now() - started) / 1000).toFixed(1)} s`,
+      `  ${label}: ${calls} calls${each} connected in ${((performance.now() - started) / 1000).toFixed(1)} s`,
     );
-    const samples = await Promise.all(runs);
+    const samples = await Promise.all(runs.map(async (r) => (await Promise.all(r)).flat()));
     const wallMs = performance.now() - started;
     // Each server's own account of its CPU (process.cpuUsage, every thread), read by its probe.
     const loops = await Promise.all(servers.map((s) => s.readLoop()));
@@ -516,7 +517,7 @@ export async function runCapacityWindow(
       callers: (callers.user + callers.system) / 1000,
       fakes: (await fakes.remote.cpuMs()) - fakesCpu,
     };
-    log(`  ${label}: ${calls} calls each done`);
+    log(`  ${label}: ${calls} calls${each} done`);
     clearInterval(rssTimer);
     harness.disable();
     return subjects.map((subject, k) => {
